@@ -1,0 +1,30 @@
+"""Carnet, a school communication portal.
+
+Importing this package loads no third-party code: ``python3 -m portal`` runs before anything
+is installed. create_app() imports what it wires.
+"""
+
+from __future__ import annotations
+
+
+def create_app(overrides: dict | None = None):
+    from flask import Flask
+
+    from portal import config
+    from portal.core import web
+
+    settings = config.load()
+    app = Flask(
+        __name__,
+        instance_path=settings["INSTANCE_PATH"],
+        template_folder=str(config.ROOT / "templates"),
+        static_folder=str(config.ROOT / "static"),
+    )
+    app.config.update(settings)
+    app.config.update(overrides or {})
+    web.init_extensions(app)
+    web.register_blueprints(app)
+    web.register_request_hooks(app)
+    web.register_error_handlers(app)
+    web.register_cli(app)
+    return app

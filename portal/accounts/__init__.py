@@ -1,0 +1,1 @@
+"""Platform, schools, users, guardianship, login, activation, my account."""

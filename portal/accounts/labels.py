@@ -1,0 +1,20 @@
+"""Names of profiles and account states on screen, in the reader's language."""
+
+from __future__ import annotations
+
+from flask_babel import gettext as _
+
+
+def profile_label(profile: str) -> str:
+    return {
+        "admin": _("Direction"),
+        "teacher": _("Teacher"),
+        "staff": _("Staff"),
+        "parent": _("Parent"),
+        "pupil": _("Pupil"),
+        "webmaster": _("Webmaster"),
+    }[profile]
+
+
+def state_label(state: str) -> str:
+    return {"inactive": _("Not activated"), "active": _("Active"), "blocked": _("Blocked")}[state]

@@ -1,0 +1,163 @@
+"""Schools, users and the guardianship that links a parent to a pupil (SPEC §1)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from enum import StrEnum
+
+from flask_login import UserMixin
+from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.core import clock
+from portal.core.db import CreatedAtMixin
+from portal.extensions import db
+
+
+class Profile(StrEnum):
+    ADMIN = "admin"
+    TEACHER = "teacher"
+    STAFF = "staff"
+    PARENT = "parent"
+    PUPIL = "pupil"
+    WEBMASTER = "webmaster"
+
+
+#: The profiles of a school's people (the webmaster belongs to no school).
+SCHOOL_PROFILES = (Profile.ADMIN, Profile.TEACHER, Profile.STAFF, Profile.PARENT, Profile.PUPIL)
+
+
+class AccountState(StrEnum):
+    INACTIVE = "inactive"  # created or imported, never activated: receives, cannot log in
+    ACTIVE = "active"
+    BLOCKED = "blocked"  # cannot log in, invisible, receives nothing new
+
+
+class EmailSource(StrEnum):
+    USER = "user"
+    ADMIN = "admin"
+    IMPORT = "import"
+
+
+class EmailPriority(StrEnum):
+    """Which source wins when an import brings another address (seed 001)."""
+
+    USER = "user"
+    ADMIN = "admin"
+
+
+class School(CreatedAtMixin, db.Model):
+    __tablename__ = "school"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    #: The national identifier (UAI / RNE), unique on the platform.
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+    #: IANA time zone in which every time is shown to the school's people.
+    timezone: Mapped[str] = mapped_column(String(64), default="Europe/Paris")
+    #: Language for people who have not chosen one and whose browser says nothing useful.
+    default_language: Mapped[str] = mapped_column(String(5), default="fr")
+    email_priority: Mapped[EmailPriority] = mapped_column(
+        String(10), default=EmailPriority.USER
+    )
+
+
+class User(UserMixin, CreatedAtMixin, db.Model):
+    __tablename__ = "user_account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: None only for webmasters, who operate the whole platform.
+    school_id: Mapped[int | None] = mapped_column(ForeignKey("school.id"), index=True)
+    profile: Mapped[Profile] = mapped_column(String(10))
+    state: Mapped[AccountState] = mapped_column(String(10), default=AccountState.INACTIVE)
+    first_name: Mapped[str] = mapped_column(String(100))
+    last_name: Mapped[str] = mapped_column(String(100))
+    #: What the person types to log in; unique on the platform (e-mails may be shared).
+    login: Mapped[str] = mapped_column(String(120), unique=True)
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    #: Changes with the password: every session and reset link issued before is void.
+    session_nonce: Mapped[str] = mapped_column(
+        String(32), default=lambda: secrets.token_hex(16)
+    )
+    email: Mapped[str | None] = mapped_column(String(254), index=True)
+    #: Who entered the e-mail address: decides who may change it (SPEC §4).
+    email_source: Mapped[EmailSource | None] = mapped_column(String(10))
+    #: Mobile number in E.164 (+33612345678).
+    mobile: Mapped[str | None] = mapped_column(String(20))
+    #: 'fr' or 'en'; None follows the browser.
+    language: Mapped[str | None] = mapped_column(String(5))
+    #: The person refused every e-mail from the platform (never set for admins).
+    refuses_email: Mapped[bool] = mapped_column(default=False)
+    activated_at: Mapped[dt.datetime | None]
+    last_login_at: Mapped[dt.datetime | None]
+
+    school: Mapped[School | None] = relationship(lazy="joined")
+
+    __table_args__ = (
+        CheckConstraint(
+            "(profile = 'webmaster') = (school_id IS NULL)", name="webmaster_has_no_school"
+        ),
+    )
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_nonce}"
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login: only active accounts keep a session
+        return self.state == AccountState.ACTIVE
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+    @property
+    def sort_name(self) -> str:
+        return f"{self.last_name} {self.first_name}"
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.login} {self.profile}>"
+
+
+class ActivationCode(db.Model):
+    __tablename__ = "activation_code"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    #: SHA-256 of the code; the code itself is shown once, when it is issued.
+    code_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
+    expires_at: Mapped[dt.datetime]
+    used_at: Mapped[dt.datetime | None]
+
+    user: Mapped[User] = relationship()
+
+
+class Guardianship(db.Model):
+    """A parent is the legal guardian (responsable légal) of a pupil, with a rank of 1 or 2."""
+
+    __tablename__ = "guardianship"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    parent_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
+    pupil_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
+    rank: Mapped[int]
+    #: Responsable financier.
+    financial: Mapped[bool] = mapped_column(default=False)
+    #: To be contacted about the pupil.
+    contact: Mapped[bool] = mapped_column(default=True)
+    #: Consent to receive SMS about the pupil (SPEC §8).
+    accepts_sms: Mapped[bool] = mapped_column(default=False)
+
+    parent: Mapped[User] = relationship(foreign_keys=[parent_id])
+    pupil: Mapped[User] = relationship(foreign_keys=[pupil_id])
+
+    __table_args__ = (
+        UniqueConstraint("parent_id", "pupil_id"),
+        UniqueConstraint("pupil_id", "rank"),
+        CheckConstraint("rank IN (1, 2)", name="rank_is_1_or_2"),
+    )

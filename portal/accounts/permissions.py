@@ -1,0 +1,105 @@
+"""Who may see and do what with accounts and groups: one named predicate per action.
+
+Views call them through require()/visible_or_404(); templates see them under the same names.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import exists, select
+
+from portal.accounts.models import Guardianship, Profile, School, User
+from portal.extensions import db
+from portal.groups.models import Group, GroupKind, GroupMember
+
+
+def is_webmaster(user: User) -> bool:
+    return user.profile == Profile.WEBMASTER
+
+
+def can_administer_school(user: User, school: School | None) -> bool:
+    """Direction of the school, or the platform's webmaster."""
+    if is_webmaster(user):
+        return True
+    return school is not None and user.profile == Profile.ADMIN and user.school_id == school.id
+
+
+def _school_staff(user: User, school_id: int | None) -> bool:
+    return user.school_id == school_id and user.profile in (Profile.ADMIN, Profile.STAFF)
+
+
+def is_guardian_of(parent: User, pupil: User) -> bool:
+    return bool(
+        db.session.scalar(
+            select(
+                exists().where(
+                    Guardianship.parent_id == parent.id, Guardianship.pupil_id == pupil.id
+                )
+            )
+        )
+    )
+
+
+def _teaches(teacher: User, pupil: User) -> bool:
+    """The teacher and the pupil share a class or a teaching group."""
+    mine = select(GroupMember.group_id).where(GroupMember.user_id == teacher.id)
+    return bool(
+        db.session.scalar(
+            select(
+                exists().where(
+                    GroupMember.user_id == pupil.id,
+                    GroupMember.group_id.in_(mine),
+                    GroupMember.group_id.in_(
+                        select(Group.id).where(
+                            Group.kind.in_((GroupKind.CLASS, GroupKind.TEACHING))
+                        )
+                    ),
+                )
+            )
+        )
+    )
+
+
+def can_view_user(viewer: User, user: User) -> bool:
+    if viewer.id == user.id or is_webmaster(viewer) or _school_staff(viewer, user.school_id):
+        return True
+    if user.profile == Profile.PUPIL:
+        if viewer.profile == Profile.PARENT:
+            return is_guardian_of(viewer, user)
+        if viewer.profile == Profile.TEACHER and viewer.school_id == user.school_id:
+            return _teaches(viewer, user)
+    return False
+
+
+def can_view_pupil_as_guardian(viewer: User, pupil: User) -> bool:
+    return viewer.profile == Profile.PARENT and is_guardian_of(viewer, pupil)
+
+
+def can_edit_contact(viewer: User, user: User) -> bool:
+    """An admin can always change a person's address individually (seed 001)."""
+    return user.profile != Profile.WEBMASTER and can_administer_school(viewer, user.school)
+
+
+def can_view_group(viewer: User, group: Group) -> bool:
+    if is_webmaster(viewer) or _school_staff(viewer, group.school_id):
+        return True
+    if viewer.school_id != group.school_id or group.kind == GroupKind.BROADCAST_LIST:
+        return False  # a broadcast list's members are never shown
+    if viewer.profile != Profile.TEACHER:
+        return False
+    target = group.class_id or group.id
+    return bool(
+        db.session.scalar(
+            select(
+                exists().where(GroupMember.group_id == target, GroupMember.user_id == viewer.id)
+            )
+        )
+    )
+
+
+def template_globals() -> dict:
+    return {
+        "can_administer_school": can_administer_school,
+        "can_view_user": can_view_user,
+        "can_edit_contact": can_edit_contact,
+        "can_view_group": can_view_group,
+    }

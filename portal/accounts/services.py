@@ -1,0 +1,425 @@
+"""Schools, accounts, activation, passwords, contact details and guardianship (SPEC §1, §4).
+
+Every function flushes and never commits. Bad input raises ValidationError(field, message).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+import zoneinfo
+
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+from flask import current_app, render_template, url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import func, select, update
+
+from portal.accounts.models import (
+    AccountState,
+    ActivationCode,
+    EmailPriority,
+    EmailSource,
+    Guardianship,
+    Profile,
+    School,
+    User,
+)
+from portal.core import clock, mail, security
+from portal.core.errors import ValidationError
+from portal.extensions import db
+from portal.groups import services as groups
+
+NAME_MAX = 100
+PASSWORD_MIN, PASSWORD_MAX = 10, 128
+LANGUAGES = ("fr", "en")
+
+
+def create_school(name: str, code: str, timezone: str = "Europe/Paris", language: str = "fr"):
+    name, code = " ".join(name.split()), code.strip().upper()
+    if not name:
+        raise ValidationError("name", _("Give the school a name."))
+    if not re.fullmatch(r"[0-9A-Z]{6,20}", code):
+        raise ValidationError("code", _("The school code is 6 to 20 letters or digits."))
+    if db.session.scalar(select(School.id).where(School.code == code)):
+        raise ValidationError("code", _("Another school already has this code."))
+    if timezone not in zoneinfo.available_timezones():
+        raise ValidationError("timezone", _("Unknown time zone."))
+    if language not in LANGUAGES:
+        raise ValidationError("language", _("Choose French or English."))
+    school = School(name=name, code=code, timezone=timezone, default_language=language)
+    db.session.add(school)
+    db.session.flush()
+    groups.create_school_groups(school)
+    return school
+
+
+def _clean_name(field: str, value: str) -> str:
+    value = " ".join((value or "").split())
+    if not value:
+        raise ValidationError(field, _("This field is required."))
+    if len(value) > NAME_MAX:
+        raise ValidationError(field, _("At most %(n)d characters.", n=NAME_MAX))
+    return value
+
+
+def _login_for(first_name: str, last_name: str) -> str:
+    """'Zoé Le Gall' -> 'zoe.le-gall', then zoe.le-gall2, 3... while taken."""
+    def slug(text: str) -> str:
+        ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+        return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-") or "user"
+
+    base = f"{slug(first_name)}.{slug(last_name)}"[:100]
+    taken = set(
+        db.session.scalars(select(User.login).where(User.login.like(f"{base}%")))
+    )
+    if base not in taken:
+        return base
+    n = 2
+    while f"{base}{n}" in taken:
+        n += 1
+    return f"{base}{n}"
+
+
+def create_user(
+    school: School | None,
+    profile: Profile,
+    first_name: str,
+    last_name: str,
+    *,
+    login: str | None = None,
+    email: str | None = None,
+    email_source: EmailSource = EmailSource.ADMIN,
+    mobile: str | None = None,
+) -> User:
+    """A new account, inactive until activated, already in its school's profile group."""
+    if (profile == Profile.WEBMASTER) != (school is None):
+        raise ValueError("webmasters, and only they, belong to no school")
+    first_name = _clean_name("first_name", first_name)
+    last_name = _clean_name("last_name", last_name)
+    if login is not None:
+        login = login.strip().lower()
+        if db.session.scalar(select(User.id).where(User.login == login)):
+            raise ValidationError("login", _("This login is already used."))
+    user = User(
+        school_id=school.id if school else None,
+        profile=profile,
+        first_name=first_name,
+        last_name=last_name,
+        login=login or _login_for(first_name, last_name),
+        language=None,
+    )
+    if email:
+        user.email, user.email_source = normalise_email(email), email_source
+    if mobile:
+        user.mobile = normalise_mobile(mobile)
+    db.session.add(user)
+    db.session.flush()
+    groups.enrol_in_school(user)
+    return user
+
+
+# --- activation, login, passwords -------------------------------------------------------------
+
+
+def issue_activation_code(user: User) -> str:
+    """A new one-time code for an account that was never activated; earlier ones stop working.
+    The code is returned once, to be printed or sent; only its digest is kept."""
+    if user.state != AccountState.INACTIVE:
+        raise ValidationError("user", _("This account is already activated."))
+    now = clock.now()
+    db.session.execute(
+        update(ActivationCode)
+        .where(ActivationCode.user_id == user.id, ActivationCode.used_at.is_(None))
+        .values(used_at=now)
+    )
+    code = security.new_code()
+    days = current_app.config["ACTIVATION_CODE_DAYS"]
+    db.session.add(
+        ActivationCode(
+            user_id=user.id,
+            code_digest=security.digest(code),
+            expires_at=now + dt.timedelta(days=days),
+        )
+    )
+    db.session.flush()
+    return code
+
+
+def check_password_rules(password: str, field: str = "password") -> None:
+    if len(password) < PASSWORD_MIN:
+        raise ValidationError(field, _("At least %(n)d characters.", n=PASSWORD_MIN))
+    if len(password) > PASSWORD_MAX:
+        raise ValidationError(field, _("At most %(n)d characters.", n=PASSWORD_MAX))
+
+
+def find_activation(code: str) -> ActivationCode:
+    """The unused, unexpired code; ValidationError on 'code' otherwise (one message for all)."""
+    digest = security.digest(security.normalise_code(code or ""))
+    found = db.session.scalar(select(ActivationCode).where(ActivationCode.code_digest == digest))
+    if (
+        found is None
+        or found.used_at is not None
+        or found.expires_at <= clock.now()
+        or found.user.state != AccountState.INACTIVE
+    ):
+        raise ValidationError("code", _("This activation code is not valid. Check it, or ask "
+                                        "the school for a new one."))
+    return found
+
+
+def activate(code: str, password: str) -> User:
+    activation = find_activation(code)
+    check_password_rules(password)
+    user = activation.user
+    activation.used_at = user.activated_at = clock.now()
+    user.state = AccountState.ACTIVE
+    _set_password(user, password)
+    db.session.flush()
+    return user
+
+
+def _set_password(user: User, password: str) -> None:
+    user.password_hash = security.hash_password(password)
+    user.session_nonce = security.new_code(16).replace("-", "")  # every other session ends
+
+
+class LoginRefused(Exception):
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def authenticate(login: str, password: str) -> User:
+    """The active account with this login and password. Unknown login and wrong password get
+    the same answer, in the same time; only the holder of the right password of a blocked account
+    learns that it is blocked."""
+    user = db.session.scalar(select(User).where(User.login == (login or "").strip().lower()))
+    if not security.verify_password(user.password_hash if user else None, password or ""):
+        raise LoginRefused(_("Login or password incorrect."))
+    if user.state == AccountState.BLOCKED:
+        raise LoginRefused(_("This account is blocked. Contact your school."))
+    user.last_login_at = clock.now()
+    db.session.flush()
+    return user
+
+
+def _reset_fingerprint(user: User) -> str:
+    # The token dies with the password it was issued for: a used link can't be used again.
+    return security.digest(user.session_nonce)[:16]
+
+
+def request_password_reset(login: str) -> None:
+    """E-mail a reset link if the login is an active account with an address that accepts e-mail.
+    Says nothing either way: the page shows the same answer."""
+    user = db.session.scalar(select(User).where(User.login == (login or "").strip().lower()))
+    if user is None or user.state != AccountState.ACTIVE or not user.email or user.refuses_email:
+        return
+    token = security.sign("reset", [user.id, _reset_fingerprint(user)])
+    link = current_app.config["PUBLIC_URL"].rstrip("/") + url_for(
+        "accounts.reset_password", token=token
+    )
+    minutes = current_app.config["PASSWORD_RESET_MAX_AGE"] // 60
+    with force_locale(user.language or (user.school.default_language if user.school else "fr")):
+        subject = _("Carnet: choose a new password")
+        text = render_template("accounts/mail/reset.txt", user=user, link=link, minutes=minutes)
+        html = render_template("accounts/mail/reset.html", user=user, link=link, minutes=minutes)
+    mail.queue_mail(user.email, subject, text, html)
+
+
+def reset_password(token: str, password: str) -> User:
+    try:
+        user_id, fingerprint = security.unsign(
+            "reset", token, current_app.config["PASSWORD_RESET_MAX_AGE"]
+        )
+    except security.TokenError as exc:
+        message = (
+            _("This link has expired. Ask for a new one.")
+            if exc.expired
+            else _("This link is not valid. Ask for a new one.")
+        )
+        raise ValidationError("token", message) from exc
+    user = db.session.get(User, user_id)
+    if user is None or user.state != AccountState.ACTIVE or _reset_fingerprint(user) != fingerprint:
+        raise ValidationError("token", _("This link has already been used. Ask for a new one."))
+    check_password_rules(password)
+    _set_password(user, password)
+    db.session.flush()
+    return user
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    if not security.verify_password(user.password_hash, current):
+        raise ValidationError("current_password", _("This is not your current password."))
+    check_password_rules(new, "new_password")
+    _set_password(user, new)
+    db.session.flush()
+
+
+def set_language(user: User, language: str) -> None:
+    if language not in LANGUAGES:
+        raise ValidationError("language", _("Choose French or English."))
+    user.language = language
+    db.session.flush()
+
+
+# --- contact details ------------------------------------------------------------------------
+
+
+def normalise_email(address: str) -> str:
+    try:
+        return validate_email(address.strip(), check_deliverability=False).normalized
+    except EmailNotValidError as exc:
+        raise ValidationError("email", _("This e-mail address is not valid.")) from exc
+
+
+def normalise_mobile(number: str, region: str = "FR") -> str:
+    """E.164 form of a mobile number; French numbers may be written 06 12 34 56 78."""
+    try:
+        parsed = phonenumbers.parse(number, region)
+    except phonenumbers.NumberParseException as exc:
+        raise ValidationError("mobile", _("This mobile number is not valid.")) from exc
+    mobile_types = {
+        phonenumbers.PhoneNumberType.MOBILE,
+        phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+    }
+    if not phonenumbers.is_valid_number(parsed) or phonenumbers.number_type(parsed) not in (
+        mobile_types
+    ):
+        raise ValidationError("mobile", _("This mobile number is not valid."))
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def user_may_change_email(user: User) -> bool:
+    """Seed 001: a person may always enter an address when none is set and change one they
+    entered; one entered by an admin or an import only if the school gives the user priority."""
+    if user.email is None or user.email_source == EmailSource.USER:
+        return True
+    return user.school is not None and user.school.email_priority == EmailPriority.USER
+
+
+def set_email(user: User, address: str | None, source: EmailSource) -> bool:
+    """Change a person's e-mail address as ``source`` (the user, an admin, an import).
+
+    An admin may always change it. An import never overwrites an address the user entered when
+    the school gives the user priority (returns False, nothing changes). Two people may share
+    one address. Raises ValidationError when the user may not change it or it is not valid."""
+    new = normalise_email(address) if address and address.strip() else None
+    if source == EmailSource.USER and not user_may_change_email(user):
+        raise ValidationError(
+            "email", _("Your school manages this address: ask the school to change it.")
+        )
+    if (
+        source == EmailSource.IMPORT
+        and user.email_source == EmailSource.USER
+        and user.email is not None
+        and user.school.email_priority == EmailPriority.USER
+    ):
+        return False
+    if new == user.email:
+        return False
+    user.email = new
+    user.email_source = source if new else None
+    db.session.flush()
+    return True
+
+
+def set_mobile(user: User, number: str | None) -> None:
+    user.mobile = normalise_mobile(number) if number and number.strip() else None
+    db.session.flush()
+
+
+def set_email_priority(school: School, priority: EmailPriority) -> None:
+    school.email_priority = EmailPriority(priority)
+    db.session.flush()
+
+
+# --- account states -------------------------------------------------------------------------
+
+
+def block(user: User) -> None:
+    """A blocked person can't log in, vanishes from directories and receives nothing new."""
+    user.state = AccountState.BLOCKED
+    user.session_nonce = security.new_code(16).replace("-", "")
+    db.session.flush()
+
+
+def unblock(user: User) -> None:
+    user.state = AccountState.ACTIVE if user.activated_at else AccountState.INACTIVE
+    db.session.flush()
+
+
+# --- guardianship ----------------------------------------------------------------------------
+
+
+def link_guardian(
+    parent: User,
+    pupil: User,
+    rank: int,
+    *,
+    financial: bool = False,
+    contact: bool = True,
+    accepts_sms: bool = False,
+) -> Guardianship:
+    """Make ``parent`` guardian ``rank`` (1 or 2) of ``pupil``; the parents' groups of the
+    pupil's classes follow. A parent may have children in several classes and schools."""
+    if parent.profile != Profile.PARENT:
+        raise ValidationError("parent", _("Only a parent account can be a guardian."))
+    if pupil.profile != Profile.PUPIL:
+        raise ValidationError("pupil", _("A guardian is linked to a pupil."))
+    if rank not in (1, 2):
+        raise ValidationError("rank", _("The rank is 1 or 2."))
+    existing = db.session.scalars(
+        select(Guardianship).where(Guardianship.pupil_id == pupil.id)
+    ).all()
+    if any(g.parent_id == parent.id for g in existing):
+        raise ValidationError("parent", _("This parent is already a guardian of this pupil."))
+    if any(g.rank == rank for g in existing):
+        raise ValidationError("rank", _("This pupil already has a guardian of this rank."))
+    link = Guardianship(
+        parent_id=parent.id,
+        pupil_id=pupil.id,
+        rank=rank,
+        financial=financial,
+        contact=contact,
+        accepts_sms=accepts_sms,
+    )
+    db.session.add(link)
+    db.session.flush()
+    groups.sync_pupil(pupil)
+    return link
+
+
+def unlink_guardian(link: Guardianship) -> None:
+    pupil = link.pupil
+    db.session.delete(link)
+    db.session.flush()
+    groups.sync_pupil(pupil)
+
+
+def children_of(parent: User) -> list[User]:
+    return list(
+        db.session.scalars(
+            select(User)
+            .join(Guardianship, Guardianship.pupil_id == User.id)
+            .where(Guardianship.parent_id == parent.id)
+            .order_by(User.first_name)
+        )
+    )
+
+
+def guardianships_of(pupil: User) -> list[Guardianship]:
+    return list(
+        db.session.scalars(
+            select(Guardianship).where(Guardianship.pupil_id == pupil.id).order_by(Guardianship.rank)
+        )
+    )
+
+
+def count_users(school: School, **filters) -> int:
+    query = select(func.count(User.id)).where(User.school_id == school.id)
+    for column, value in filters.items():
+        query = query.where(getattr(User, column) == value)
+    return db.session.scalar(query)

@@ -1,0 +1,200 @@
+"""Log in and out, activation, password reset, language, and My account."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from portal.accounts import services
+from portal.accounts.forms import (
+    ActivationForm,
+    ChangePasswordForm,
+    ContactForm,
+    ForgotPasswordForm,
+    LanguageForm,
+    LoginForm,
+    ResetPasswordForm,
+)
+from portal.accounts.models import EmailSource
+from portal.core import security
+from portal.core.errors import ValidationError
+from portal.core.navigation import back, home_url, safe_next
+from portal.extensions import db, limiter
+
+bp = Blueprint("accounts", __name__)
+
+
+def _login_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+def _login_key() -> str:
+    return "login:" + (request.form.get("login") or "").strip().lower()
+
+
+def _start_session(user, remember: bool = False) -> None:
+    """A fresh session on every login: nothing from before it is carried over but the language."""
+    language = session.get("language")
+    session.clear()
+    if language:
+        session["language"] = language
+    login_user(user, remember=remember)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit("30 per hour", key_func=_login_key, methods=["POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(home_url(current_user))
+    form = LoginForm()
+    if form.validate_on_submit():
+        try:
+            user = services.authenticate(form.login.data, form.password.data)
+        except services.LoginRefused as refused:
+            form.form_errors.append(refused.message)
+        else:
+            db.session.commit()
+            _start_session(user, remember=form.remember.data)
+            return redirect(safe_next(home_url(user)))
+    status = 400 if form.errors or form.form_errors else 200
+    return render_template("accounts/login.html", form=form), status
+
+
+@bp.post("/logout")
+def logout():
+    logout_user()
+    session.clear()
+    flash(_("You are logged out."), "info")
+    return redirect(url_for("accounts.login"))
+
+
+@bp.route("/activate", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def activate():
+    form = ActivationForm(code=request.args.get("code", ""))
+    if form.validate_on_submit():
+        try:
+            user = services.activate(form.code.data, form.password.data)
+        except ValidationError as error:
+            error.apply_to(form)
+        else:
+            db.session.commit()
+            _start_session(user)
+            flash(_("Welcome to Carnet, %(name)s. Your account is active.",
+                    name=user.first_name), "success")
+            return redirect(home_url(user))
+    status = 400 if form.errors else 200
+    return render_template("accounts/activate.html", form=form), status
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def forgot_password():
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        services.request_password_reset(form.login.data)
+        db.session.commit()
+        flash(_("If this login belongs to an active account with an e-mail address, a link to "
+                "choose a new password is on its way. It works for one hour."), "info")
+        return redirect(url_for("accounts.login"))
+    status = 400 if form.errors else 200
+    return render_template("accounts/forgot.html", form=form), status
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def reset_password(token: str):
+    form = ResetPasswordForm()
+    token_error = None
+    try:
+        security.unsign("reset", token, current_app.config["PASSWORD_RESET_MAX_AGE"])
+    except security.TokenError as exc:
+        token_error = (
+            _("This link has expired. Ask for a new one.")
+            if exc.expired
+            else _("This link is not valid. Ask for a new one.")
+        )
+    if token_error is None and form.validate_on_submit():
+        try:
+            services.reset_password(token, form.password.data)
+        except ValidationError as error:
+            token_error = error.errors.get("token")
+            error.apply_to(form)
+        else:
+            db.session.commit()
+            flash(_("Your password is changed. Log in with it."), "success")
+            return redirect(url_for("accounts.login"))
+    status = 400 if token_error or form.errors else 200
+    return render_template("accounts/reset.html", form=form, token_error=token_error), status
+
+
+@bp.post("/language")
+def set_language():
+    form = LanguageForm()
+    if not form.validate():
+        return redirect(back(url_for("accounts.login")))
+    session["language"] = form.language.data
+    if current_user.is_authenticated:
+        services.set_language(current_user, form.language.data)
+        db.session.commit()
+    return redirect(back(url_for("accounts.login")))
+
+
+# --- My account -------------------------------------------------------------------------------
+
+
+def _account_page(status: int = 200, **forms):
+    user = current_user
+    forms.setdefault("contact_form", ContactForm(email=user.email, mobile=user.mobile))
+    forms.setdefault("password_form", ChangePasswordForm())
+    forms.setdefault("language_form", LanguageForm(language=user.language or "fr"))
+    return render_template(
+        "accounts/account.html",
+        may_change_email=services.user_may_change_email(user),
+        **forms,
+    ), status
+
+
+@bp.get("/account")
+@login_required
+def account():
+    return _account_page()
+
+
+@bp.post("/account/contact")
+@login_required
+def account_contact():
+    form = ContactForm()
+    if form.validate_on_submit():
+        try:
+            if form.email.data != (current_user.email or ""):
+                services.set_email(current_user, form.email.data, EmailSource.USER)
+            services.set_mobile(current_user, form.mobile.data)
+        except ValidationError as error:
+            db.session.rollback()
+            error.apply_to(form)
+        else:
+            db.session.commit()
+            flash(_("Your contact details are saved."), "success")
+            return redirect(url_for("accounts.account"))
+    return _account_page(400, contact_form=form)
+
+
+@bp.post("/account/password")
+@login_required
+def account_password():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            services.change_password(current_user, form.current_password.data,
+                                     form.new_password.data)
+        except ValidationError as error:
+            error.apply_to(form)
+        else:
+            db.session.commit()
+            _start_session(current_user._get_current_object())
+            flash(_("Your password is changed. Your other sessions are closed."), "success")
+            return redirect(url_for("accounts.account"))
+    return _account_page(400, password_form=form)

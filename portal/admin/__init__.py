@@ -1,0 +1,1 @@
+"""The direction's console, the webmaster's platform console, demo data."""

@@ -1,0 +1,48 @@
+"""Read-side helpers of the direction's console."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, or_, select
+
+from portal.accounts.models import AccountState, Profile, School, User
+from portal.extensions import db
+
+PAGE_SIZE = 50
+
+
+def school_figures(school: School) -> dict[str, int]:
+    """Accounts per profile and per state, in one query."""
+    rows = db.session.execute(
+        select(User.profile, User.state, func.count())
+        .where(User.school_id == school.id)
+        .group_by(User.profile, User.state)
+    ).all()
+    figures = {profile.value: 0 for profile in Profile if profile != Profile.WEBMASTER}
+    figures.update(inactive=0, blocked=0)
+    for profile, state, count in rows:
+        figures[profile] += count
+        if state in (AccountState.INACTIVE, AccountState.BLOCKED):
+            figures[state] += count
+    return figures
+
+
+def search_users(school: School, text: str = "", profile: str = "", page: int = 1):
+    """One page of the school's people, by name or login, as (users, has_next)."""
+    query = select(User).where(User.school_id == school.id)
+    if profile:
+        query = query.where(User.profile == profile)
+    for word in text.split()[:5]:
+        pattern = f"%{word.lower()}%"
+        query = query.where(
+            or_(
+                func.lower(User.last_name).like(pattern),
+                func.lower(User.first_name).like(pattern),
+                User.login.like(pattern),
+            )
+        )
+    rows = db.session.scalars(
+        query.order_by(User.last_name, User.first_name, User.id)
+        .offset((max(page, 1) - 1) * PAGE_SIZE)
+        .limit(PAGE_SIZE + 1)
+    ).all()
+    return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE

@@ -1,0 +1,108 @@
+"""The direction's console: home, people, a person's record, classes, school settings."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from portal.accounts import services as accounts
+from portal.accounts.forms import ContactForm
+from portal.accounts.models import EmailSource, User
+from portal.accounts.permissions import can_edit_contact, can_view_user
+from portal.admin import services
+from portal.admin.forms import SchoolSettingsForm, UserSearchForm
+from portal.core.blueprints import profile_blueprint
+from portal.core.errors import ValidationError
+from portal.core.permissions import get_or_404, require
+from portal.core.web import is_htmx
+from portal.extensions import db
+from portal.groups import services as groups
+from portal.groups.models import GroupKind
+
+bp = profile_blueprint("admin", __name__, "/admin", "admin")
+
+
+@bp.get("/", endpoint="home")
+def admin_home():
+    school = current_user.school
+    return render_template(
+        "admin/home.html",
+        figures=services.school_figures(school),
+        classes=groups.school_groups(school.id, GroupKind.CLASS),
+    )
+
+
+@bp.get("/users")
+def users():
+    form = UserSearchForm(request.args)
+    form.validate()
+    page = request.args.get("page", 1, type=int)
+    people, has_next = services.search_users(
+        current_user.school,
+        form.q.data or "",
+        form.profile.data if not form.profile.errors else "",
+        page,
+    )
+    template = "admin/_user_rows.html" if is_htmx() else "admin/users.html"
+    return render_template(template, form=form, people=people, page=page, has_next=has_next)
+
+
+def _user_page(person: User, contact_form: ContactForm | None = None, status: int = 200):
+    return render_template(
+        "admin/user.html",
+        person=person,
+        classes=groups.classes_of(person),
+        teaching_groups=groups.groups_of(person, GroupKind.TEACHING),
+        guardianships=accounts.guardianships_of(person),
+        children=accounts.children_of(person),
+        contact_form=contact_form or ContactForm(email=person.email, mobile=person.mobile),
+    ), status
+
+
+@bp.get("/users/<int:user_id>")
+def user(user_id: int):
+    person = get_or_404(User, user_id)
+    require(can_view_user(current_user, person))
+    return _user_page(person)
+
+
+@bp.post("/users/<int:user_id>/contact")
+def user_contact(user_id: int):
+    person = get_or_404(User, user_id)
+    require(can_edit_contact(current_user, person))
+    form = ContactForm()
+    if form.validate_on_submit():
+        try:
+            accounts.set_email(person, form.email.data, EmailSource.ADMIN)
+            accounts.set_mobile(person, form.mobile.data)
+        except ValidationError as error:
+            db.session.rollback()
+            error.apply_to(form)
+        else:
+            db.session.commit()
+            flash(_("Contact details saved."), "success")
+            return redirect(url_for("admin.user", user_id=person.id))
+    return _user_page(person, form, 400)
+
+
+@bp.get("/classes")
+def classes():
+    class_groups = groups.school_groups(current_user.school_id, GroupKind.CLASS)
+    return render_template(
+        "admin/classes.html",
+        classes=class_groups,
+        counts=groups.member_counts([group.id for group in class_groups]),
+    )
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+def settings():
+    school = current_user.school
+    form = SchoolSettingsForm(email_priority=school.email_priority)
+    if form.validate_on_submit():
+        accounts.set_email_priority(school, form.email_priority.data)
+        db.session.commit()
+        flash(_("Settings saved."), "success")
+        return redirect(url_for("admin.settings"))
+    return render_template("admin/settings.html", form=form), 400 if form.errors else 200

@@ -1,0 +1,68 @@
+"""Configuration. The only module that reads environment variables."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+INSTANCE = Path(os.environ.get("CARNET_INSTANCE", ROOT / "instance"))
+
+
+def _instance_secret() -> str:
+    """A development secret kept under instance/, so sessions survive a restart."""
+    path = INSTANCE / "secret_key"
+    if not path.exists():
+        INSTANCE.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def load() -> dict:
+    env = os.environ.get("CARNET_ENV", "development")
+    if env not in {"development", "test", "production"}:
+        raise RuntimeError(f"CARNET_ENV must be development, test or production, not {env!r}")
+    secret = os.environ.get("SECRET_KEY")
+    if not secret:
+        if env == "production":
+            raise RuntimeError("SECRET_KEY must be set in production")
+        secret = _instance_secret()
+    redis_url = os.environ.get("REDIS_URL") or f"unix://{INSTANCE / 'redis.sock'}"
+    return {
+        "CARNET_ENV": env,
+        "SECRET_KEY": secret,
+        "SQLALCHEMY_DATABASE_URI": os.environ.get("DATABASE_URL")
+        or f"sqlite:///{INSTANCE / 'carnet.sqlite'}",
+        "REDIS_URL": redis_url,
+        "SMTP_URL": os.environ.get("SMTP_URL", ""),
+        "MAIL_FROM": os.environ.get("MAIL_FROM", "Carnet <no-reply@carnet.invalid>"),
+        "MAIL_DIR": str(INSTANCE / "mail"),
+        "PUBLIC_URL": os.environ.get("PUBLIC_URL", "http://127.0.0.1:8000"),
+        "INSTANCE_PATH": str(INSTANCE),
+        # Sessions: HttpOnly always, Secure outside development and tests (served over https).
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": env == "production",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": env == "production",
+        "WTF_CSRF_TIME_LIMIT": 4 * 3600,
+        "RATELIMIT_STORAGE_URI": _limits_uri(redis_url),
+        "RATELIMIT_STRATEGY": "moving-window",
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10 per minute"),
+        "PASSWORD_RESET_MAX_AGE": int(os.environ.get("PASSWORD_RESET_MAX_AGE", 3600)),
+        "ACTIVATION_CODE_DAYS": int(os.environ.get("ACTIVATION_CODE_DAYS", 90)),
+        "BABEL_DEFAULT_LOCALE": "fr",
+        "BABEL_DEFAULT_TIMEZONE": os.environ.get("CARNET_TIMEZONE", "Europe/Paris"),
+        "LANGUAGES": ("fr", "en"),
+    }
+
+
+def _limits_uri(redis_url: str) -> str:
+    """The `limits` package spells a unix-socket Redis as redis+unix://."""
+    if redis_url.startswith("unix://"):
+        return "redis+" + redis_url
+    return redis_url

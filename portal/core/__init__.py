@@ -1,0 +1,1 @@
+"""What every domain uses: database base, clock, permissions, jobs, outbox, mail, i18n."""

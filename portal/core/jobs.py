@@ -1,0 +1,66 @@
+"""The one job decorator, the Redis connection and queues.
+
+Every RQ entry point is declared with @job: it fixes the queue, the timeout and the retries,
+and runs the function inside an application context (a worker builds the app once).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+
+from flask import current_app, has_app_context
+from redis import Redis
+from rq import Queue, Retry
+
+log = logging.getLogger(__name__)
+
+DEFAULT_RETRY = Retry(max=5, interval=[10, 60, 300, 900, 3600])
+_worker_app = None
+
+
+def redis_connection() -> Redis:
+    app = current_app._get_current_object()
+    conn = app.extensions.get("carnet_redis")
+    if conn is None:
+        conn = Redis.from_url(app.config["REDIS_URL"], socket_timeout=5, socket_connect_timeout=2)
+        app.extensions["carnet_redis"] = conn
+    return conn
+
+
+def get_queue(name: str = "default") -> Queue:
+    return Queue(name, connection=redis_connection())
+
+
+def _app():
+    global _worker_app
+    if _worker_app is None:
+        from portal import create_app
+
+        _worker_app = create_app()
+    return _worker_app
+
+
+def job(queue: str = "default", timeout: int = 300, retry: Retry | None = DEFAULT_RETRY):
+    def decorate(fn: Callable) -> Callable:
+        @functools.wraps(fn)
+        def run(*args, **kwargs):
+            if has_app_context():
+                return fn(*args, **kwargs)
+            with _app().app_context():
+                return fn(*args, **kwargs)
+
+        run.job_queue = queue
+        run.job_options = {"job_timeout": timeout, "retry": retry}
+        return run
+
+    return decorate
+
+
+def enqueue(fn: Callable, *args, job_id: str | None = None, at=None):
+    """Put a @job function on its queue now, or at ``at`` (aware datetime) with enqueue_at."""
+    q = get_queue(fn.job_queue)
+    if at is not None:
+        return q.enqueue_at(at, fn, *args, job_id=job_id, **fn.job_options)
+    return q.enqueue(fn, *args, job_id=job_id, **fn.job_options)

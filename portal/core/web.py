@@ -1,0 +1,172 @@
+"""Wiring: extensions, blueprints, headers on every answer, error pages, CLI commands."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, render_template, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext
+from flask_wtf.csrf import CSRFError
+from sqlalchemy import select
+
+from portal.core import i18n
+from portal.extensions import babel, csrf, db, htmx, limiter, login_manager, migrate
+
+log = logging.getLogger(__name__)
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+def init_extensions(app: Flask) -> None:
+    from portal import models  # noqa: F401 - every table known to SQLAlchemy and Alembic
+    from portal.config import ROOT
+
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        app.config.setdefault(
+            "SQLALCHEMY_ENGINE_OPTIONS", {"connect_args": {"timeout": 30}}
+        )
+    db.init_app(app)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        with app.app_context():
+            _sqlite_pragmas(db.engine)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
+    htmx.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = lazy_gettext("Please log in to see this page.")
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+    login_manager.user_loader(_load_user)
+    app.jinja_env.filters["datetime"] = i18n.local_datetime
+    app.jinja_env.filters["date"] = i18n.local_date
+    app.jinja_env.add_extension("jinja2.ext.do")
+
+
+def _sqlite_pragmas(engine) -> None:
+    from sqlalchemy import event
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+
+def _load_user(session_id: str):
+    from portal.accounts.models import AccountState, User
+
+    user_id, _sep, nonce = session_id.partition(":")
+    if not user_id.isdigit():
+        return None
+    user = db.session.scalar(
+        select(User).where(User.id == int(user_id), User.session_nonce == nonce)
+    )
+    return user if user and user.state == AccountState.ACTIVE else None
+
+
+def register_blueprints(app: Flask) -> None:
+    from portal.accounts.views import bp as accounts
+    from portal.admin.views import bp as admin
+    from portal.admin.webmaster import bp as webmaster
+    from portal.core.health import bp as health
+    from portal.groups.views import bp as groups
+    from portal.home.views import blueprints as homes
+
+    for blueprint in (health, accounts, admin, webmaster, groups, *homes):
+        app.register_blueprint(blueprint)
+
+
+def register_request_hooks(app: Flask) -> None:
+    from flask_babel import get_locale, get_timezone
+
+    from portal.accounts import permissions
+    from portal.accounts.labels import profile_label, state_label
+    from portal.groups.services import label as group_label
+
+    app.jinja_env.globals.update(
+        permissions.template_globals(),
+        get_locale=get_locale,
+        current_timezone=lambda: str(get_timezone()),
+        profile_label=profile_label,
+        state_label=state_label,
+        group_label=group_label,
+    )
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "same-origin"
+        response.headers["X-Frame-Options"] = "DENY"
+        response.vary.add("HX-Request")
+        response.vary.add("Cookie")
+        if app.config["CARNET_ENV"] == "production":
+            response.headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
+        return response
+
+    @app.teardown_request
+    def _rollback_unfinished(exc):
+        if exc is not None:
+            db.session.rollback()
+
+
+def _error_page(status: int, title: str, message: str):
+    return render_template("errors/error.html", status=status, title=title, message=message), status
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc):
+        return _error_page(
+            400,
+            _("The form could not be accepted"),
+            _("The page was open too long or the form was not sent from Carnet. "
+              "Go back, reload the page and try again."),
+        )
+
+    @app.errorhandler(400)
+    def bad_request(exc):
+        return _error_page(400, _("Bad request"), _("The request could not be understood."))
+
+    @app.errorhandler(403)
+    def forbidden(exc):
+        return _error_page(403, _("Not allowed"), _("Your account may not do this."))
+
+    @app.errorhandler(404)
+    def not_found(exc):
+        return _error_page(404, _("Page not found"), _("This page does not exist or is not "
+                                                       "available to you."))
+
+    @app.errorhandler(405)
+    def method_not_allowed(exc):
+        return _error_page(405, _("Not allowed"), _("This page can't be used this way."))
+
+    @app.errorhandler(429)
+    def too_many(exc):
+        return _error_page(429, _("Too many attempts"), _("Too many attempts in a short time. "
+                                                          "Wait a minute and try again."))
+
+    @app.errorhandler(500)
+    def server_error(exc):
+        db.session.rollback()
+        return _error_page(500, _("Something went wrong"), _("The error has been recorded. "
+                                                             "Try again in a moment."))
+
+
+def register_cli(app: Flask) -> None:
+    from portal.admin.demo import demo_command
+
+    app.cli.add_command(demo_command)
+
+
+def is_htmx() -> bool:
+    return bool(getattr(request, "htmx", False))

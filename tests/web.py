@@ -1,0 +1,31 @@
+"""Driving the app over HTTP like a browser: forms carry the CSRF token of the page."""
+
+from __future__ import annotations
+
+import re
+
+from tests.factories import PASSWORD
+
+TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def csrf_token(client, page: str = "/login") -> str:
+    html = client.get(page).get_data(as_text=True)
+    match = TOKEN.search(html)
+    assert match, f"no CSRF token on {page}"
+    return match.group(1)
+
+
+def post(client, url: str, data: dict | None = None, page: str = "/login", **kwargs):
+    return client.post(url, data={"csrf_token": csrf_token(client, page), **(data or {})},
+                       **kwargs)
+
+
+def log_in(client, login: str, password: str = PASSWORD):
+    answer = post(client, "/login", {"login": login, "password": password})
+    assert answer.status_code == 302, answer.get_data(as_text=True)[:500]
+    return answer
+
+
+def text(answer) -> str:
+    return answer.get_data(as_text=True)
