@@ -29,8 +29,17 @@ def _login_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
 
 
+def _address_limit() -> str:
+    return current_app.config["LOGIN_ADDRESS_RATE_LIMIT"]
+
+
 def _login_key() -> str:
     return "login:" + (request.form.get("login") or "").strip().lower()
+
+
+def _failed(response) -> bool:
+    """Only refused attempts count: a computer room of pupils shares one address."""
+    return response.status_code >= 400
 
 
 def _start_session(user, remember: bool = False) -> None:
@@ -43,8 +52,8 @@ def _start_session(user, remember: bool = False) -> None:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"])
-@limiter.limit("30 per hour", key_func=_login_key, methods=["POST"])
+@limiter.limit(_login_limit, key_func=_login_key, methods=["POST"], deduct_when=_failed)
+@limiter.limit(_address_limit, methods=["POST"], deduct_when=_failed)
 def login():
     if current_user.is_authenticated:
         return redirect(home_url(current_user))
@@ -71,7 +80,7 @@ def logout():
 
 
 @bp.route("/activate", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(_address_limit, methods=["POST"], deduct_when=_failed)
 def activate():
     form = ActivationForm(code=request.args.get("code", ""))
     if form.validate_on_submit():
@@ -90,7 +99,7 @@ def activate():
 
 
 @bp.route("/password/forgot", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(_address_limit, methods=["POST"])
 def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
@@ -104,7 +113,7 @@ def forgot_password():
 
 
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(_address_limit, methods=["POST"], deduct_when=_failed)
 def reset_password(token: str):
     form = ResetPasswordForm()
     token_error = None

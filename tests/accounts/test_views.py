@@ -75,13 +75,26 @@ def test_session_cookie_is_httponly_and_samesite(client, people):
     assert "SameSite=Lax" in cookie
 
 
-def test_login_is_rate_limited_with_a_429_page(client, people):
+def test_refused_logins_are_rate_limited_per_login_with_a_429_page(client, people):
     for _ in range(5):
         post(client, "/login", {"login": people["active"], "password": "wrong-password"})
     answer = post(client, "/login", {"login": people["active"], "password": make.PASSWORD},
                   headers=ENGLISH)
     assert answer.status_code == 429
     assert "Too many attempts" in text(answer)
+    # Another person behind the same address still logs in.
+    other = post(client, "/login", {"login": people["inactive"], "password": "x" * 12})
+    assert other.status_code == 400
+
+
+def test_successful_logins_from_one_address_are_not_limited(app, client):
+    with app.app_context():
+        school = make.school()
+        logins = [make.user(school, "pupil").login for _ in range(8)]
+        db.session.commit()
+    for login in logins:  # a class logging in from the school's computer room
+        log_in(client, login)
+        post(client, "/logout", page="/pupil/")
 
 
 def test_empty_and_oversized_login_fields_are_refused_next_to_the_field(client, people):
