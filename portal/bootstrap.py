@@ -97,8 +97,15 @@ VENDOR_FILES = {
 
 
 def compile_catalogs() -> None:
-    _run([str(VENV / "bin" / "pybabel"), "-q", "compile", "-d",
-          str(ROOT / "portal" / "translations")])
+    _run(
+        [
+            str(VENV / "bin" / "pybabel"),
+            "-q",
+            "compile",
+            "-d",
+            str(ROOT / "portal" / "translations"),
+        ]
+    )
 
 
 def main(argv: list[str]) -> int:
@@ -110,9 +117,11 @@ def main(argv: list[str]) -> int:
         ensure_debian_packages()
         extras = ["test"]
     else:
-        extras = [] if shutil.which("redis-server") or os.environ.get("REDIS_URL") else [
-            "embedded-redis"
-        ]
+        extras = (
+            []
+            if shutil.which("redis-server") or os.environ.get("REDIS_URL")
+            else ["embedded-redis"]
+        )
     ensure_venv(extras)
     ensure_static()
     compile_catalogs()

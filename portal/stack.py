@@ -40,8 +40,23 @@ def start_redis(folder: Path, name: str = "redis") -> tuple[subprocess.Popen, st
     folder.mkdir(parents=True, exist_ok=True)
     socket = folder / f"{name}.sock"
     process = subprocess.Popen(
-        [redis_binary(), "--port", "0", "--unixsocket", str(socket), "--unixsocketperm", "700",
-         "--dir", str(folder), "--save", "", "--appendonly", "no", "--loglevel", "warning"],
+        [
+            redis_binary(),
+            "--port",
+            "0",
+            "--unixsocket",
+            str(socket),
+            "--unixsocketperm",
+            "700",
+            "--dir",
+            str(folder),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--loglevel",
+            "warning",
+        ],
         stdout=subprocess.DEVNULL,
     )
     for _ in range(100):
@@ -80,21 +95,50 @@ def run() -> int:
         subprocess.run([*flask, "db", "upgrade"], check=True, env=env, cwd=ROOT)
         subprocess.run([*flask, "demo", "--if-empty"], check=True, env=env, cwd=ROOT)
         host, port = env.get("HOST", "127.0.0.1"), env.get("PORT", "8000")
-        children.append(subprocess.Popen(
-            [str(BIN / "gunicorn"), "--bind", f"{host}:{port}", "--workers",
-             env.get("WEB_CONCURRENCY", "2"), "--access-logfile", "-", "wsgi:app"],
-            env=env, cwd=ROOT))
-        children.append(subprocess.Popen(
-            [str(BIN / "rq"), "worker", "--with-scheduler", "--url", env["REDIS_URL"],
-             "default"], env=env, cwd=ROOT))
-        children.append(subprocess.Popen(
-            [str(BIN / "rq"), "cron", "--url", env["REDIS_URL"], "portal.cron"],
-            env=env, cwd=ROOT))
+        children.append(
+            subprocess.Popen(
+                [
+                    str(BIN / "gunicorn"),
+                    "--bind",
+                    f"{host}:{port}",
+                    "--workers",
+                    env.get("WEB_CONCURRENCY", "2"),
+                    "--access-logfile",
+                    "-",
+                    "wsgi:app",
+                ],
+                env=env,
+                cwd=ROOT,
+            )
+        )
+        children.append(
+            subprocess.Popen(
+                [
+                    str(BIN / "rq"),
+                    "worker",
+                    "--with-scheduler",
+                    "--url",
+                    env["REDIS_URL"],
+                    "default",
+                ],
+                env=env,
+                cwd=ROOT,
+            )
+        )
+        children.append(
+            subprocess.Popen(
+                [str(BIN / "rq"), "cron", "--url", env["REDIS_URL"], "portal.cron"],
+                env=env,
+                cwd=ROOT,
+            )
+        )
         url = f"http://{host}:{port}"
         _wait_healthy(url, children)
         say(f"Carnet is running on {url}  (Ctrl-C stops it)")
-        say("demo logins (password 'carnet-demo'): demo.admin, demo.teacher, demo.staff, "
-            "demo.parent, demo.pupil, demo.webmaster")
+        say(
+            "demo logins (password 'carnet-demo'): demo.admin, demo.teacher, demo.staff, "
+            "demo.parent, demo.pupil, demo.webmaster"
+        )
         signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt))
         while all(child.poll() is None for child in children):
             time.sleep(0.5)
@@ -135,7 +179,8 @@ def test(pytest_args: list[str]) -> int:
         env = dict(os.environ, CARNET_TEST_DATABASE=database)
         code = subprocess.run(
             [sys.executable, "-m", "pytest", f"--junitxml={junit}", *pytest_args],
-            env=env, cwd=ROOT,
+            env=env,
+            cwd=ROOT,
         ).returncode
         results[database] = _count(junit)
         if code not in (0, 5):
@@ -146,8 +191,10 @@ def test(pytest_args: list[str]) -> int:
     failed = sum(r["failures"] + r["errors"] for r in results.values())
     skipped = sum(r["skipped"] for r in results.values())
     for database, r in results.items():
-        say(f"{database}: {r['tests']} tests, {r['failures'] + r['errors']} failed, "
-            f"{r['skipped']} skipped")
+        say(
+            f"{database}: {r['tests']} tests, {r['failures'] + r['errors']} failed, "
+            f"{r['skipped']} skipped"
+        )
     print(f"{passed} passed, {failed} failed, {skipped} skipped", flush=True)
     return exit_code
 

@@ -35,13 +35,30 @@ def _start_postgres() -> tuple[str, callable]:
         shutil.chown(sockets, "postgres")
         as_user = {"user": "postgres"}
     quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.STDOUT, **as_user}
-    subprocess.run([bindir / "initdb", "-D", data, "-U", "postgres", "--auth=trust",
-                    "--no-sync", "-E", "UTF8"], check=True, **quiet)
+    subprocess.run(
+        [
+            bindir / "initdb",
+            "-D",
+            data,
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "--no-sync",
+            "-E",
+            "UTF8",
+        ],
+        check=True,
+        **quiet,
+    )
     options = f"-k {sockets} -c listen_addresses='' -F -c full_page_writes=off"
-    subprocess.run([bindir / "pg_ctl", "-D", data, "-o", options, "-w", "-l",
-                    RUN_DIR / "pg.log", "start"], check=True, **quiet)
-    subprocess.run([bindir / "createdb", "-h", sockets, "-U", "postgres", "carnet"],
-                   check=True, **quiet)
+    subprocess.run(
+        [bindir / "pg_ctl", "-D", data, "-o", options, "-w", "-l", RUN_DIR / "pg.log", "start"],
+        check=True,
+        **quiet,
+    )
+    subprocess.run(
+        [bindir / "createdb", "-h", sockets, "-U", "postgres", "carnet"], check=True, **quiet
+    )
 
     def stop():
         subprocess.run([bindir / "pg_ctl", "-D", data, "-m", "immediate", "stop"], **quiet)
@@ -87,11 +104,14 @@ def app():
     from flask_migrate import upgrade
 
     from portal import create_app
+    from portal.extensions import db
 
     application = create_app({"TESTING": True})
     with application.app_context():
         upgrade()
-    return application
+    yield application
+    with application.app_context():
+        db.engine.dispose()  # close pooled connections before the server stops
 
 
 @pytest.fixture(autouse=True)
@@ -109,12 +129,10 @@ def _clean(app):
         tables = [t.name for t in reversed(db.metadata.sorted_tables)]
         with db.engine.begin() as connection:
             if DATABASE == "postgresql":
-                connection.exec_driver_sql(
-                    f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"
-                )
+                connection.exec_driver_sql(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
             else:
                 for table in tables:
-                    connection.exec_driver_sql(f"DELETE FROM {table}")
+                    connection.exec_driver_sql(f"DELETE FROM {table}")  # noqa: S608 - our tables
         redis_connection().flushdb()
 
 

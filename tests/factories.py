@@ -34,7 +34,10 @@ def user(school_, profile: str = "teacher", *, active: bool = True, **kwargs):
     if active:
         _hash = _hash or security.hash_password(PASSWORD)
         person.state, person.password_hash, person.activated_at = (
-            AccountState.ACTIVE, _hash, clock.now())
+            AccountState.ACTIVE,
+            _hash,
+            clock.now(),
+        )
     db.session.flush()
     return person
 

@@ -9,14 +9,29 @@ from tests import factories as make
 from tests.web import csrf_token, log_in
 
 #: Pages anyone may open without logging in.
-PUBLIC = {"accounts.login", "accounts.activate", "accounts.forgot_password",
-          "accounts.reset_password", "accounts.set_language", "health.healthz", "static"}
+PUBLIC = {
+    "accounts.login",
+    "accounts.activate",
+    "accounts.forgot_password",
+    "accounts.reset_password",
+    "accounts.set_language",
+    "health.healthz",
+    "static",
+}
 
 
 def _concrete(rule) -> str:
-    return rule.rule.replace("<int:", "<").replace("<token>", "x").replace("<", "").replace(
-        ">", "").replace("user_id", "1").replace("group_id", "1").replace(
-        "pupil_id", "1").replace("school_id", "1").replace("path:filename", "x")
+    return (
+        rule.rule.replace("<int:", "<")
+        .replace("<token>", "x")
+        .replace("<", "")
+        .replace(">", "")
+        .replace("user_id", "1")
+        .replace("group_id", "1")
+        .replace("pupil_id", "1")
+        .replace("school_id", "1")
+        .replace("path:filename", "x")
+    )
 
 
 def test_every_private_route_sends_anonymous_people_to_log_in(app, client):
@@ -73,9 +88,10 @@ def test_another_schools_objects_are_404(client, two_schools, profile):
 def test_admin_cannot_change_another_schools_contact_details(app, client, two_schools):
     b = two_schools["b"]
     log_in(client, two_schools["a"]["admin"])
-    answer = client.post(f"/admin/users/{b['parent_id']}/contact",
-                         data={"csrf_token": csrf_token(client, "/account"),
-                               "email": "hijack@example.org"})
+    answer = client.post(
+        f"/admin/users/{b['parent_id']}/contact",
+        data={"csrf_token": csrf_token(client, "/account"), "email": "hijack@example.org"},
+    )
     assert answer.status_code == 404
     with app.app_context():
         from portal.accounts.models import User
@@ -116,8 +132,13 @@ def test_webmaster_sees_every_school(client, two_schools):
 
 @pytest.mark.parametrize(
     ("profile", "home"),
-    [("admin", "/admin/"), ("staff", "/staff/"), ("teacher", "/teacher/"),
-     ("parent", "/parent/"), ("pupil_login", "/pupil/")],
+    [
+        ("admin", "/admin/"),
+        ("staff", "/staff/"),
+        ("teacher", "/teacher/"),
+        ("parent", "/parent/"),
+        ("pupil_login", "/pupil/"),
+    ],
 )
 def test_each_profile_lands_on_its_own_home(client, two_schools, profile, home):
     answer = log_in(client, two_schools["a"][profile])

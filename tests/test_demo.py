@@ -20,21 +20,33 @@ def test_demo_platform_is_realistic_and_its_logins_work(app, client):
         for class_group in db.session.scalars(select(Group).where(Group.kind == GroupKind.CLASS)):
             pupils = groups.sub_groups(class_group)["pupil"]
             assert 25 <= len(groups.members(pupils)) <= 31, class_group.name
-        states = dict(db.session.execute(
-            select(User.state, func.count()).group_by(User.state)).all())
+        states = dict(
+            db.session.execute(select(User.state, func.count()).group_by(User.state)).all()
+        )
         assert states[AccountState.INACTIVE] >= 1 and states[AccountState.BLOCKED] >= 1
         shared = db.session.execute(
-            select(User.email).where(User.email.is_not(None)).group_by(User.email)
-            .having(func.count() > 1)).all()
+            select(User.email)
+            .where(User.email.is_not(None))
+            .group_by(User.email)
+            .having(func.count() > 1)
+        ).all()
         assert shared, "some guardians share one address"
         demo_parent = db.session.scalar(select(User).where(User.login == "demo.parent"))
         schools_of_children = {
-            link.pupil.school_id for link in db.session.scalars(
-                select(Guardianship).where(Guardianship.parent_id == demo_parent.id))
+            link.pupil.school_id
+            for link in db.session.scalars(
+                select(Guardianship).where(Guardianship.parent_id == demo_parent.id)
+            )
         }
         assert len(schools_of_children) == 2  # one family, two schools
-    homes = {"admin": "/admin/", "teacher": "/teacher/", "staff": "/staff/",
-             "parent": "/parent/", "pupil": "/pupil/", "webmaster": "/webmaster/"}
+    homes = {
+        "admin": "/admin/",
+        "teacher": "/teacher/",
+        "staff": "/staff/",
+        "parent": "/parent/",
+        "pupil": "/pupil/",
+        "webmaster": "/webmaster/",
+    }
     for profile, login in known.items():
         answer = log_in(client, login, demo.PASSWORD)
         assert answer.headers["Location"] == homes[profile]

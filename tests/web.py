@@ -17,8 +17,7 @@ def csrf_token(client, page: str = "/login") -> str:
 
 
 def post(client, url: str, data: dict | None = None, page: str = "/login", **kwargs):
-    return client.post(url, data={"csrf_token": csrf_token(client, page), **(data or {})},
-                       **kwargs)
+    return client.post(url, data={"csrf_token": csrf_token(client, page), **(data or {})}, **kwargs)
 
 
 def log_in(client, login: str, password: str = PASSWORD):

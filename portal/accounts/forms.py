@@ -95,5 +95,7 @@ class ContactForm(FlaskForm):
 
 class LanguageForm(FlaskForm):
     language = SelectField(
-        _l("Language"), choices=[SelectChoice("fr", "Français"), SelectChoice("en", "English")], validate_choice=True
+        _l("Language"),
+        choices=[SelectChoice("fr", "Français"), SelectChoice("en", "English")],
+        validate_choice=True,
     )

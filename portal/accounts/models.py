@@ -58,9 +58,7 @@ class School(CreatedAtMixin, db.Model):
     timezone: Mapped[str] = mapped_column(String(64), default="Europe/Paris")
     #: Language for people who have not chosen one and whose browser says nothing useful.
     default_language: Mapped[str] = mapped_column(String(5), default="fr")
-    email_priority: Mapped[EmailPriority] = mapped_column(
-        String(10), default=EmailPriority.USER
-    )
+    email_priority: Mapped[EmailPriority] = mapped_column(String(10), default=EmailPriority.USER)
 
 
 class User(UserMixin, CreatedAtMixin, db.Model):
@@ -77,9 +75,7 @@ class User(UserMixin, CreatedAtMixin, db.Model):
     login: Mapped[str] = mapped_column(String(120), unique=True)
     password_hash: Mapped[str | None] = mapped_column(String(200))
     #: Changes with the password: every session and reset link issued before is void.
-    session_nonce: Mapped[str] = mapped_column(
-        String(32), default=lambda: secrets.token_hex(16)
-    )
+    session_nonce: Mapped[str] = mapped_column(String(32), default=lambda: secrets.token_hex(16))
     email: Mapped[str | None] = mapped_column(String(254), index=True)
     #: Who entered the e-mail address: decides who may change it (SPEC §4).
     email_source: Mapped[EmailSource | None] = mapped_column(String(10))

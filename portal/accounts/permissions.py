@@ -89,9 +89,7 @@ def can_view_group(viewer: User, group: Group) -> bool:
     target = group.class_id or group.id
     return bool(
         db.session.scalar(
-            select(
-                exists().where(GroupMember.group_id == target, GroupMember.user_id == viewer.id)
-            )
+            select(exists().where(GroupMember.group_id == target, GroupMember.user_id == viewer.id))
         )
     )
 

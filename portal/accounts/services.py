@@ -67,14 +67,13 @@ def _clean_name(field: str, value: str) -> str:
 
 def _login_for(first_name: str, last_name: str) -> str:
     """'Zoé Le Gall' -> 'zoe.le-gall', then zoe.le-gall2, 3... while taken."""
+
     def slug(text: str) -> str:
         ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
         return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-") or "user"
 
     base = f"{slug(first_name)}.{slug(last_name)}"[:100]
-    taken = set(
-        db.session.scalars(select(User.login).where(User.login.like(f"{base}%")))
-    )
+    taken = set(db.session.scalars(select(User.login).where(User.login.like(f"{base}%"))))
     if base not in taken:
         return base
     n = 2
@@ -165,8 +164,10 @@ def find_activation(code: str) -> ActivationCode:
         or found.expires_at <= clock.now()
         or found.user.state != AccountState.INACTIVE
     ):
-        raise ValidationError("code", _("This activation code is not valid. Check it, or ask "
-                                        "the school for a new one."))
+        raise ValidationError(
+            "code",
+            _("This activation code is not valid. Check it, or ask the school for a new one."),
+        )
     return found
 
 
@@ -413,7 +414,9 @@ def children_of(parent: User) -> list[User]:
 def guardianships_of(pupil: User) -> list[Guardianship]:
     return list(
         db.session.scalars(
-            select(Guardianship).where(Guardianship.pupil_id == pupil.id).order_by(Guardianship.rank)
+            select(Guardianship)
+            .where(Guardianship.pupil_id == pupil.id)
+            .order_by(Guardianship.rank)
         )
     )
 

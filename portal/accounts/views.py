@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -91,8 +100,10 @@ def activate():
         else:
             db.session.commit()
             _start_session(user)
-            flash(_("Welcome to Carnet, %(name)s. Your account is active.",
-                    name=user.first_name), "success")
+            flash(
+                _("Welcome to Carnet, %(name)s. Your account is active.", name=user.first_name),
+                "success",
+            )
             return redirect(home_url(user))
     status = 400 if form.errors else 200
     return render_template("accounts/activate.html", form=form), status
@@ -105,8 +116,13 @@ def forgot_password():
     if form.validate_on_submit():
         services.request_password_reset(form.login.data)
         db.session.commit()
-        flash(_("If this login belongs to an active account with an e-mail address, a link to "
-                "choose a new password is on its way. It works for one hour."), "info")
+        flash(
+            _(
+                "If this login belongs to an active account with an e-mail address, a link to "
+                "choose a new password is on its way. It works for one hour."
+            ),
+            "info",
+        )
         return redirect(url_for("accounts.login"))
     status = 400 if form.errors else 200
     return render_template("accounts/forgot.html", form=form), status
@@ -197,8 +213,9 @@ def account_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
         try:
-            services.change_password(current_user, form.current_password.data,
-                                     form.new_password.data)
+            services.change_password(
+                current_user, form.current_password.data, form.new_password.data
+            )
         except ValidationError as error:
             error.apply_to(form)
         else:

@@ -21,17 +21,128 @@ from portal.extensions import db
 from portal.groups import services as groups
 from portal.groups.models import GroupKind
 
-PASSWORD = "carnet-demo"
-FIRST = ("Léa Hugo Chloé Louis Emma Gabriel Jade Raphaël Louise Arthur Alice Jules Inès Adam "
-         "Lina Lucas Rose Nathan Anna Tom Mila Noah Zoé Sacha Manon Ethan Camille Paul Sarah "
-         "Mathis Nour Yanis Lou Amir Elsa Timéo Agathe Noé Margaux Malo").split()
-LAST = ("Martin Bernard Dubois Thomas Robert Richard Petit Durand Leroy Moreau Simon Laurent "
-        "Lefèvre Michel Garcia David Bertrand Roux Vincent Fournier Morel Girard André Mercier "
-        "Dupont Lambert Bonnet François Martinez Legrand Garnier Faure Rousseau Blanc Guérin "
-        "Muller Henry Roussel Nicolas Perrin Morin Mathieu Clément Gauthier Dumont Lopez Fontaine "
-        "Chevalier Robin Masson Sanchez Gérard Nguyen Boyer Denis Lemaire Duval Joly Gautier "
-        "Roger Roche Roy Noël Meyer Lucas Meunier Jean Perez Marchand Dufour Blanchard Diallo "
-        "Benali Haddad Le Gall Kowalski").split()
+PASSWORD = "carnet-demo"  # noqa: S105 - printed for everyone to try the demo
+FIRST = [
+    "Léa",
+    "Hugo",
+    "Chloé",
+    "Louis",
+    "Emma",
+    "Gabriel",
+    "Jade",
+    "Raphaël",
+    "Louise",
+    "Arthur",
+    "Alice",
+    "Jules",
+    "Inès",
+    "Adam",
+    "Lina",
+    "Lucas",
+    "Rose",
+    "Nathan",
+    "Anna",
+    "Tom",
+    "Mila",
+    "Noah",
+    "Zoé",
+    "Sacha",
+    "Manon",
+    "Ethan",
+    "Camille",
+    "Paul",
+    "Sarah",
+    "Mathis",
+    "Nour",
+    "Yanis",
+    "Lou",
+    "Amir",
+    "Elsa",
+    "Timéo",
+    "Agathe",
+    "Noé",
+    "Margaux",
+    "Malo",
+]
+LAST = [
+    "Martin",
+    "Bernard",
+    "Dubois",
+    "Thomas",
+    "Robert",
+    "Richard",
+    "Petit",
+    "Durand",
+    "Leroy",
+    "Moreau",
+    "Simon",
+    "Laurent",
+    "Lefèvre",
+    "Michel",
+    "Garcia",
+    "David",
+    "Bertrand",
+    "Roux",
+    "Vincent",
+    "Fournier",
+    "Morel",
+    "Girard",
+    "André",
+    "Mercier",
+    "Dupont",
+    "Lambert",
+    "Bonnet",
+    "François",
+    "Martinez",
+    "Legrand",
+    "Garnier",
+    "Faure",
+    "Rousseau",
+    "Blanc",
+    "Guérin",
+    "Muller",
+    "Henry",
+    "Roussel",
+    "Nicolas",
+    "Perrin",
+    "Morin",
+    "Mathieu",
+    "Clément",
+    "Gauthier",
+    "Dumont",
+    "Lopez",
+    "Fontaine",
+    "Chevalier",
+    "Robin",
+    "Masson",
+    "Sanchez",
+    "Gérard",
+    "Nguyen",
+    "Boyer",
+    "Denis",
+    "Lemaire",
+    "Duval",
+    "Joly",
+    "Gautier",
+    "Roger",
+    "Roche",
+    "Roy",
+    "Noël",
+    "Meyer",
+    "Lucas",
+    "Meunier",
+    "Jean",
+    "Perez",
+    "Marchand",
+    "Dufour",
+    "Blanchard",
+    "Diallo",
+    "Benali",
+    "Haddad",
+    "Le",
+    "Gall",
+    "Kowalski",
+]
 SCHOOLS = (
     ("Collège Jean Moulin", "0751234A", ["6A", "5B", "4A", "3C"], ["ULIS", "Latin"]),
     ("École élémentaire Les Tilleuls", "0759876B", ["CM1-A", "CM2-A"], ["UPE2A"]),
@@ -66,27 +177,46 @@ def build(seed: int = 2026) -> dict[str, str]:
     rng = random.Random(seed)
     password_hash = security.hash_password(PASSWORD)
     known: dict[str, str] = {}
-    _person(None, Profile.WEBMASTER, rng, password_hash, "Camille", "Webmestre",
-            login="demo.webmaster")
+    _person(
+        None, Profile.WEBMASTER, rng, password_hash, "Camille", "Webmestre", login="demo.webmaster"
+    )
     known["webmaster"] = "demo.webmaster"
     first_parent = None
     for index, (name, code, class_names, teaching_names) in enumerate(SCHOOLS):
         school = accounts.create_school(name, code)
         demo = index == 0
-        _person(school, Profile.ADMIN, rng, password_hash, "Nathalie", "Marchand",
-                login="demo.admin" if demo else None)
+        _person(
+            school,
+            Profile.ADMIN,
+            rng,
+            password_hash,
+            "Nathalie",
+            "Marchand",
+            login="demo.admin" if demo else None,
+        )
         _person(school, Profile.ADMIN, rng, password_hash)
         for n in range(2):
-            _person(school, Profile.STAFF, rng, password_hash,
-                    login="demo.staff" if demo and n == 0 else None)
+            _person(
+                school,
+                Profile.STAFF,
+                rng,
+                password_hash,
+                login="demo.staff" if demo and n == 0 else None,
+            )
         classes = [groups.create_group(school, GroupKind.CLASS, c) for c in class_names]
         teaching = [groups.create_group(school, GroupKind.TEACHING, t) for t in teaching_names]
         groups.create_group(school, GroupKind.MANUAL, "Conseil de vie collégienne")
-        groups.create_group(school, GroupKind.BROADCAST_LIST, "Tous les parents",
-                            profile=Profile.PARENT)
+        groups.create_group(
+            school, GroupKind.BROADCAST_LIST, "Tous les parents", profile=Profile.PARENT
+        )
         teachers = [
-            _person(school, Profile.TEACHER, rng, password_hash,
-                    login="demo.teacher" if demo and n == 0 else None)
+            _person(
+                school,
+                Profile.TEACHER,
+                rng,
+                password_hash,
+                login="demo.teacher" if demo and n == 0 else None,
+            )
             for n in range(2 * len(classes))
         ]
         for n, class_group in enumerate(classes):
@@ -98,43 +228,75 @@ def build(seed: int = 2026) -> dict[str, str]:
             for n in range(rng.randint(25, 30)):
                 last = rng.choice(LAST)
                 is_demo_pupil = demo and class_group.name == "5B" and n == 0
-                pupil = _person(school, Profile.PUPIL, rng, password_hash, last=last,
-                                login="demo.pupil" if is_demo_pupil else None)
+                pupil = _person(
+                    school,
+                    Profile.PUPIL,
+                    rng,
+                    password_hash,
+                    last=last,
+                    login="demo.pupil" if is_demo_pupil else None,
+                )
                 groups.add_member(class_group, pupil)
                 if n % 9 == 0:
                     groups.add_member(rng.choice(teaching), pupil)
-                first_parent = _guardians(school, pupil, last, n, rng, password_hash, demo,
-                                          is_demo_pupil, first_parent, known)
+                first_parent = _guardians(
+                    school,
+                    pupil,
+                    last,
+                    n,
+                    rng,
+                    password_hash,
+                    demo,
+                    is_demo_pupil,
+                    first_parent,
+                    known,
+                )
         if not demo and first_parent is not None:
             # The demo parent also has a child in the école: one family, two schools.
-            sibling = _person(school, Profile.PUPIL, rng, password_hash, "Lou",
-                              first_parent.last_name)
+            sibling = _person(
+                school, Profile.PUPIL, rng, password_hash, "Lou", first_parent.last_name
+            )
             groups.add_member(classes[0], sibling)
             accounts.link_guardian(first_parent, sibling, 1, financial=True, accepts_sms=True)
     _special_accounts()
-    known.update(admin="demo.admin", teacher="demo.teacher", staff="demo.staff",
-                 parent="demo.parent", pupil="demo.pupil")
+    known.update(
+        admin="demo.admin",
+        teacher="demo.teacher",
+        staff="demo.staff",
+        parent="demo.parent",
+        pupil="demo.pupil",
+    )
     return known
 
 
-def _guardians(school, pupil, last, n, rng, password_hash, demo, is_demo_pupil, first_parent,
-               known):
+def _guardians(
+    school, pupil, last, n, rng, password_hash, demo, is_demo_pupil, first_parent, known
+):
     """One or two guardians; every fourth pair shares one address; every seventh pupil has two
     homes (guardians with different names and addresses)."""
     two_homes = n % 7 == 3
     mother_last = rng.choice(LAST) if two_homes else last
     first_a, first_b = rng.choice(FIRST), rng.choice(FIRST)
     email_a = _mail(first_a, last, rng)
-    parent_a = _person(school, Profile.PARENT, rng, password_hash, first_a, last,
-                       login="demo.parent" if is_demo_pupil else None, email=email_a)
+    parent_a = _person(
+        school,
+        Profile.PARENT,
+        rng,
+        password_hash,
+        first_a,
+        last,
+        login="demo.parent" if is_demo_pupil else None,
+        email=email_a,
+    )
     if n % 3 != 2:  # a third of pupils are listed with a single guardian
         accounts.link_guardian(parent_a, pupil, 1, financial=True, accepts_sms=n % 2 == 0)
         parent_a.mobile = f"+3361234{rng.randint(1000, 9999)}"
         return parent_a if is_demo_pupil else first_parent
     shared = n % 4 == 2 and not two_homes
     email_b = email_a if shared else _mail(first_b, mother_last, rng)
-    parent_b = _person(school, Profile.PARENT, rng, password_hash, first_b, mother_last,
-                       email=email_b)
+    parent_b = _person(
+        school, Profile.PARENT, rng, password_hash, first_b, mother_last, email=email_b
+    )
     accounts.link_guardian(parent_a, pupil, 1, financial=True, accepts_sms=True)
     accounts.link_guardian(parent_b, pupil, 2, accepts_sms=not two_homes)
     return parent_a if is_demo_pupil else first_parent
@@ -143,15 +305,22 @@ def _guardians(school, pupil, last, n, rng, password_hash, demo, is_demo_pupil, 
 def _special_accounts() -> None:
     """One never-activated parent and one blocked pupil, for the account states."""
     parents = db.session.scalars(
-        select(User).where(User.profile == Profile.PARENT, User.login != "demo.parent")
-        .order_by(User.id).limit(2)
+        select(User)
+        .where(User.profile == Profile.PARENT, User.login != "demo.parent")
+        .order_by(User.id)
+        .limit(2)
     ).all()
     inactive = parents[1]
     inactive.state, inactive.password_hash, inactive.activated_at = (
-        AccountState.INACTIVE, None, None)
+        AccountState.INACTIVE,
+        None,
+        None,
+    )
     blocked = db.session.scalars(
-        select(User).where(User.profile == Profile.PUPIL, User.login != "demo.pupil")
-        .order_by(User.id.desc()).limit(1)
+        select(User)
+        .where(User.profile == Profile.PUPIL, User.login != "demo.pupil")
+        .order_by(User.id.desc())
+        .limit(1)
     ).one()
     accounts.block(blocked)
 

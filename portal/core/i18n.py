@@ -26,7 +26,12 @@ def select_locale() -> str:
 
 
 def select_timezone() -> str:
-    if has_request_context() and current_user and current_user.is_authenticated and current_user.school:
+    if (
+        has_request_context()
+        and current_user
+        and current_user.is_authenticated
+        and current_user.school
+    ):
         return current_user.school.timezone
     return current_app.config["BABEL_DEFAULT_TIMEZONE"]
 

@@ -48,7 +48,9 @@ def deliver(msg: EmailMessage) -> None:
     query = parse_qs(parts.query)
     port = parts.port or (465 if parts.scheme == "smtps" else 25)
     if parts.scheme == "smtps":
-        smtp = smtplib.SMTP_SSL(parts.hostname, port, timeout=30, context=ssl.create_default_context())
+        smtp = smtplib.SMTP_SSL(
+            parts.hostname, port, timeout=30, context=ssl.create_default_context()
+        )
     else:
         smtp = smtplib.SMTP(parts.hostname, port, timeout=30)
     with smtp:

@@ -135,7 +135,8 @@ def run_item(item_id: int) -> str:
 
 @job(queue="default", timeout=600, retry=None)
 def sweep() -> int:
-    """Enqueue the rows that are due and not done (lost jobs, Redis down at commit, dead workers)."""
+    """Enqueue the rows that are due and not done: jobs lost while Redis was down at commit
+    time, or whose worker died."""
     now = clock.now()
     rows = db.session.execute(
         select(OutboxItem.id, OutboxItem.available_at)

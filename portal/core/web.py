@@ -26,9 +26,7 @@ def init_extensions(app: Flask) -> None:
     from portal.config import ROOT
 
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        app.config.setdefault(
-            "SQLALCHEMY_ENGINE_OPTIONS", {"connect_args": {"timeout": 30}}
-        )
+        app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"connect_args": {"timeout": 30}})
     db.init_app(app)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         with app.app_context():
@@ -129,8 +127,10 @@ def register_error_handlers(app: Flask) -> None:
         return _error_page(
             400,
             _("The form could not be accepted"),
-            _("The page was open too long or the form was not sent from Carnet. "
-              "Go back, reload the page and try again."),
+            _(
+                "The page was open too long or the form was not sent from Carnet. "
+                "Go back, reload the page and try again."
+            ),
         )
 
     @app.errorhandler(400)
@@ -143,8 +143,9 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(404)
     def not_found(exc):
-        return _error_page(404, _("Page not found"), _("This page does not exist or is not "
-                                                       "available to you."))
+        return _error_page(
+            404, _("Page not found"), _("This page does not exist or is not available to you.")
+        )
 
     @app.errorhandler(405)
     def method_not_allowed(exc):
@@ -152,14 +153,18 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(429)
     def too_many(exc):
-        return _error_page(429, _("Too many attempts"), _("Too many attempts in a short time. "
-                                                          "Wait a minute and try again."))
+        return _error_page(
+            429,
+            _("Too many attempts"),
+            _("Too many attempts in a short time. Wait a minute and try again."),
+        )
 
     @app.errorhandler(500)
     def server_error(exc):
         db.session.rollback()
-        return _error_page(500, _("Something went wrong"), _("The error has been recorded. "
-                                                             "Try again in a moment."))
+        return _error_page(
+            500, _("Something went wrong"), _("The error has been recorded. Try again in a moment.")
+        )
 
 
 def register_cli(app: Flask) -> None:

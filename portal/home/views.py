@@ -51,9 +51,7 @@ def staff_home():
 
 @parent.get("/", endpoint="home")
 def parent_home():
-    children = [
-        (child, groups.classes_of(child)) for child in accounts.children_of(current_user)
-    ]
+    children = [(child, groups.classes_of(child)) for child in accounts.children_of(current_user)]
     return render_template("home/parent.html", children=children)
 
 
@@ -78,4 +76,3 @@ def pupil_home():
         teaching_groups=groups.groups_of(current_user, GroupKind.TEACHING),
         guardianships=accounts.guardianships_of(current_user),
     )
-

@@ -119,7 +119,11 @@ def test_guardianship_keeps_its_flags():
     (stored,) = accounts.guardianships_of(pupil)
     assert stored is link
     assert (stored.rank, stored.financial, stored.contact, stored.accepts_sms) == (
-        1, True, False, True)
+        1,
+        True,
+        False,
+        True,
+    )
 
 
 # --- e-mail ownership (seed 001) ------------------------------------------------------------
@@ -198,8 +202,11 @@ def test_invalid_address_is_refused_and_nothing_changes():
 
 @pytest.mark.parametrize(
     ("typed", "stored"),
-    [("06 12 34 56 78", "+33612345678"), ("+33 7 81 23 45 67", "+33781234567"),
-     ("+44 7911 123456", "+447911123456")],
+    [
+        ("06 12 34 56 78", "+33612345678"),
+        ("+33 7 81 23 45 67", "+33781234567"),
+        ("+44 7911 123456", "+447911123456"),
+    ],
 )
 def test_mobile_numbers_are_stored_in_e164(typed, stored):
     person = make.user(make.school(), "parent")

@@ -14,7 +14,7 @@ from portal.accounts.models import AccountState, EmailPriority, EmailSource, Use
 from portal.core.outbox import OutboxItem
 from portal.extensions import db
 from tests import factories as make
-from tests.web import csrf_token, log_in, post, text
+from tests.web import log_in, post, text
 
 ENGLISH = {"Accept-Language": "en"}
 
@@ -23,16 +23,23 @@ ENGLISH = {"Accept-Language": "en"}
 def people(app):
     with app.app_context():
         school = make.school()
-        active = make.user(school, "parent", email="parent@example.org",
-                           email_source=EmailSource.ADMIN)
+        active = make.user(
+            school, "parent", email="parent@example.org", email_source=EmailSource.ADMIN
+        )
         inactive = make.user(school, "parent", active=False)
         code = accounts.issue_activation_code(inactive)
         blocked = make.user(school, "pupil")
         accounts.block(blocked)
         db.session.commit()
-        return {"active": active.login, "active_id": active.id, "inactive": inactive.login,
-                "inactive_id": inactive.id, "code": code, "blocked": blocked.login,
-                "school_id": school.id}
+        return {
+            "active": active.login,
+            "active_id": active.id,
+            "inactive": inactive.login,
+            "inactive_id": inactive.id,
+            "code": code,
+            "blocked": blocked.login,
+            "school_id": school.id,
+        }
 
 
 def _user(app, user_id):
@@ -51,14 +58,17 @@ def test_login_then_logout(client, people):
 
 
 def test_unknown_login_and_wrong_password_look_the_same(client, people):
-    unknown = post(client, "/login", {"login": "nobody", "password": "whatever-pass"},
-                   headers=ENGLISH)
-    wrong = post(client, "/login", {"login": people["active"], "password": "whatever-pass"},
-                 headers=ENGLISH)
+    unknown = post(
+        client, "/login", {"login": "nobody", "password": "whatever-pass"}, headers=ENGLISH
+    )
+    wrong = post(
+        client, "/login", {"login": people["active"], "password": "whatever-pass"}, headers=ENGLISH
+    )
     assert unknown.status_code == wrong.status_code == 400
     assert "Login or password incorrect." in text(unknown)
     assert text(unknown).replace(people["active"], "nobody") == text(wrong).replace(
-        people["active"], "nobody")
+        people["active"], "nobody"
+    )
 
 
 @pytest.mark.parametrize("who", ["inactive", "blocked"])
@@ -78,8 +88,9 @@ def test_session_cookie_is_httponly_and_samesite(client, people):
 def test_refused_logins_are_rate_limited_per_login_with_a_429_page(client, people):
     for _ in range(5):
         post(client, "/login", {"login": people["active"], "password": "wrong-password"})
-    answer = post(client, "/login", {"login": people["active"], "password": make.PASSWORD},
-                  headers=ENGLISH)
+    answer = post(
+        client, "/login", {"login": people["active"], "password": make.PASSWORD}, headers=ENGLISH
+    )
     assert answer.status_code == 429
     assert "Too many attempts" in text(answer)
     # Another person behind the same address still logs in.
@@ -108,17 +119,23 @@ def test_empty_and_oversized_login_fields_are_refused_next_to_the_field(client, 
 
 def test_forged_csrf_token_is_a_400_and_nothing_is_written(app, client, people):
     log_in(client, people["active"])
-    answer = client.post("/account/contact", data={"csrf_token": "forged",
-                                                   "email": "new@example.org"},
-                         headers=ENGLISH)
+    answer = client.post(
+        "/account/contact",
+        data={"csrf_token": "forged", "email": "new@example.org"},
+        headers=ENGLISH,
+    )
     assert answer.status_code == 400
     assert "The form could not be accepted" in text(answer)
     assert _user(app, people["active_id"]).email == "parent@example.org"
 
 
 def test_wrong_activation_code_is_refused_next_to_the_field(app, client, people):
-    answer = post(client, "/activate", {"code": "AAAAA-BBBBB", "password": "a-good-password",
-                                        "confirm": "a-good-password"}, headers=ENGLISH)
+    answer = post(
+        client,
+        "/activate",
+        {"code": "AAAAA-BBBBB", "password": "a-good-password", "confirm": "a-good-password"},
+        headers=ENGLISH,
+    )
     assert answer.status_code == 400
     assert "This activation code is not valid." in text(answer)
     assert _user(app, people["inactive_id"]).state == AccountState.INACTIVE
@@ -127,16 +144,23 @@ def test_wrong_activation_code_is_refused_next_to_the_field(app, client, people)
 def test_activation_by_link_logs_the_person_in(app, client, people):
     page = client.get(f"/activate?code={people['code']}")
     assert people["code"] in text(page)
-    answer = post(client, "/activate", {"code": people["code"], "password": "a-good-password",
-                                        "confirm": "a-good-password"})
+    answer = post(
+        client,
+        "/activate",
+        {"code": people["code"], "password": "a-good-password", "confirm": "a-good-password"},
+    )
     assert answer.headers["Location"] == "/parent/"
     assert client.get("/parent/").status_code == 200
     assert _user(app, people["inactive_id"]).state == AccountState.ACTIVE
 
 
 def test_activation_passwords_must_match(app, client, people):
-    answer = post(client, "/activate", {"code": people["code"], "password": "a-good-password",
-                                        "confirm": "another-password"}, headers=ENGLISH)
+    answer = post(
+        client,
+        "/activate",
+        {"code": people["code"], "password": "a-good-password", "confirm": "another-password"},
+        headers=ENGLISH,
+    )
     assert answer.status_code == 400
     assert "The two passwords differ." in text(answer)
     assert _user(app, people["inactive_id"]).state == AccountState.INACTIVE
@@ -156,14 +180,20 @@ def test_password_reset_by_email_through_a_worker_and_smtp(app, client, people, 
     (message,) = smtp.messages
     assert message.rcpt_tos == ["parent@example.org"]
     link = _reset_link(message)
-    done = post(client, link, {"password": "my-new-password", "confirm": "my-new-password"},
-                page=link)
+    done = post(
+        client, link, {"password": "my-new-password", "confirm": "my-new-password"}, page=link
+    )
     assert done.headers["Location"] == "/login"
     log_in(client, people["active"], "my-new-password")
     again = client.get(link, headers=ENGLISH)
     assert again.status_code == 200  # the page opens, but the used link is refused on saving
-    refused = post(client, link, {"password": "third-password", "confirm": "third-password"},
-                   page=link, headers=ENGLISH)
+    refused = post(
+        client,
+        link,
+        {"password": "third-password", "confirm": "third-password"},
+        page=link,
+        headers=ENGLISH,
+    )
     assert refused.status_code == 400
     assert "already been used" in text(refused)
 
@@ -184,9 +214,12 @@ def test_expired_reset_link_says_so_and_changes_nothing(app, client, people):
         token = security.sign("reset", [people["active_id"], "x"])
     app.config["PASSWORD_RESET_MAX_AGE"] = -1
     try:
-        answer = post(client, f"/password/reset/{token}",
-                      {"password": "my-new-password", "confirm": "my-new-password"},
-                      headers=ENGLISH)
+        answer = post(
+            client,
+            f"/password/reset/{token}",
+            {"password": "my-new-password", "confirm": "my-new-password"},
+            headers=ENGLISH,
+        )
     finally:
         app.config["PASSWORD_RESET_MAX_AGE"] = 3600
     assert answer.status_code == 400
@@ -204,27 +237,42 @@ def test_user_cannot_change_an_address_the_school_manages(app, client, people):
     with app.app_context():
         from portal.accounts.models import School
 
-        accounts.set_email_priority(db.session.get(School, people["school_id"]),
-                                    EmailPriority.ADMIN)
+        accounts.set_email_priority(
+            db.session.get(School, people["school_id"]), EmailPriority.ADMIN
+        )
         db.session.commit()
     log_in(client, people["active"])
     page = client.get("/account", headers=ENGLISH)
     assert "Your school manages this address" in text(page)
-    answer = post(client, "/account/contact", {"email": "mine@example.org", "mobile": ""},
-                  page="/account", headers=ENGLISH)
+    answer = post(
+        client,
+        "/account/contact",
+        {"email": "mine@example.org", "mobile": ""},
+        page="/account",
+        headers=ENGLISH,
+    )
     assert answer.status_code == 400
     assert _user(app, people["active_id"]).email == "parent@example.org"
 
 
 def test_bad_contact_details_are_refused_and_nothing_is_half_saved(app, client, people):
     log_in(client, people["active"])
-    answer = post(client, "/account/contact", {"email": "a" * 300 + "@example.org",
-                                               "mobile": "06 12 34 56 78"},
-                  page="/account", headers=ENGLISH)
+    answer = post(
+        client,
+        "/account/contact",
+        {"email": "a" * 300 + "@example.org", "mobile": "06 12 34 56 78"},
+        page="/account",
+        headers=ENGLISH,
+    )
     assert answer.status_code == 400
     assert "Field cannot be longer than 254 characters." in text(answer)
-    answer = post(client, "/account/contact", {"email": "", "mobile": "01 23 45 67 89"},
-                  page="/account", headers=ENGLISH)
+    answer = post(
+        client,
+        "/account/contact",
+        {"email": "", "mobile": "01 23 45 67 89"},
+        page="/account",
+        headers=ENGLISH,
+    )
     assert "This mobile number is not valid." in text(answer)
     person = _user(app, people["active_id"])
     assert (person.email, person.mobile) == ("parent@example.org", None)
@@ -243,9 +291,16 @@ def test_changing_password_ends_other_sessions(app, client, people):
     other = app.test_client()
     log_in(other, people["active"])
     log_in(client, people["active"])
-    answer = post(client, "/account/password", {
-        "current_password": make.PASSWORD, "new_password": "brand-new-password",
-        "confirm": "brand-new-password"}, page="/account")
+    answer = post(
+        client,
+        "/account/password",
+        {
+            "current_password": make.PASSWORD,
+            "new_password": "brand-new-password",
+            "confirm": "brand-new-password",
+        },
+        page="/account",
+    )
     assert answer.status_code == 302
     assert client.get("/account").status_code == 200
     assert other.get("/account").status_code == 302

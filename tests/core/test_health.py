@@ -10,8 +10,12 @@ def test_healthz_answers_200_when_database_and_redis_answer(client):
 
 
 def test_healthz_answers_503_naming_what_is_down(app):
+    from portal.extensions import db
+
     broken = create_app({"REDIS_URL": "unix:///nonexistent/redis.sock"})
     answer = broken.test_client().get("/healthz")
+    with broken.app_context():
+        db.engine.dispose()
     assert answer.status_code == 503
     assert answer.json["database"] == "ok"
     assert answer.json["redis"].startswith("error")
