@@ -83,14 +83,30 @@ def _wait_healthy(url: str, processes: list[subprocess.Popen], seconds: int = 60
     raise SystemExit(f"Carnet did not answer on {url}/healthz within {seconds} s")
 
 
+def _stop(processes: list[subprocess.Popen]) -> None:
+    for process in processes:
+        if process.poll() is None:
+            process.terminate()
+    for process in processes:
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
 def run() -> int:
     env = dict(os.environ)
     children: list[subprocess.Popen] = []
+    redis: list[subprocess.Popen] = []
     INSTANCE.mkdir(parents=True, exist_ok=True)
     if not env.get("REDIS_URL"):
-        redis, env["REDIS_URL"] = start_redis(INSTANCE)
-        children.append(redis)
+        process, env["REDIS_URL"] = start_redis(INSTANCE)
+        redis.append(process)
     flask = [str(BIN / "flask"), "--app", "wsgi"]
+
+    def start(command: list[str]) -> None:
+        children.append(subprocess.Popen(command, env=env, cwd=ROOT, start_new_session=True))
+
     try:
         subprocess.run([*flask, "db", "upgrade"], check=True, env=env, cwd=ROOT)
         subprocess.run([*flask, "demo", "--if-empty"], check=True, env=env, cwd=ROOT)
@@ -140,7 +156,7 @@ def run() -> int:
             "demo.parent, demo.pupil, demo.webmaster"
         )
         signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt))
-        while all(child.poll() is None for child in children):
+        while all(child.poll() is None for child in children + redis):
             time.sleep(0.5)
         say("a part of Carnet stopped: stopping the others")
         return 1
@@ -148,14 +164,8 @@ def run() -> int:
         say("stopping")
         return 0
     finally:
-        for child in reversed(children):
-            if child.poll() is None:
-                child.terminate()
-        for child in children:
-            try:
-                child.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                child.kill()
+        _stop(children)  # web, worker and cron first, so that none sees Redis go
+        _stop(redis)
 
 
 def _count(junit: Path) -> dict[str, int]:

@@ -65,14 +65,15 @@ def _clean_name(field: str, value: str) -> str:
     return value
 
 
+def ascii_slug(text: str) -> str:
+    """'Zoé Le Gall' -> 'zoe-le-gall': what logins and demo addresses are made of."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-") or "user"
+
+
 def _login_for(first_name: str, last_name: str) -> str:
     """'Zoé Le Gall' -> 'zoe.le-gall', then zoe.le-gall2, 3... while taken."""
-
-    def slug(text: str) -> str:
-        ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-        return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-") or "user"
-
-    base = f"{slug(first_name)}.{slug(last_name)}"[:100]
+    base = f"{ascii_slug(first_name)}.{ascii_slug(last_name)}"[:100]
     taken = set(db.session.scalars(select(User.login).where(User.login.like(f"{base}%"))))
     if base not in taken:
         return base

@@ -169,7 +169,7 @@ def _person(school, profile, rng, password_hash, first=None, last=None, login=No
 
 def _mail(first: str, last: str, rng) -> str:
     slug = security.digest(f"{first}{last}{rng.random()}")[:4]
-    return f"{first.lower()}.{last.lower().replace(' ', '')}.{slug}@example.org"
+    return f"{accounts.ascii_slug(first)}.{accounts.ascii_slug(last)}.{slug}@example.org"
 
 
 def build(seed: int = 2026) -> dict[str, str]:

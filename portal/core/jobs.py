@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from flask import current_app, has_app_context
 from redis import Redis
-from rq import Queue, Retry
+from rq import Queue, Retry, Worker
 
 log = logging.getLogger(__name__)
 
@@ -64,3 +64,14 @@ def enqueue(fn: Callable, *args, job_id: str | None = None, at=None):
     if at is not None:
         return q.enqueue_at(at, fn, *args, job_id=job_id, **fn.job_options)
     return q.enqueue(fn, *args, job_id=job_id, **fn.job_options)
+
+
+class AppWorker(Worker):
+    """An RQ worker that builds the Flask app once, before it forks a work-horse per job.
+
+    Without it every job would build the app again (about a second). The parent never opens a
+    database connection, so the forked work-horses share no connection."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _app()
