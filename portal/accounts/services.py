@@ -309,6 +309,8 @@ def set_email(user: User, address: str | None, source: EmailSource) -> bool:
     the school gives the user priority (returns False, nothing changes). Two people may share
     one address. Raises ValidationError when the user may not change it or it is not valid."""
     new = normalise_email(address) if address and address.strip() else None
+    if new == user.email:
+        return False
     if source == EmailSource.USER and not user_may_change_email(user):
         raise ValidationError(
             "email", _("Your school manages this address: ask the school to change it.")
@@ -320,8 +322,6 @@ def set_email(user: User, address: str | None, source: EmailSource) -> bool:
         and user.school.email_priority == EmailPriority.USER
     ):
         return False
-    if new == user.email:
-        return False
     user.email = new
     user.email_source = source if new else None
     db.session.flush()
@@ -331,6 +331,13 @@ def set_email(user: User, address: str | None, source: EmailSource) -> bool:
 def set_mobile(user: User, number: str | None) -> None:
     user.mobile = normalise_mobile(number) if number and number.strip() else None
     db.session.flush()
+
+
+def set_contact(user: User, email: str | None, mobile: str | None, source: EmailSource) -> None:
+    """Both contact details at once, as the person or an admin typed them: either both are
+    saved or, on a ValidationError, the caller rolls back and neither is."""
+    set_email(user, email, source)
+    set_mobile(user, mobile)
 
 
 def set_email_priority(school: School, priority: EmailPriority) -> None:

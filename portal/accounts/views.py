@@ -194,9 +194,7 @@ def account_contact():
     form = ContactForm()
     if form.validate_on_submit():
         try:
-            if form.email.data != (current_user.email or ""):
-                services.set_email(current_user, form.email.data, EmailSource.USER)
-            services.set_mobile(current_user, form.mobile.data)
+            services.set_contact(current_user, form.email.data, form.mobile.data, EmailSource.USER)
         except ValidationError as error:
             db.session.rollback()
             error.apply_to(form)

@@ -74,8 +74,7 @@ def user_contact(user_id: int):
     form = ContactForm()
     if form.validate_on_submit():
         try:
-            accounts.set_email(person, form.email.data, EmailSource.ADMIN)
-            accounts.set_mobile(person, form.mobile.data)
+            accounts.set_contact(person, form.email.data, form.mobile.data, EmailSource.ADMIN)
         except ValidationError as error:
             db.session.rollback()
             error.apply_to(form)

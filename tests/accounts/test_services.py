@@ -220,3 +220,9 @@ def test_landlines_and_garbage_are_not_mobile_numbers(typed):
     with pytest.raises(ValidationError, match="mobile"):
         accounts.set_mobile(person, typed)
     assert person.mobile is None
+
+
+def test_keeping_a_school_managed_address_is_never_refused():
+    person = _person(EmailPriority.ADMIN, "school@example.org", EmailSource.ADMIN)
+    assert not accounts.set_email(person, " school@example.org ", EmailSource.USER)
+    assert person.email_source == "admin"

@@ -49,6 +49,14 @@ def _user(app, user_id):
         return user
 
 
+def _school_manages_addresses(app, school_id):
+    with app.app_context():
+        from portal.accounts.models import School
+
+        accounts.set_email_priority(db.session.get(School, school_id), EmailPriority.ADMIN)
+        db.session.commit()
+
+
 def test_login_then_logout(client, people):
     log_in(client, people["active"])
     assert client.get("/parent/").status_code == 200
@@ -234,13 +242,7 @@ def test_tampered_reset_link_is_refused(client, people):
 
 
 def test_user_cannot_change_an_address_the_school_manages(app, client, people):
-    with app.app_context():
-        from portal.accounts.models import School
-
-        accounts.set_email_priority(
-            db.session.get(School, people["school_id"]), EmailPriority.ADMIN
-        )
-        db.session.commit()
+    _school_manages_addresses(app, people["school_id"])
     log_in(client, people["active"])
     page = client.get("/account", headers=ENGLISH)
     assert "Your school manages this address" in text(page)
@@ -322,3 +324,17 @@ def test_times_are_shown_in_the_schools_time_zone(app, client, people):
     log_in(client, admin_login)
     page = text(client.get(f"/admin/users/{people['active_id']}", headers=ENGLISH))
     assert "9:00:00" in page and "America/Cayenne" in page
+
+
+def test_user_with_a_school_managed_address_can_still_change_their_mobile(app, client, people):
+    _school_manages_addresses(app, people["school_id"])
+    log_in(client, people["active"])
+    answer = post(
+        client,
+        "/account/contact",
+        {"email": "parent@example.org", "mobile": "06 12 34 56 78"},
+        page="/account",
+    )
+    assert answer.status_code == 302
+    person = _user(app, people["active_id"])
+    assert (person.email, person.mobile) == ("parent@example.org", "+33612345678")
