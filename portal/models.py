@@ -1,5 +1,6 @@
 """Every model, imported once so that SQLAlchemy and Alembic know every table."""
 
 from portal.accounts.models import ActivationCode, Guardianship, School, User  # noqa: F401
+from portal.audit.models import AuditEntry  # noqa: F401
 from portal.core.outbox import OutboxItem  # noqa: F401
-from portal.groups.models import Group, GroupMember  # noqa: F401
+from portal.groups.models import CommunicationRule, Group, GroupMember  # noqa: F401

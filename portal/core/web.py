@@ -88,7 +88,7 @@ def register_request_hooks(app: Flask) -> None:
 
     from portal.accounts import permissions
     from portal.accounts.labels import profile_label, state_label
-    from portal.groups.services import label as group_label
+    from portal.groups.labels import label as group_label
 
     app.jinja_env.globals.update(
         permissions.template_globals(),

@@ -65,3 +65,23 @@ class GroupMember(db.Model):
     user_id: Mapped[int] = mapped_column(
         ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True, index=True
     )
+
+
+class CommunicationRule(CreatedAtMixin, db.Model):
+    """Every member of the source group may start a conversation with every member of the target
+    group (SPEC §2). Rules are between groups, never between people."""
+
+    __tablename__ = "communication_rule"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_group_id: Mapped[int] = mapped_column(
+        ForeignKey("school_group.id", ondelete="CASCADE"), index=True
+    )
+    target_group_id: Mapped[int] = mapped_column(
+        ForeignKey("school_group.id", ondelete="CASCADE"), index=True
+    )
+
+    source: Mapped[Group] = relationship(foreign_keys=[source_group_id])
+    target: Mapped[Group] = relationship(foreign_keys=[target_group_id])
+
+    __table_args__ = (UniqueConstraint("source_group_id", "target_group_id"),)

@@ -11,6 +11,7 @@ from sqlalchemy import delete, func, select
 from portal.accounts.models import SCHOOL_PROFILES, Guardianship, Profile, School, User
 from portal.core.errors import ValidationError
 from portal.extensions import db
+from portal.groups import rules
 from portal.groups.models import CLASS_SUB_PROFILES, DERIVED_KINDS, Group, GroupKind, GroupMember
 
 #: Who may be a direct member of each kind of group a person manages.
@@ -23,9 +24,14 @@ NAME_MAX = 120
 
 
 def create_school_groups(school: School) -> None:
-    for profile in SCHOOL_PROFILES:
-        db.session.add(Group(school_id=school.id, kind=GroupKind.SCHOOL_PROFILE, profile=profile))
+    """One group per profile, with the school's default communication rules (SPEC §2)."""
+    profile_groups = {
+        profile: Group(school_id=school.id, kind=GroupKind.SCHOOL_PROFILE, profile=profile)
+        for profile in SCHOOL_PROFILES
+    }
+    db.session.add_all(profile_groups.values())
     db.session.flush()
+    rules.apply_school_defaults(profile_groups)
 
 
 def school_profile_group(school_id: int, profile: Profile) -> Group:
@@ -74,18 +80,18 @@ def create_group(
     db.session.add(group)
     db.session.flush()
     if kind == GroupKind.CLASS:
-        for sub_profile in CLASS_SUB_PROFILES:
-            # SPEC §2 default: the pupils of a class may write to each other.
-            db.session.add(
-                Group(
-                    school_id=school.id,
-                    kind=GroupKind.CLASS_PROFILE,
-                    profile=sub_profile,
-                    class_id=group.id,
-                    internal=sub_profile == Profile.PUPIL,
-                )
+        subs = {
+            sub_profile: Group(
+                school_id=school.id,
+                kind=GroupKind.CLASS_PROFILE,
+                profile=sub_profile,
+                class_id=group.id,
             )
+            for sub_profile in CLASS_SUB_PROFILES
+        }
+        db.session.add_all(subs.values())
         db.session.flush()
+        rules.apply_class_defaults(subs)
     return group
 
 
@@ -206,26 +212,6 @@ def sync_pupil(pupil: User) -> None:
     """After a pupil's guardians change: the parents' groups of each of their classes."""
     for class_group in classes_of(pupil):
         sync_class(class_group)
-
-
-def label(group: Group) -> str:
-    """The group's name on screen, in the reader's language."""
-    if group.kind == GroupKind.SCHOOL_PROFILE:
-        return {
-            Profile.ADMIN: _("Direction"),
-            Profile.TEACHER: _("All teachers"),
-            Profile.STAFF: _("All staff"),
-            Profile.PARENT: _("All parents"),
-            Profile.PUPIL: _("All pupils"),
-        }[group.profile]
-    if group.kind == GroupKind.CLASS_PROFILE:
-        name = group.school_class.name
-        return {
-            Profile.PUPIL: _("Pupils of %(name)s", name=name),
-            Profile.PARENT: _("Parents of %(name)s", name=name),
-            Profile.TEACHER: _("Teachers of %(name)s", name=name),
-        }[group.profile]
-    return group.name
 
 
 def school_groups(school_id: int, kind: GroupKind) -> list[Group]:

@@ -1,0 +1,36 @@
+"""Audit entries: who did what, when, with what before and after. Never edited, never deleted."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+
+from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from portal.core import clock
+from portal.extensions import db
+
+
+class AuditTag(StrEnum):
+    """'domain:subject:action'."""
+
+    RULE_ADDED = "groups:rule:add"
+    RULE_REMOVED = "groups:rule:remove"
+    INTERNAL_CHANGED = "groups:internal:change"
+
+
+class AuditEntry(db.Model):
+    __tablename__ = "audit_entry"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=clock.now, index=True)
+    #: Who acted; None for the platform itself (imports run by a job, the demo).
+    actor_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"), index=True
+    )
+    #: The school concerned, for filtering; None for platform-wide actions.
+    school_id: Mapped[int | None] = mapped_column(ForeignKey("school.id"), index=True)
+    tag: Mapped[str] = mapped_column(String(60), index=True)
+    #: What changed: ids, names, and 'before' / 'after' where something was replaced.
+    details: Mapped[dict] = mapped_column(JSON, default=dict)

@@ -1,0 +1,200 @@
+"""Communication rules between groups and internal communication (SPEC §2, seed 003).
+
+A rule 'A -> B' lets every member of A start a conversation with every member of B. A group's
+internal communication lets its members write to each other; a rule from a group to itself is
+stored as that flag. Opening the second direction between two groups (A -> B when B -> A exists)
+turns internal communication on for both, as the seed describes: the admin confirms it first,
+and internal communication can't be removed from a group while both directions stay open.
+
+The school's defaults are written as the platform sets them up, not as an admin's confirmed
+change: the per-class rules between teachers and parents go both ways, yet parents of a class
+don't write to each other until someone opens it (seed 003: BCC is how a teacher keeps them
+apart, and it only makes sense if they can't reach each other otherwise).
+"""
+
+from __future__ import annotations
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from portal.accounts.models import Profile, User
+from portal.audit.models import AuditTag
+from portal.audit.services import record
+from portal.core.errors import ValidationError
+from portal.extensions import db
+from portal.groups.labels import label
+from portal.groups.models import CommunicationRule, Group, GroupKind
+
+#: SPEC §2 defaults of a school, by profile group. Direction and staff reach everyone; teachers
+#: reach everyone too (the 'school-wide teacher rule' that seed 003 removes to limit teachers
+#: to their own classes); parents reach the direction. A profile listed for itself is internal.
+SCHOOL_DEFAULTS = {
+    Profile.ADMIN: (Profile.ADMIN, Profile.TEACHER, Profile.STAFF, Profile.PARENT, Profile.PUPIL),
+    Profile.STAFF: (Profile.ADMIN, Profile.TEACHER, Profile.STAFF, Profile.PARENT, Profile.PUPIL),
+    Profile.TEACHER: (Profile.ADMIN, Profile.TEACHER, Profile.STAFF, Profile.PARENT, Profile.PUPIL),
+    Profile.PARENT: (Profile.ADMIN,),
+}
+#: Per class: teachers <-> pupils, teachers -> parents, parents -> teachers.
+CLASS_DEFAULTS = (
+    (Profile.TEACHER, Profile.PUPIL),
+    (Profile.PUPIL, Profile.TEACHER),
+    (Profile.TEACHER, Profile.PARENT),
+    (Profile.PARENT, Profile.TEACHER),
+)
+
+
+def _exists(source_id: int, target_id: int) -> CommunicationRule | None:
+    return db.session.scalar(
+        select(CommunicationRule).where(
+            CommunicationRule.source_group_id == source_id,
+            CommunicationRule.target_group_id == target_id,
+        )
+    )
+
+
+def _insert(source: Group, target: Group) -> None:
+    if source.id == target.id:
+        source.internal = True
+    elif _exists(source.id, target.id) is None:
+        db.session.add(CommunicationRule(source_group_id=source.id, target_group_id=target.id))
+    db.session.flush()
+
+
+def apply_school_defaults(profile_groups: dict[Profile, Group]) -> None:
+    for source, targets in SCHOOL_DEFAULTS.items():
+        for target in targets:
+            _insert(profile_groups[source], profile_groups[target])
+
+
+def apply_class_defaults(sub_groups: dict[Profile, Group]) -> None:
+    sub_groups[Profile.PUPIL].internal = True
+    for source, target in CLASS_DEFAULTS:
+        _insert(sub_groups[source], sub_groups[target])
+
+
+def may_manage(actor: User, source: Group, target: Group) -> bool:
+    """The direction manages its school's rules; rules across schools are the webmaster's."""
+    if actor.profile == Profile.WEBMASTER:
+        return True
+    return (
+        actor.profile == Profile.ADMIN
+        and source.school_id == actor.school_id
+        and target.school_id == actor.school_id
+    )
+
+
+def internal_opened_by(source: Group, target: Group) -> list[Group]:
+    """The groups whose internal communication adding 'source -> target' would turn on."""
+    if source.id == target.id:
+        return [] if source.internal else [source]
+    if _exists(target.id, source.id) is None:
+        return []
+    return [group for group in (source, target) if not group.internal]
+
+
+def _describe(rule_source: Group, rule_target: Group) -> dict:
+    return {"source_group_id": rule_source.id, "target_group_id": rule_target.id}
+
+
+def add_rule(actor: User, source: Group, target: Group, *, confirmed: bool = False) -> None:
+    """Open 'source -> target'. Raises ValidationError when it exists already, when a broadcast
+    list would write (its members never write through it), or when it would turn internal
+    communication on and the admin has not confirmed that."""
+    if not may_manage(actor, source, target):
+        raise PermissionError("rules across schools are set by the webmaster")
+    if source.kind == GroupKind.BROADCAST_LIST:
+        raise ValidationError("source", _("Members of a broadcast list can't write through it."))
+    if source.id != target.id and _exists(source.id, target.id):
+        raise ValidationError("target", _("This rule exists already."))
+    opened = internal_opened_by(source, target)
+    if opened and not confirmed:
+        raise ValidationError(
+            "confirm", _("Confirm: members of each group will also be able to write to each other.")
+        )
+    before = {str(group.id): group.internal for group in opened}  # JSON keys are strings
+    _insert(source, target)
+    for group in opened:
+        group.internal = True
+    db.session.flush()
+    record(
+        actor,
+        AuditTag.RULE_ADDED,
+        source.school_id,
+        **_describe(source, target),
+        internal_before=before,
+        internal_after={group_id: True for group_id in before},
+    )
+
+
+def remove_rule(actor: User, rule: CommunicationRule) -> None:
+    """Close one direction. Internal communication that it had turned on stays as it is: the
+    admin removes it separately, now that only one direction is open."""
+    if not may_manage(actor, rule.source, rule.target):
+        raise PermissionError("rules across schools are set by the webmaster")
+    details = _describe(rule.source, rule.target)
+    school_id = rule.source.school_id
+    db.session.delete(rule)
+    db.session.flush()
+    record(actor, AuditTag.RULE_REMOVED, school_id, **details)
+
+
+def both_ways_with(group: Group) -> list[Group]:
+    """The groups with which ``group`` has rules in both directions."""
+    outgoing = select(CommunicationRule.target_group_id).where(
+        CommunicationRule.source_group_id == group.id
+    )
+    return list(
+        db.session.scalars(
+            select(Group)
+            .join(CommunicationRule, CommunicationRule.source_group_id == Group.id)
+            .where(
+                CommunicationRule.target_group_id == group.id,
+                CommunicationRule.source_group_id.in_(outgoing),
+            )
+        )
+    )
+
+
+def set_internal(actor: User, group: Group, internal: bool) -> None:
+    """Turn a group's internal communication on or off. Off is refused while another group has
+    rules in both directions with it (seed 003: remove one direction first)."""
+    if not may_manage(actor, group, group):
+        raise PermissionError("another school's group")
+    if group.kind == GroupKind.BROADCAST_LIST and internal:
+        raise ValidationError(
+            "internal", _("Members of a broadcast list never write to each other.")
+        )
+    if not internal:
+        blocking = both_ways_with(group)
+        if blocking:
+            raise ValidationError(
+                "internal",
+                _(
+                    "Rules are open in both directions between this group and %(groups)s: "
+                    "remove one of the two directions first.",
+                    groups=", ".join(sorted(label(g) for g in blocking)),
+                ),
+            )
+    if group.internal == internal:
+        return
+    group.internal = internal
+    db.session.flush()
+    record(
+        actor,
+        AuditTag.INTERNAL_CHANGED,
+        group.school_id,
+        group_id=group.id,
+        before=not internal,
+        after=internal,
+    )
+
+
+def rules_of(group: Group) -> tuple[list[CommunicationRule], list[CommunicationRule]]:
+    """The rules from the group and the rules to it."""
+    outgoing = db.session.scalars(
+        select(CommunicationRule).where(CommunicationRule.source_group_id == group.id)
+    ).all()
+    incoming = db.session.scalars(
+        select(CommunicationRule).where(CommunicationRule.target_group_id == group.id)
+    ).all()
+    return list(outgoing), list(incoming)
