@@ -76,10 +76,12 @@ def register_blueprints(app: Flask) -> None:
     from portal.admin.views import bp as admin
     from portal.admin.webmaster import bp as webmaster
     from portal.core.health import bp as health
+    from portal.groups.directory import bp as directory
+    from portal.groups.rules_views import bp as rules
     from portal.groups.views import bp as groups
     from portal.home.views import blueprints as homes
 
-    for blueprint in (health, accounts, admin, webmaster, groups, *homes):
+    for blueprint in (health, accounts, admin, webmaster, groups, directory, rules, *homes):
         app.register_blueprint(blueprint)
 
 
@@ -90,6 +92,7 @@ def register_request_hooks(app: Flask) -> None:
     from portal.accounts.labels import profile_label, state_label
     from portal.groups.labels import label as group_label
 
+    app.jinja_env.filters["group_label"] = group_label
     app.jinja_env.globals.update(
         permissions.template_globals(),
         get_locale=get_locale,
@@ -117,14 +120,14 @@ def register_request_hooks(app: Flask) -> None:
             db.session.rollback()
 
 
-def _error_page(status: int, title: str, message: str):
+def error_page(status: int, title: str, message: str):
     return render_template("errors/error.html", status=status, title=title, message=message), status
 
 
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(exc):
-        return _error_page(
+        return error_page(
             400,
             _("The form could not be accepted"),
             _(
@@ -135,25 +138,25 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(400)
     def bad_request(exc):
-        return _error_page(400, _("Bad request"), _("The request could not be understood."))
+        return error_page(400, _("Bad request"), _("The request could not be understood."))
 
     @app.errorhandler(403)
     def forbidden(exc):
-        return _error_page(403, _("Not allowed"), _("Your account may not do this."))
+        return error_page(403, _("Not allowed"), _("Your account may not do this."))
 
     @app.errorhandler(404)
     def not_found(exc):
-        return _error_page(
+        return error_page(
             404, _("Page not found"), _("This page does not exist or is not available to you.")
         )
 
     @app.errorhandler(405)
     def method_not_allowed(exc):
-        return _error_page(405, _("Not allowed"), _("This page can't be used this way."))
+        return error_page(405, _("Not allowed"), _("This page can't be used this way."))
 
     @app.errorhandler(429)
     def too_many(exc):
-        return _error_page(
+        return error_page(
             429,
             _("Too many attempts"),
             _("Too many attempts in a short time. Wait a minute and try again."),
@@ -162,7 +165,7 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(500)
     def server_error(exc):
         db.session.rollback()
-        return _error_page(
+        return error_page(
             500, _("Something went wrong"), _("The error has been recorded. Try again in a moment.")
         )
 

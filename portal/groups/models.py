@@ -11,7 +11,7 @@ from enum import StrEnum
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.accounts.models import Profile
+from portal.accounts.models import Profile, School
 from portal.core.db import CreatedAtMixin
 from portal.extensions import db
 
@@ -49,6 +49,7 @@ class Group(CreatedAtMixin, db.Model):
     internal: Mapped[bool] = mapped_column(default=False)
 
     school_class: Mapped[Group | None] = relationship(remote_side=[id])
+    school: Mapped[School] = relationship()
 
     __table_args__ = (UniqueConstraint("school_id", "kind", "name", "profile", "class_id"),)
 

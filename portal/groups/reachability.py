@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from sqlalchemy import Select, exists, func, or_, select, union
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from portal.accounts.models import AccountState, User
 from portal.extensions import db
@@ -163,7 +163,7 @@ def reachable(
     groups: list[Group] = []
     if page == 1 and targets and not profile:
         candidates = db.session.scalars(
-            select(Group).where(Group.id.in_(targets)).options(selectinload(Group.school_class))
+            select(Group).where(Group.id.in_(targets)).options(joinedload(Group.school_class))
         ).all()
         words = text.lower().split()
         groups = sorted(

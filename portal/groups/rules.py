@@ -198,3 +198,60 @@ def rules_of(group: Group) -> tuple[list[CommunicationRule], list[CommunicationR
         select(CommunicationRule).where(CommunicationRule.target_group_id == group.id)
     ).all()
     return list(outgoing), list(incoming)
+
+
+def _default_pairs(school_id: int) -> list[tuple[Group, Group]]:
+    """Every (source, target) pair of the school's default rules, self-pairs excluded."""
+    found = db.session.scalars(
+        select(Group).where(
+            Group.school_id == school_id,
+            Group.kind.in_((GroupKind.SCHOOL_PROFILE, GroupKind.CLASS_PROFILE)),
+        )
+    ).all()
+    profile_groups = {g.profile: g for g in found if g.kind == GroupKind.SCHOOL_PROFILE}
+    pairs = [
+        (profile_groups[source], profile_groups[target])
+        for source, targets in SCHOOL_DEFAULTS.items()
+        for target in targets
+        if source != target
+    ]
+    by_class: dict[int, dict[str, Group]] = {}
+    for group in found:
+        if group.kind == GroupKind.CLASS_PROFILE:
+            by_class.setdefault(group.class_id, {})[group.profile] = group
+    for subs in by_class.values():
+        pairs += [(subs[source], subs[target]) for source, target in CLASS_DEFAULTS]
+    return pairs
+
+
+def missing_defaults(school_id: int) -> list[tuple[Group, Group]]:
+    existing = set(
+        db.session.execute(
+            select(CommunicationRule.source_group_id, CommunicationRule.target_group_id)
+            .join(Group, Group.id == CommunicationRule.source_group_id)
+            .where(Group.school_id == school_id)
+        ).all()
+    )
+    return [
+        (source, target)
+        for source, target in _default_pairs(school_id)
+        if (source.id, target.id) not in existing
+    ]
+
+
+def restore_defaults(actor: User, school_id: int) -> int:
+    """Put back the default rules an admin removed; returns how many. Internal communication is
+    left as it is: it is set group by group."""
+    missing = missing_defaults(school_id)
+    for source, target in missing:
+        if not may_manage(actor, source, target):
+            raise PermissionError("another school's rules")
+        _insert(source, target)
+        record(
+            actor,
+            AuditTag.RULE_ADDED,
+            school_id,
+            **_describe(source, target),
+            restored_default=True,
+        )
+    return len(missing)

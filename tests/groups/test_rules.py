@@ -241,3 +241,13 @@ def test_directory_finds_people_by_name_class_and_profile_in_pages(school):
     school["4A"]["teacher"].last_name = "Zéphyrin"
     named = reachable(admin, "zéph", per_page=500).people
     assert [p.id for p in named] == [school["4A"]["teacher"].id]
+
+
+def test_removed_default_rules_are_listed_and_can_be_restored(school):
+    assert rules.missing_defaults(school["school"].id) == []
+    teachers, parents = profile_group(school, "teacher"), profile_group(school, "parent")
+    rules.remove_rule(school["admin"], _rule(teachers, parents))
+    assert rules.missing_defaults(school["school"].id) == [(teachers, parents)]
+    assert rules.restore_defaults(school["admin"], school["school"].id) == 1
+    assert _rule(teachers, parents) is not None
+    assert may_write(school["5B"]["teacher"], school["4A"]["parent"])

@@ -1,0 +1,228 @@
+"""The direction's rules console: rules per group, internal communication, the preview of a
+change, and 'why can A write to B?'. Every change is previewed before it is saved."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from wtforms import SelectChoice
+
+from portal.accounts.models import School, User
+from portal.core.blueprints import profile_blueprint
+from portal.core.errors import ValidationError
+from portal.core.permissions import get_or_404, require
+from portal.extensions import db
+from portal.groups import impact, rules
+from portal.groups.forms import AddRuleForm, ConfirmForm, InternalForm, WhyForm
+from portal.groups.labels import label
+from portal.groups.models import CommunicationRule, Group, GroupKind
+
+bp = profile_blueprint("rules", __name__, "/rules", "admin", "webmaster")
+
+KIND_ORDER = [
+    GroupKind.SCHOOL_PROFILE,
+    GroupKind.CLASS,
+    GroupKind.CLASS_PROFILE,
+    GroupKind.TEACHING,
+    GroupKind.MANUAL,
+    GroupKind.BROADCAST_LIST,
+]
+
+
+def _school() -> School:
+    """The admin's school; a webmaster names one with ?school_id=."""
+    if current_user.school_id is not None:
+        return current_user.school
+    return get_or_404(School, request.args.get("school_id", 0, type=int))
+
+
+def _school_groups(school_id: int) -> list[Group]:
+    found = db.session.scalars(select(Group).where(Group.school_id == school_id)).all()
+    return sorted(found, key=lambda g: (KIND_ORDER.index(g.kind), label(g).lower()))
+
+
+@bp.get("/")
+def index():
+    school = _school()
+    groups = _school_groups(school.id)
+    counts: dict[int, int] = {}
+    for source_id in db.session.scalars(
+        select(CommunicationRule.source_group_id).where(
+            CommunicationRule.source_group_id.in_([g.id for g in groups])
+        )
+    ):
+        counts[source_id] = counts.get(source_id, 0) + 1
+    return render_template(
+        "groups/rules.html",
+        school=school,
+        groups=groups,
+        counts=counts,
+        missing=rules.missing_defaults(school.id),
+        restore_form=ConfirmForm(),
+    )
+
+
+@bp.post("/defaults")
+def restore_defaults():
+    school = _school()
+    require(current_user.profile == "webmaster" or current_user.school_id == school.id)
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        return redirect(url_for("rules.index"))
+    restored = rules.restore_defaults(current_user, school.id)
+    db.session.commit()
+    flash(_("%(n)d default rules restored.", n=restored), "success")
+    return redirect(url_for("rules.index", school_id=request.args.get("school_id")))
+
+
+def _target_school_id(group: Group) -> int:
+    """Whose groups the new rule may target: the group's own school, or for the webmaster,
+    who alone sets rules across schools, the school chosen with ?target_school=."""
+    if current_user.profile == "webmaster":
+        return request.values.get("target_school", group.school_id, type=int)
+    return group.school_id
+
+
+def _add_rule_form(group: Group, outgoing: list[CommunicationRule], form=None) -> AddRuleForm:
+    """The form whose choices are the groups this one has no rule to yet."""
+    form = form or AddRuleForm()
+    existing = {rule.target_group_id for rule in outgoing}
+    form.target_id.choices = [
+        SelectChoice(g.id, label(g))
+        for g in _school_groups(_target_school_id(group))
+        if g.id not in existing and g.id != group.id
+    ]
+    return form
+
+
+def _group_page(group: Group, add_form=None, internal_form=None, preview=None, status=200):
+    outgoing, incoming = rules.rules_of(group)
+    add_form = _add_rule_form(group, outgoing, add_form)
+    return render_template(
+        "groups/group_rules.html",
+        group=group,
+        outgoing=outgoing,
+        incoming=incoming,
+        add_form=add_form,
+        internal_form=internal_form or InternalForm(internal=group.internal),
+        preview=preview,
+        both_ways=rules.both_ways_with(group),
+        target_school_id=_target_school_id(group),
+        schools=db.session.scalars(select(School).order_by(School.name)).all()
+        if current_user.profile == "webmaster"
+        else [],
+    ), status
+
+
+@bp.get("/groups/<int:group_id>")
+def group_rules(group_id: int):
+    group = get_or_404(Group, group_id)
+    return _group_page(group)
+
+
+@bp.post("/groups/<int:group_id>/add")
+def add_rule(group_id: int):
+    group = get_or_404(Group, group_id)
+    form = _add_rule_form(group, rules.rules_of(group)[0])
+    if not form.validate_on_submit():
+        return _group_page(group, form, status=400)
+    target = get_or_404(Group, form.target_id.data)
+    require(rules.may_manage(current_user, group, target))
+    opened = rules.internal_opened_by(group, target)
+    if form.confirmed.data != "1":
+        preview = {
+            "kind": "add",
+            "target": target,
+            "opened": opened,
+            "impact": impact.rule_change(group, target, adding=True, opened_internal=opened),
+        }
+        return _group_page(group, form, preview=preview)
+    try:
+        rules.add_rule(current_user, group, target, confirmed=True)
+    except ValidationError as error:
+        error.apply_to(form)
+        return _group_page(group, form, status=400)
+    db.session.commit()
+    flash(
+        _(
+            "Rule added: %(source)s may write to %(target)s.",
+            source=label(group),
+            target=label(target),
+        ),
+        "success",
+    )
+    return redirect(url_for("rules.group_rules", group_id=group.id))
+
+
+@bp.post("/<int:rule_id>/remove")
+def remove_rule(rule_id: int):
+    rule = db.session.get(CommunicationRule, rule_id)
+    if rule is None:
+        abort(404)
+    source = get_or_404(Group, rule.source_group_id)
+    require(rules.may_manage(current_user, rule.source, rule.target))
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        return _group_page(source, status=400)
+    if form.confirmed.data != "1":
+        preview = {
+            "kind": "remove",
+            "rule": rule,
+            "target": rule.target,
+            "impact": impact.rule_change(rule.source, rule.target, adding=False),
+        }
+        return _group_page(source, preview=preview)
+    target = rule.target
+    rules.remove_rule(current_user, rule)
+    db.session.commit()
+    flash(
+        _(
+            "Rule removed: %(source)s may no longer write to %(target)s.",
+            source=label(source),
+            target=label(target),
+        ),
+        "success",
+    )
+    return redirect(url_for("rules.group_rules", group_id=source.id))
+
+
+@bp.post("/groups/<int:group_id>/internal")
+def set_internal(group_id: int):
+    group = get_or_404(Group, group_id)
+    require(rules.may_manage(current_user, group, group))
+    form = InternalForm()
+    if form.validate_on_submit():
+        try:
+            rules.set_internal(current_user, group, form.internal.data)
+        except ValidationError as error:
+            db.session.rollback()
+            error.apply_to(form)
+            return _group_page(group, internal_form=form, status=400)
+        db.session.commit()
+        flash(_("Internal communication saved."), "success")
+        return redirect(url_for("rules.group_rules", group_id=group.id))
+    return _group_page(group, internal_form=form, status=400)
+
+
+@bp.get("/why")
+def why():
+    form = WhyForm(request.args)
+    school = _school()
+    people = db.session.scalars(
+        select(User).where(User.school_id == school.id).order_by(User.last_name, User.first_name)
+    ).all()
+    answer = None
+    if request.args and form.validate():
+        sender = get_or_404(User, form.a.data)
+        recipient = get_or_404(User, form.b.data)
+        answer = {
+            "sender": sender,
+            "recipient": recipient,
+            "reasons": impact.why(sender, recipient),
+        }
+    status = 400 if request.args and form.errors else 200
+    return render_template(
+        "groups/why.html", form=form, people=people, answer=answer, school=school
+    ), status

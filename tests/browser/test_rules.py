@@ -1,0 +1,78 @@
+"""An admin limits teachers to their own classes from the rules console (seed 003), and a
+teacher's directory follows at once."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from portal.extensions import db
+from tests import factories as make
+from tests.browser.test_homes import serious_violations
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def school(app):
+    with app.app_context():
+        school = make.school("Collège Victor Hugo")
+        people = {}
+        for name in ("5B", "4A"):
+            teacher = make.user(school, "teacher", last_name=f"Prof{name}")
+            class_group = make.school_class(school, name, teacher)
+            _pupil, (parent, _) = make.family(school, class_group)
+            parent.last_name = f"Famille{name}"
+            people[name] = teacher.login
+        people["admin"] = make.user(school, "admin").login
+        db.session.commit()
+        return people
+
+
+@pytest.fixture
+def browser_context_args(browser_context_args):
+    return {**browser_context_args, "locale": "en-GB"}
+
+
+def log_in(page, login):
+    page.goto("/login")
+    page.get_by_label("Login").fill(login)
+    page.get_by_label("Password", exact=True).fill(make.PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+
+
+def test_removing_the_school_wide_teacher_rule_limits_teachers_to_their_classes(
+    page, school, browser
+):
+    log_in(page, school["admin"])
+    page.get_by_role("link", name="Rules").click()
+    page.get_by_role("link", name="All teachers").click()
+    page.get_by_role("button", name="Remove the rule to All parents").click()
+    expect(page.get_by_role("heading", name="Before you confirm")).to_be_visible()
+    expect(page.locator(".impact")).to_contain_text("2 people gain or lose")
+    assert serious_violations(page) == []
+    page.get_by_role("button", name="Confirm the removal").click()
+    expect(page.locator(".flash")).to_contain_text("may no longer write to All parents")
+
+    teacher = browser.new_page(base_url=page.url.split("/rules")[0], locale="en-GB")
+    log_in(teacher, school["5B"])
+    teacher.get_by_role("link", name="Directory").click()
+    teacher.get_by_label("Name").fill("famille")
+    results = teacher.locator("#directory-results")
+    expect(results).to_contain_text("Famille5B")
+    expect(results).not_to_contain_text("Famille4A")
+    assert serious_violations(teacher) == []
+    teacher.close()
+
+
+def test_refusal_to_remove_internal_communication_shows_its_reason_in_place(page, school):
+    log_in(page, school["admin"])
+    page.goto("/rules/")
+    page.get_by_role("link", name="Parents of 5B").click()
+    checkbox = page.get_by_label("Members may write to each other (internal communication)")
+    checkbox.check()
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator(".flash")).to_contain_text("Internal communication saved.")
+    page.get_by_label("Members may write to each other (internal communication)").uncheck()
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator(".field-error")).to_contain_text("remove one of the two directions first")

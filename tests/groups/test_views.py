@@ -1,0 +1,224 @@
+"""The directory and the rules console over HTTP (SPEC §2)."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from portal.accounts.models import Profile
+from portal.extensions import db
+from portal.groups import services as groups
+from portal.groups.models import CommunicationRule, Group
+from tests import factories as make
+from tests.web import log_in, post, text
+
+EN = {"Accept-Language": "en"}
+
+
+@pytest.fixture
+def world(app):
+    with app.app_context():
+        school = make.school()
+        ids = {"school": school.id}
+        for name in ("5B", "4A"):
+            teacher = make.user(school, "teacher", last_name=f"Teacher{name}")
+            class_group = make.school_class(school, name, teacher)
+            pupil, (parent, _) = make.family(school, class_group)
+            parent.last_name = f"Parent{name}"
+            subs = groups.sub_groups(class_group)
+            ids[name] = {
+                "teacher": teacher.login,
+                "teacher_id": teacher.id,
+                "parent": parent.login,
+                "parent_id": parent.id,
+                "pupil_id": pupil.id,
+                "class": class_group.id,
+                "teachers": subs[Profile.TEACHER].id,
+                "parents": subs[Profile.PARENT].id,
+            }
+        admin = make.user(school, "admin")
+        ids["admin"] = admin.login
+        ids["all_teachers"] = groups.school_profile_group(school.id, Profile.TEACHER).id
+        ids["all_parents"] = groups.school_profile_group(school.id, Profile.PARENT).id
+        other = make.school()
+        ids["other_admin"] = make.user(other, "admin").login
+        ids["other_group"] = groups.school_profile_group(other.id, Profile.PARENT).id
+        db.session.commit()
+        return ids
+
+
+def _rule_id(app, source, target):
+    with app.app_context():
+        return db.session.scalar(
+            select(CommunicationRule.id).where(
+                CommunicationRule.source_group_id == source,
+                CommunicationRule.target_group_id == target,
+            )
+        )
+
+
+def test_parent_directory_lists_only_whom_they_may_write_to(client, world):
+    log_in(client, world["5B"]["parent"])
+    page = text(client.get("/directory/", headers=EN))
+    assert "Teacher5B" in page and "Teacher4A" not in page and "Parent4A" not in page
+
+
+def test_directory_live_search_answers_the_fragment_to_htmx(client, world):
+    log_in(client, world["admin"])
+    answer = client.get("/directory/?q=teacher4", headers={**EN, "HX-Request": "true"})
+    assert answer.status_code == 200
+    assert "<html" not in text(answer) and "Teacher4A" in text(answer)
+    assert "Teacher5B" not in text(answer)
+    assert "HX-Request" in answer.headers["Vary"]
+    full = client.get("/directory/?q=teacher4", headers=EN)
+    assert "<html" in text(full) and "Teacher4A" in text(full)
+
+
+def test_crafted_directory_request_for_someone_outside_the_rules_is_refused(client, world):
+    log_in(client, world["5B"]["parent"])
+    assert client.get(f"/directory/people/{world['5B']['teacher_id']}").status_code == 200
+    refused = client.get(f"/directory/people/{world['4A']['parent_id']}", headers=EN)
+    assert refused.status_code == 404
+    assert "no communication rule of your school allows it" in text(refused)
+
+
+def test_teacher_cannot_open_the_rules_console(client, world):
+    log_in(client, world["5B"]["teacher"])
+    assert client.get("/rules/").status_code == 403
+    assert client.get(f"/rules/groups/{world['all_teachers']}").status_code == 403
+
+
+def test_another_schools_rules_screen_is_404(client, world):
+    log_in(client, world["other_admin"])
+    assert client.get(f"/rules/groups/{world['all_teachers']}").status_code == 404
+    rule = world["all_teachers"]
+    answer = post(client, f"/rules/groups/{rule}/internal", {"internal": ""}, page="/rules/")
+    assert answer.status_code == 404
+
+
+def test_removing_a_rule_is_previewed_with_its_impact_then_confirmed(app, client, world):
+    log_in(client, world["admin"])
+    rule_id = _rule_id(app, world["all_teachers"], world["all_parents"])
+    preview = post(client, f"/rules/{rule_id}/remove", page="/rules/", headers=EN)
+    assert preview.status_code == 200
+    assert "Before you confirm" in text(preview)
+    # each teacher loses the two guardians of the other class
+    assert "2 people gain or lose the right to write to 4 others." in text(preview)
+    assert _rule_id(app, world["all_teachers"], world["all_parents"]) == rule_id
+    done = post(client, f"/rules/{rule_id}/remove", {"confirmed": "1"}, page="/rules/")
+    assert done.status_code == 302
+    assert _rule_id(app, world["all_teachers"], world["all_parents"]) is None
+
+
+def test_opening_both_directions_warns_before_confirming(app, client, world):
+    log_in(client, world["admin"])
+    teachers, parents = world["5B"]["teachers"], world["5B"]["parents"]
+    rule_id = _rule_id(app, teachers, parents)
+    post(client, f"/rules/{rule_id}/remove", {"confirmed": "1"}, page="/rules/")
+    preview = post(
+        client,
+        f"/rules/groups/{teachers}/add",
+        {"target_id": parents},
+        page=f"/rules/groups/{teachers}",
+        headers=EN,
+    )
+    assert "internal communication turns on for Teachers of 5B, Parents of 5B" in text(preview)
+    assert _rule_id(app, teachers, parents) is None
+    post(
+        client,
+        f"/rules/groups/{teachers}/add",
+        {"target_id": parents, "confirmed": "1"},
+        page=f"/rules/groups/{teachers}",
+    )
+    assert _rule_id(app, teachers, parents) is not None
+    with app.app_context():
+        assert db.session.get(Group, parents).internal
+
+
+def test_removing_internal_with_both_directions_open_is_refused_with_the_reason(app, client, world):
+    log_in(client, world["admin"])
+    parents = world["5B"]["parents"]
+    post(client, f"/rules/groups/{parents}/internal", {"internal": "y"}, page="/rules/")
+    refused = post(
+        client, f"/rules/groups/{parents}/internal", {"internal": ""}, page="/rules/", headers=EN
+    )
+    assert refused.status_code == 400
+    assert "remove one of the two directions first" in text(refused)
+    with app.app_context():
+        assert db.session.get(Group, parents).internal
+
+
+def test_admin_cannot_add_a_rule_to_another_schools_group(app, client, world):
+    log_in(client, world["admin"])
+    answer = post(
+        client,
+        f"/rules/groups/{world['all_teachers']}/add",
+        {"target_id": world["other_group"], "confirmed": "1"},
+        page="/rules/",
+    )
+    assert answer.status_code == 400  # not among the choices: refused next to the field
+    assert _rule_id(app, world["all_teachers"], world["other_group"]) is None
+
+
+def test_why_names_the_rule_or_says_none(client, world):
+    log_in(client, world["admin"])
+    allowed = client.get(
+        f"/rules/why?a={world['5B']['pupil_id']}&b={world['5B']['teacher_id']}", headers=EN
+    )
+    assert "the rule Pupils of 5B → Teachers of 5B" in text(allowed)
+    refused = client.get(
+        f"/rules/why?a={world['5B']['parent_id']}&b={world['4A']['parent_id']}", headers=EN
+    )
+    assert "No rule lets" in text(refused) and "reply right" in text(refused)
+    empty = client.get("/rules/why?a=&b=", headers=EN)
+    assert empty.status_code == 400 and "Choose a person." in text(empty)
+
+
+@pytest.mark.parametrize("who", ["admin", "teacher", "parent"])
+def test_recipient_picker_suggests_exactly_what_the_directory_lists(app, client, world, who):
+    import re
+
+    from portal.accounts.models import User
+    from portal.groups.reachability import reachable
+
+    login = world[who] if who == "admin" else world["5B"][who]
+    log_in(client, login)
+    html = text(client.get("/directory/picker?q=", headers={"HX-Request": "true"}))
+    suggested = {int(i) for i in re.findall(r'data-recipient="user:(\d+)"', html)}
+    groups_suggested = {int(i) for i in re.findall(r'data-recipient="group:(\d+)"', html)}
+    with app.app_context():
+        sender = db.session.scalar(select(User).where(User.login == login))
+        expected = reachable(sender, per_page=10)
+        assert suggested == {p.id for p in expected.people}
+        assert groups_suggested == {g.id for g in expected.groups}
+    assert suggested
+
+
+def test_webmaster_opens_a_rule_across_schools_from_the_console(app, client, world):
+    with app.app_context():
+        webmaster = make.user(None, "webmaster").login
+        db.session.commit()
+    log_in(client, webmaster)
+    source = world["all_teachers"]
+    page = text(client.get(f"/rules/groups/{source}?target_school=2", headers=EN))
+    assert "New rule towards the groups of" in page
+    answer = post(
+        client,
+        f"/rules/groups/{source}/add",
+        {"target_id": world["other_group"], "target_school": "2", "confirmed": "1"},
+        page=f"/rules/groups/{source}",
+    )
+    assert answer.status_code == 302
+    assert _rule_id(app, source, world["other_group"]) is not None
+
+
+def test_admin_console_offers_no_other_school(client, world):
+    log_in(client, world["admin"])
+    page = text(client.get(f"/rules/groups/{world['all_teachers']}?target_school=2", headers=EN))
+    assert "New rule towards the groups of" not in page
+
+
+def test_directory_speaks_french(client, world):
+    log_in(client, world["5B"]["parent"])
+    page = text(client.get("/directory/", headers={"Accept-Language": "fr"}))
+    assert "Annuaire" in page and "Les personnes et les groupes à qui vous pouvez écrire." in page
