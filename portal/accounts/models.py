@@ -8,10 +8,11 @@ from enum import StrEnum
 
 from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from portal.core import clock
 from portal.core.db import CreatedAtMixin
+from portal.core.text import fold
 from portal.extensions import db
 
 
@@ -71,6 +72,8 @@ class User(UserMixin, CreatedAtMixin, db.Model):
     state: Mapped[AccountState] = mapped_column(String(10), default=AccountState.INACTIVE)
     first_name: Mapped[str] = mapped_column(String(100))
     last_name: Mapped[str] = mapped_column(String(100))
+    #: 'last first', folded (no case, no accents): what name searches match against.
+    search_key: Mapped[str] = mapped_column(String(210), default="", index=True)
     #: What the person types to log in; unique on the platform (e-mails may be shared).
     login: Mapped[str] = mapped_column(String(120), unique=True)
     password_hash: Mapped[str | None] = mapped_column(String(200))
@@ -95,6 +98,12 @@ class User(UserMixin, CreatedAtMixin, db.Model):
             "(profile = 'webmaster') = (school_id IS NULL)", name="webmaster_has_no_school"
         ),
     )
+
+    @validates("first_name", "last_name")
+    def _keep_search_key(self, key: str, value: str) -> str:
+        names = {"first_name": self.first_name or "", "last_name": self.last_name or "", key: value}
+        self.search_key = fold(f"{names['last_name']} {names['first_name']}")
+        return value
 
     def get_id(self) -> str:
         return f"{self.id}:{self.session_nonce}"

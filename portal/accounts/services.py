@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import unicodedata
 import zoneinfo
 
 import phonenumbers
@@ -29,6 +28,7 @@ from portal.accounts.models import (
 )
 from portal.core import clock, mail, security
 from portal.core.errors import ValidationError
+from portal.core.text import fold
 from portal.extensions import db
 from portal.groups import services as groups
 
@@ -67,8 +67,13 @@ def _clean_name(field: str, value: str) -> str:
 
 def ascii_slug(text: str) -> str:
     """'Zoé Le Gall' -> 'zoe-le-gall': what logins and demo addresses are made of."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-") or "user"
+    return re.sub(r"[^a-z0-9]+", "-", fold(text)).strip("-") or "user"
+
+
+def name_filter(text: str) -> list:
+    """Conditions matching people whose name contains every word of ``text``, whatever the case
+    and accents ('lefevre' finds Lefèvre)."""
+    return [User.search_key.like(f"%{word}%") for word in fold(text).split()[:5]]
 
 
 def _login_for(first_name: str, last_name: str) -> str:

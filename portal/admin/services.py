@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, or_, select
 
 from portal.accounts.models import AccountState, Profile, School, User
+from portal.accounts.services import name_filter
 from portal.extensions import db
 
 PAGE_SIZE = 50
@@ -32,14 +33,7 @@ def search_users(school: School, text: str = "", profile: str = "", page: int = 
     if profile:
         query = query.where(User.profile == profile)
     for word in text.split()[:5]:
-        pattern = f"%{word.lower()}%"
-        query = query.where(
-            or_(
-                func.lower(User.last_name).like(pattern),
-                func.lower(User.first_name).like(pattern),
-                User.login.like(pattern),
-            )
-        )
+        query = query.where(or_(*name_filter(word), User.login.like(f"%{word.lower()}%")))
     rows = db.session.scalars(
         query.order_by(User.last_name, User.first_name, User.id)
         .offset((max(page, 1) - 1) * PAGE_SIZE)

@@ -12,10 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from sqlalchemy import Select, exists, func, or_, select, union
+from sqlalchemy import Select, exists, or_, select, union
 from sqlalchemy.orm import joinedload
 
 from portal.accounts.models import AccountState, User
+from portal.accounts.services import name_filter
 from portal.extensions import db
 from portal.groups.models import CommunicationRule, Group, GroupKind, GroupMember
 
@@ -114,16 +115,6 @@ class DirectoryPage:
     has_next: bool
 
 
-def _name_filter(text: str):
-    conditions = []
-    for word in text.lower().split()[:5]:
-        pattern = f"%{word}%"
-        conditions.append(
-            or_(func.lower(User.last_name).like(pattern), func.lower(User.first_name).like(pattern))
-        )
-    return conditions
-
-
 def reachable(
     sender: User,
     text: str = "",
@@ -143,7 +134,7 @@ def reachable(
         User.id.in_(members),
         User.state != AccountState.BLOCKED,
         User.id != sender.id,
-        *_name_filter(text),
+        *name_filter(text),
     )
     if profile:
         query = query.where(User.profile == profile)

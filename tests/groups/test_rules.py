@@ -251,3 +251,12 @@ def test_removed_default_rules_are_listed_and_can_be_restored(school):
     assert rules.restore_defaults(school["admin"], school["school"].id) == 1
     assert _rule(teachers, parents) is not None
     assert may_write(school["5B"]["teacher"], school["4A"]["parent"])
+
+
+def test_directory_search_ignores_case_and_accents(school):
+    person = school["4A"]["parent"]
+    person.first_name, person.last_name = "Émilie", "Lefèvre"
+    db.session.flush()
+    for typed in ("lefevre", "LEFÈVRE", "emilie lef", "Émi"):
+        found = reachable(school["admin"], typed, per_page=50).people
+        assert [p.id for p in found] == [person.id], typed

@@ -47,6 +47,7 @@ def build(connection, tables, rng: random.Random) -> int:
     """Write the platform with SQLAlchemy Core in batches; returns the number of users."""
     from portal.admin.demo import FIRST, LAST
     from portal.core import clock
+    from portal.core.text import fold
     from portal.groups.rules import CLASS_DEFAULTS, SCHOOL_DEFAULTS
 
     now = clock.now()
@@ -119,6 +120,7 @@ def build(connection, tables, rng: random.Random) -> int:
 
         def person(profile: str, school_id=school_id, profile_group=profile_group) -> int:
             uid = ids.next("user")
+            first, last = rng.choice(FIRST), rng.choice(LAST)
             add(
                 "user_account",
                 {
@@ -126,8 +128,9 @@ def build(connection, tables, rng: random.Random) -> int:
                     "school_id": school_id,
                     "profile": profile,
                     "state": "blocked" if rng.random() < 0.002 else "active",
-                    "first_name": rng.choice(FIRST),
-                    "last_name": rng.choice(LAST),
+                    "first_name": first,
+                    "last_name": last,
+                    "search_key": fold(f"{last} {first}"),
                     "login": f"u{uid}",
                     "password_hash": None,
                     "session_nonce": f"n{uid}",
