@@ -11,6 +11,16 @@ from portal.accounts.services import PASSWORD_MAX, PASSWORD_MIN
 
 REQUIRED = _l("This field is required.")
 
+#: The profile filter of the people lists and of the directory.
+PROFILE_CHOICES = [
+    SelectChoice("", _l("All profiles")),
+    SelectChoice("admin", _l("Direction")),
+    SelectChoice("teacher", _l("Teachers")),
+    SelectChoice("staff", _l("Staff")),
+    SelectChoice("parent", _l("Parents")),
+    SelectChoice("pupil", _l("Pupils")),
+]
+
 
 def _password(label):
     return PasswordField(

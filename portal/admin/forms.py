@@ -4,6 +4,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import RadioField, SearchField, SelectChoice, SelectField
 
+from portal.accounts.forms import PROFILE_CHOICES
 from portal.accounts.models import EmailPriority
 
 
@@ -14,15 +15,9 @@ class UserSearchForm(FlaskForm):
     q = SearchField(_l("Name or login"), render_kw={"maxlength": 100})
     profile = SelectField(
         _l("Profile"),
-        choices=[
-            SelectChoice("", _l("All profiles")),
-            SelectChoice("admin", _l("Direction")),
-            SelectChoice("teacher", _l("Teachers")),
-            SelectChoice("staff", _l("Staff")),
-            SelectChoice("parent", _l("Parents")),
-            SelectChoice("pupil", _l("Pupils")),
-        ],
+        choices=PROFILE_CHOICES,
         validate_choice=True,
+        default="",
     )
 
 

@@ -2,17 +2,10 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, IntegerField, SearchField, SelectChoice, SelectField
+from wtforms import BooleanField, HiddenField, IntegerField, SearchField, SelectField
 from wtforms.validators import DataRequired, Length, Optional
 
-PROFILE_CHOICES = [
-    SelectChoice("", _l("All profiles")),
-    SelectChoice("admin", _l("Direction")),
-    SelectChoice("teacher", _l("Teachers")),
-    SelectChoice("staff", _l("Staff")),
-    SelectChoice("parent", _l("Parents")),
-    SelectChoice("pupil", _l("Pupils")),
-]
+from portal.accounts.forms import PROFILE_CHOICES
 
 
 class DirectorySearchForm(FlaskForm):

@@ -118,6 +118,13 @@ def _group_page(group: Group, add_form=None, internal_form=None, preview=None, s
     ), status
 
 
+def _saved(group: Group, message: str):
+    """Commit the change, say so, and show the group's rules again."""
+    db.session.commit()
+    flash(message, "success")
+    return redirect(url_for("rules.group_rules", group_id=group.id))
+
+
 @bp.get("/groups/<int:group_id>")
 def group_rules(group_id: int):
     group = get_or_404(Group, group_id)
@@ -146,16 +153,14 @@ def add_rule(group_id: int):
     except ValidationError as error:
         error.apply_to(form)
         return _group_page(group, form, status=400)
-    db.session.commit()
-    flash(
+    return _saved(
+        group,
         _(
             "Rule added: %(source)s may write to %(target)s.",
             source=label(group),
             target=label(target),
         ),
-        "success",
     )
-    return redirect(url_for("rules.group_rules", group_id=group.id))
 
 
 @bp.post("/<int:rule_id>/remove")
@@ -178,16 +183,14 @@ def remove_rule(rule_id: int):
         return _group_page(source, preview=preview)
     target = rule.target
     rules.remove_rule(current_user, rule)
-    db.session.commit()
-    flash(
+    return _saved(
+        source,
         _(
             "Rule removed: %(source)s may no longer write to %(target)s.",
             source=label(source),
             target=label(target),
         ),
-        "success",
     )
-    return redirect(url_for("rules.group_rules", group_id=source.id))
 
 
 @bp.post("/groups/<int:group_id>/internal")
@@ -202,9 +205,7 @@ def set_internal(group_id: int):
             db.session.rollback()
             error.apply_to(form)
             return _group_page(group, internal_form=form, status=400)
-        db.session.commit()
-        flash(_("Internal communication saved."), "success")
-        return redirect(url_for("rules.group_rules", group_id=group.id))
+        return _saved(group, _("Internal communication saved."))
     return _group_page(group, internal_form=form, status=400)
 
 
