@@ -15,13 +15,10 @@ import urllib.request
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from portal.bootstrap import say
 from portal.config import INSTANCE, ROOT
 
 BIN = Path(sys.executable).parent
-
-
-def say(text: str) -> None:
-    print(f"[carnet] {text}", flush=True)
 
 
 def redis_binary() -> str:

@@ -28,7 +28,7 @@ from portal.accounts.models import (
 )
 from portal.core import clock, mail, security
 from portal.core.errors import ValidationError
-from portal.core.text import fold
+from portal.core.text import fold, one_line
 from portal.extensions import db
 from portal.groups import services as groups
 
@@ -57,12 +57,7 @@ def create_school(name: str, code: str, timezone: str = "Europe/Paris", language
 
 
 def _clean_name(field: str, value: str) -> str:
-    value = " ".join((value or "").split())
-    if not value:
-        raise ValidationError(field, _("This field is required."))
-    if len(value) > NAME_MAX:
-        raise ValidationError(field, _("At most %(n)d characters.", n=NAME_MAX))
-    return value
+    return one_line(field, value, NAME_MAX, _("This field is required."))
 
 
 def ascii_slug(text: str) -> str:
@@ -236,7 +231,9 @@ def request_password_reset(login: str) -> None:
     mail.queue_mail(user.email, subject, text, html)
 
 
-def reset_password(token: str, password: str) -> User:
+def read_reset_token(token: str) -> tuple[int, str]:
+    """The user id and password fingerprint a reset link carries; ValidationError on 'token'
+    when it was tampered with or is too old."""
     try:
         user_id, fingerprint = security.unsign(
             "reset", token, current_app.config["PASSWORD_RESET_MAX_AGE"]
@@ -248,6 +245,11 @@ def reset_password(token: str, password: str) -> User:
             else _("This link is not valid. Ask for a new one.")
         )
         raise ValidationError("token", message) from exc
+    return user_id, fingerprint
+
+
+def reset_password(token: str, password: str) -> User:
+    user_id, fingerprint = read_reset_token(token)
     user = db.session.get(User, user_id)
     if user is None or user.state != AccountState.ACTIVE or _reset_fingerprint(user) != fingerprint:
         raise ValidationError("token", _("This link has already been used. Ask for a new one."))

@@ -26,7 +26,6 @@ from portal.accounts.forms import (
     ResetPasswordForm,
 )
 from portal.accounts.models import EmailSource
-from portal.core import security
 from portal.core.errors import ValidationError
 from portal.core.navigation import back, home_url, safe_next
 from portal.extensions import db, limiter
@@ -134,13 +133,9 @@ def reset_password(token: str):
     form = ResetPasswordForm()
     token_error = None
     try:
-        security.unsign("reset", token, current_app.config["PASSWORD_RESET_MAX_AGE"])
-    except security.TokenError as exc:
-        token_error = (
-            _("This link has expired. Ask for a new one.")
-            if exc.expired
-            else _("This link is not valid. Ask for a new one.")
-        )
+        services.read_reset_token(token)
+    except ValidationError as error:
+        token_error = error.errors["token"]
     if token_error is None and form.validate_on_submit():
         try:
             services.reset_password(token, form.password.data)

@@ -14,6 +14,7 @@ from portal.admin import services
 from portal.admin.forms import SchoolSettingsForm, UserSearchForm
 from portal.core.blueprints import profile_blueprint
 from portal.core.errors import ValidationError
+from portal.core.forms import valid_value
 from portal.core.permissions import get_or_404, require
 from portal.core.web import is_htmx
 from portal.extensions import db
@@ -40,8 +41,8 @@ def users():
     page = request.args.get("page", 1, type=int)
     people, has_next = services.search_users(
         current_user.school,
-        form.q.data or "",
-        form.profile.data if not form.profile.errors else "",
+        valid_value(form.q, ""),
+        valid_value(form.profile, ""),
         page,
     )
     template = "admin/_user_rows.html" if is_htmx() else "admin/users.html"

@@ -4,6 +4,20 @@ from __future__ import annotations
 
 import unicodedata
 
+from flask_babel import gettext as _
+
+from portal.core.errors import ValidationError
+
+
+def one_line(field: str, value: str | None, limit: int, empty_message: str) -> str:
+    """A name as typed, spaces squeezed; ValidationError on ``field`` when empty or too long."""
+    value = " ".join((value or "").split())
+    if not value:
+        raise ValidationError(field, empty_message)
+    if len(value) > limit:
+        raise ValidationError(field, _("At most %(n)d characters.", n=limit))
+    return value
+
 
 def fold(text: str) -> str:
     """Lower case, accents removed, spaces squeezed."""

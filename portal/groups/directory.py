@@ -9,6 +9,7 @@ from wtforms import SelectChoice
 
 from portal.accounts.models import User
 from portal.core.blueprints import profile_blueprint
+from portal.core.forms import valid_value
 from portal.core.web import error_page, is_htmx
 from portal.extensions import db
 from portal.groups import reachability, services
@@ -32,12 +33,13 @@ def _search_form() -> DirectorySearchForm:
 @bp.get("/")
 def index():
     form = _search_form()
-    valid = form.validate()
+    form.validate()
+    class_id = valid_value(form.class_id)
     page = reachability.reachable(
         current_user,
-        form.q.data or "" if valid else "",
-        class_id=int(form.class_id.data) if valid and form.class_id.data else None,
-        profile=form.profile.data or None if valid else None,
+        valid_value(form.q, ""),
+        class_id=int(class_id) if class_id else None,
+        profile=valid_value(form.profile),
         page=request.args.get("page", 1, type=int),
     )
     template = "groups/_directory_results.html" if is_htmx() else "groups/directory.html"

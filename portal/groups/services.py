@@ -10,6 +10,7 @@ from sqlalchemy import delete, func, select
 
 from portal.accounts.models import SCHOOL_PROFILES, Guardianship, Profile, School, User
 from portal.core.errors import ValidationError
+from portal.core.text import one_line
 from portal.extensions import db
 from portal.groups import rules
 from portal.groups.models import CLASS_SUB_PROFILES, DERIVED_KINDS, Group, GroupKind, GroupMember
@@ -51,12 +52,7 @@ def enrol_in_school(user: User) -> None:
 
 
 def _clean_name(name: str) -> str:
-    name = " ".join((name or "").split())
-    if not name:
-        raise ValidationError("name", _("Give the group a name."))
-    if len(name) > NAME_MAX:
-        raise ValidationError("name", _("At most %(n)d characters.", n=NAME_MAX))
-    return name
+    return one_line("name", name, NAME_MAX, _("Give the group a name."))
 
 
 def create_group(
@@ -187,14 +183,7 @@ def sync_class(class_group: Group) -> None:
 
 
 def classes_of(user: User) -> list[Group]:
-    return list(
-        db.session.scalars(
-            select(Group)
-            .join(GroupMember, GroupMember.group_id == Group.id)
-            .where(GroupMember.user_id == user.id, Group.kind == GroupKind.CLASS)
-            .order_by(Group.name)
-        )
-    )
+    return groups_of(user, GroupKind.CLASS)
 
 
 def groups_of(user: User, kind: GroupKind) -> list[Group]:

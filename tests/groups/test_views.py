@@ -222,3 +222,11 @@ def test_directory_speaks_french(client, world):
     log_in(client, world["5B"]["parent"])
     page = text(client.get("/directory/", headers={"Accept-Language": "fr"}))
     assert "Annuaire" in page and "Les personnes et les groupes à qui vous pouvez écrire." in page
+
+
+def test_directory_with_a_bad_filter_still_searches_by_name(client, world):
+    log_in(client, world["admin"])
+    answer = client.get("/directory/?q=teacher4&profile=hacker&class_id=999", headers=EN)
+    assert answer.status_code == 200
+    assert "Teacher4A" in text(answer) and "Teacher5B" not in text(answer)
+    assert "Not a valid choice" in text(answer)
