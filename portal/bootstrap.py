@@ -60,15 +60,22 @@ def ensure_venv(extras: list[str]) -> None:
     if not VENV_PYTHON.exists():
         say("creating the virtual environment in .venv")
         _run([sys.executable, "-m", "venv", str(VENV)])
+    # The stamp holds the hash of pyproject.toml and the extras installed with it: a later call
+    # asking for fewer extras ('run' after 'test') has nothing to install.
     stamp = VENV / ".carnet-installed"
-    wanted = _digest(ROOT / "pyproject.toml") + ",".join(sorted(extras))
-    if stamp.exists() and stamp.read_text() == wanted:
+    digest = _digest(ROOT / "pyproject.toml")
+    installed_digest, _sep, installed_extras = (
+        stamp.read_text().partition("\n") if stamp.exists() else ("", "", "")
+    )
+    if installed_digest == digest and set(extras) <= set(installed_extras.split()):
         return
+    if installed_digest == digest:
+        extras = sorted(set(extras) | set(installed_extras.split()))
     spec = f".[{','.join(extras)}]" if extras else "."
     say(f"installing Python packages ({spec})")
     pip = [str(VENV_PYTHON), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
     _run([*pip, "-e", spec])
-    stamp.write_text(wanted)
+    stamp.write_text(f"{digest}\n{' '.join(extras)}")
 
 
 def ensure_static() -> None:
