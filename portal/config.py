@@ -58,6 +58,13 @@ def load() -> dict:
         "LOGIN_ADDRESS_RATE_LIMIT": os.environ.get("LOGIN_ADDRESS_RATE_LIMIT", "60 per minute"),
         "PASSWORD_RESET_MAX_AGE": int(os.environ.get("PASSWORD_RESET_MAX_AGE", 3600)),
         "ACTIVATION_CODE_DAYS": int(os.environ.get("ACTIVATION_CODE_DAYS", 90)),
+        # Notifications (SPEC §4): the batching window, how many flush jobs share the due
+        # windows, how long an unsubscribe link in an e-mail works, and how long a lost flush
+        # waits before the cron sweep takes it.
+        "NOTIFICATION_WINDOW": int(os.environ.get("NOTIFICATION_WINDOW", 3600)),
+        "NOTIFICATION_SHARDS": int(os.environ.get("NOTIFICATION_SHARDS", 4)),
+        "NOTIFICATION_SWEEP_GRACE": int(os.environ.get("NOTIFICATION_SWEEP_GRACE", 30)),
+        "UNSUBSCRIBE_MAX_AGE": int(os.environ.get("UNSUBSCRIBE_MAX_AGE", 365 * 24 * 3600)),
         "BABEL_DEFAULT_LOCALE": "fr",
         "BABEL_DEFAULT_TIMEZONE": os.environ.get("CARNET_TIMEZONE", "Europe/Paris"),
         "LANGUAGES": ("fr", "en"),

@@ -3,6 +3,11 @@
 from rq import cron
 
 from portal.core import outbox
+from portal.notifications import delivery
 
 # Enqueue outbox rows whose job was lost (Redis down at commit, a worker killed mid-job).
 cron.register(outbox.sweep, queue_name="default", interval=60)
+# Flush notification windows whose job was lost the same way.
+cron.register(delivery.sweep, queue_name="default", interval=60)
+# Consulted notifications are deleted two months after they were consulted.
+cron.register(delivery.purge_consulted, queue_name="default", cron="17 3 * * *")

@@ -3,4 +3,10 @@
 from portal.accounts.models import ActivationCode, Guardianship, School, User  # noqa: F401
 from portal.audit.models import AuditEntry  # noqa: F401
 from portal.core.outbox import OutboxItem  # noqa: F401
+from portal.core.settings import PlatformSettings  # noqa: F401
 from portal.groups.models import CommunicationRule, Group, GroupMember  # noqa: F401
+from portal.notifications.models import (  # noqa: F401
+    Notification,
+    NotificationTiming,
+    Subscription,
+)

@@ -226,9 +226,11 @@ def request_password_reset(login: str) -> None:
     minutes = current_app.config["PASSWORD_RESET_MAX_AGE"] // 60
     with force_locale(user.language or (user.school.default_language if user.school else "fr")):
         subject = _("Carnet: choose a new password")
-        text = render_template("accounts/mail/reset.txt", user=user, link=link, minutes=minutes)
-        html = render_template("accounts/mail/reset.html", user=user, link=link, minutes=minutes)
-    mail.queue_mail(user.email, subject, text, html)
+        context = {"user": user, "link": link, "minutes": minutes}
+        context["unsubscribe_url"] = unsubscribe_url(user)
+        text = render_template("accounts/mail/reset.txt", **context)
+        html = render_template("accounts/mail/reset.html", **context)
+    mail.queue_mail(user.email, subject, text, html, unsubscribe_url=unsubscribe_url(user))
 
 
 def read_reset_token(token: str) -> tuple[int, str]:
@@ -350,6 +352,53 @@ def set_contact(user: User, email: str | None, mobile: str | None, source: Email
 def set_email_priority(school: School, priority: EmailPriority) -> None:
     school.email_priority = EmailPriority(priority)
     db.session.flush()
+
+
+# --- refusing all e-mail --------------------------------------------------------------------
+
+
+def may_refuse_email(user: User) -> bool:
+    """Administrators (and the webmaster) must stay reachable: they can't refuse e-mail."""
+    return user.profile not in (Profile.ADMIN, Profile.WEBMASTER)
+
+
+def set_refuses_email(user: User, refuses: bool) -> None:
+    """Refusing covers every e-mail, notifications and password recovery alike (seed 001)."""
+    if refuses and not may_refuse_email(user):
+        raise ValidationError(
+            "refuses_email", _("Administrators can't refuse e-mail from the platform.")
+        )
+    user.refuses_email = refuses
+    db.session.flush()
+
+
+def unsubscribe_url(user: User) -> str | None:
+    """The footer link that refuses all e-mail without logging in (a signed token naming the
+    person); None for those who can't refuse."""
+    if not may_refuse_email(user):
+        return None
+    token = security.sign("unsubscribe", user.id)
+    return current_app.config["PUBLIC_URL"].rstrip("/") + f"/unsubscribe/{token}"
+
+
+def read_unsubscribe_token(token: str) -> User:
+    """The person a footer link was made for; ValidationError on 'token' when the link was
+    tampered with, is too old or names nobody."""
+    try:
+        user_id = security.unsign("unsubscribe", token, current_app.config["UNSUBSCRIBE_MAX_AGE"])
+    except security.TokenError as exc:
+        message = (
+            _("This link has expired. You can refuse e-mail from your account page.")
+            if exc.expired
+            else _("This link is not valid. You can refuse e-mail from your account page.")
+        )
+        raise ValidationError("token", message) from exc
+    user = db.session.get(User, user_id) if isinstance(user_id, int) else None
+    if user is None:
+        raise ValidationError(
+            "token", _("This link is not valid. You can refuse e-mail from your account page.")
+        )
+    return user
 
 
 # --- account states -------------------------------------------------------------------------

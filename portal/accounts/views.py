@@ -19,13 +19,11 @@ from portal.accounts import services
 from portal.accounts.forms import (
     ActivationForm,
     ChangePasswordForm,
-    ContactForm,
     ForgotPasswordForm,
     LanguageForm,
     LoginForm,
     ResetPasswordForm,
 )
-from portal.accounts.models import EmailSource
 from portal.core.errors import ValidationError
 from portal.core.navigation import back, home_url, safe_next
 from portal.extensions import db, limiter
@@ -167,37 +165,15 @@ def set_language():
 
 def _account_page(status: int = 200, **forms):
     user = current_user
-    forms.setdefault("contact_form", ContactForm(email=user.email, mobile=user.mobile))
     forms.setdefault("password_form", ChangePasswordForm())
     forms.setdefault("language_form", LanguageForm(language=user.language or "fr"))
-    return render_template(
-        "accounts/account.html",
-        may_change_email=services.user_may_change_email(user),
-        **forms,
-    ), status
+    return render_template("accounts/account.html", **forms), status
 
 
 @bp.get("/account")
 @login_required
 def account():
     return _account_page()
-
-
-@bp.post("/account/contact")
-@login_required
-def account_contact():
-    form = ContactForm()
-    if form.validate_on_submit():
-        try:
-            services.set_contact(current_user, form.email.data, form.mobile.data, EmailSource.USER)
-        except ValidationError as error:
-            db.session.rollback()
-            error.apply_to(form)
-        else:
-            db.session.commit()
-            flash(_("Your contact details are saved."), "success")
-            return redirect(url_for("accounts.account"))
-    return _account_page(400, contact_form=form)
 
 
 @bp.post("/account/password")

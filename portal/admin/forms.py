@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import RadioField, SearchField, SelectChoice, SelectField
+from wtforms import BooleanField, RadioField, SearchField, SelectChoice, SelectField, StringField
+from wtforms.validators import DataRequired, Length, Optional
 
 from portal.accounts.forms import PROFILE_CHOICES
 from portal.accounts.models import EmailPriority
@@ -31,4 +32,28 @@ class SchoolSettingsForm(FlaskForm):
                 _l("use the imported address; people can't change addresses set by the school"),
             ),
         ],
+    )
+
+
+class MailSettingsForm(FlaskForm):
+    notification_email = BooleanField(
+        _l("Send notifications by e-mail"),
+        description=_l(
+            "Switch it off on a test server restored from real data: notifications then stay "
+            "on the home page. Activation and password recovery e-mail still leave."
+        ),
+    )
+    bounce_address = StringField(
+        _l("Bounce address"),
+        validators=[Optional(), Length(max=254)],
+        description=_l("Envelope sender of every e-mail: refusals and bounces come back to it."),
+        render_kw={"type": "email"},
+    )
+
+
+class TestMailForm(FlaskForm):
+    to = StringField(
+        _l("Send a test e-mail to"),
+        validators=[DataRequired(_l("This field is required.")), Length(max=254)],
+        render_kw={"type": "email", "autocomplete": "email"},
     )

@@ -18,6 +18,7 @@ class AuditTag(StrEnum):
     RULE_ADDED = "groups:rule:add"
     RULE_REMOVED = "groups:rule:remove"
     INTERNAL_CHANGED = "groups:internal:change"
+    MAIL_SETTINGS_CHANGED = "platform:mail:change"
 
 
 class AuditEntry(db.Model):

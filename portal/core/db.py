@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
-from sqlalchemy import DateTime, MetaData, TypeDecorator
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, registry
+from sqlalchemy import DateTime, MetaData, TypeDecorator, event
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, registry
 
 from portal.core import clock
 
@@ -46,3 +47,43 @@ class Model(DeclarativeBase):
 class CreatedAtMixin:
     #: When the row was written (UTC).
     created_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
+
+
+# --- work that waits for the commit ------------------------------------------------------------
+
+_AFTER_COMMIT: dict[str, Callable[[list], None]] = {}
+
+
+def after_commit(key: str):
+    """Register what to do with the values ``defer(key, ...)`` collected once the transaction
+    commits (enqueuing jobs for rows the workers must be able to read)."""
+
+    def register(fn: Callable[[list], None]):
+        _AFTER_COMMIT[key] = fn
+        return fn
+
+    return register
+
+
+def defer(session: Session, key: str, value) -> None:
+    session.info.setdefault(key, []).append(value)
+
+
+@event.listens_for(Session, "after_commit")
+def _run_after_commit(session: Session) -> None:
+    if session.in_nested_transaction():  # a savepoint: the real commit is still to come
+        return
+    for key, fn in _AFTER_COMMIT.items():
+        values = session.info.pop(key, None)
+        if values:
+            fn(values)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_after_rollback(session: Session) -> None:
+    # A savepoint rolled back keeps what was noted before it: enqueuing a job for a row that
+    # does not exist is harmless (its job finds nothing), losing one is not.
+    if session.in_nested_transaction():
+        return
+    for key in _AFTER_COMMIT:
+        session.info.pop(key, None)

@@ -43,3 +43,20 @@ def local_datetime(value, fmt: str = "medium") -> str:
 
 def local_date(value, fmt: str = "medium") -> str:
     return "" if value is None else format_date(value, fmt)
+
+
+def deferred(msgid: str, **args) -> dict:
+    """Words to translate later, in the reader's language (a notification written by a worker
+    for people who read French or English). Extracted for the catalogs like gettext."""
+    return {"msgid": msgid, "args": args}
+
+
+def translate(value):
+    """A value kept with ``deferred()`` in the current language; anything else as it is."""
+    from flask_babel import gettext
+
+    if isinstance(value, dict) and "msgid" in value:
+        words = value["msgid"]
+        args = {key: translate(arg) for key, arg in value.get("args", {}).items()}
+        return gettext(words, **args)
+    return value

@@ -14,10 +14,11 @@ from collections.abc import Callable
 from typing import Any
 
 import redis.exceptions
-from sqlalchemy import JSON, String, event, or_, select, update
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy import JSON, String, or_, select, update
+from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.core import clock
+from portal.core.db import after_commit, defer
 from portal.core.jobs import enqueue, job
 from portal.extensions import db
 
@@ -65,7 +66,7 @@ def add(kind: str, payload: dict[str, Any], available_at: dt.datetime | None = N
     item = OutboxItem(kind=kind, payload=payload, available_at=available_at or clock.now())
     db.session.add(item)
     db.session.flush()
-    db.session.info.setdefault("outbox_new", []).append((item.id, item.available_at))
+    defer(db.session, "outbox", (item.id, item.available_at))
     return item
 
 
@@ -82,15 +83,10 @@ def _enqueue(item_id: int, available_at: dt.datetime) -> None:
         log.warning("queue unavailable, outbox item %s left to the sweep", item_id)
 
 
-@event.listens_for(Session, "after_commit")
-def _enqueue_after_commit(session: Session) -> None:
-    for item_id, available_at in session.info.pop("outbox_new", []):
+@after_commit("outbox")
+def _enqueue_committed(items: list[tuple[int, dt.datetime]]) -> None:
+    for item_id, available_at in items:
         _enqueue(item_id, available_at)
-
-
-@event.listens_for(Session, "after_rollback")
-def _forget_after_rollback(session: Session) -> None:
-    session.info.pop("outbox_new", None)
 
 
 def _claim(item_id: int) -> bool:

@@ -7,6 +7,7 @@ import logging
 from flask import Flask, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import select
 
@@ -22,7 +23,7 @@ CSP = (
 
 
 def init_extensions(app: Flask) -> None:
-    from portal import models  # noqa: F401 - every table known to SQLAlchemy and Alembic
+    from portal import handlers, models  # noqa: F401 - every table and every outbox handler
     from portal.config import ROOT
 
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
@@ -80,8 +81,10 @@ def register_blueprints(app: Flask) -> None:
     from portal.groups.rules_views import bp as rules
     from portal.groups.views import bp as groups
     from portal.home.views import blueprints as homes
+    from portal.notifications.views import bp as notifications
 
-    for blueprint in (health, accounts, admin, webmaster, groups, directory, rules, *homes):
+    blueprints = (health, accounts, admin, webmaster, groups, directory, rules, notifications)
+    for blueprint in (*blueprints, *homes):
         app.register_blueprint(blueprint)
 
 
@@ -91,6 +94,8 @@ def register_request_hooks(app: Flask) -> None:
     from portal.accounts import permissions
     from portal.accounts.labels import profile_label, state_label
     from portal.groups.labels import label as group_label
+    from portal.notifications.present import channel_label, present
+    from portal.notifications.services import unread_count
 
     app.jinja_env.filters["group_label"] = group_label
     app.jinja_env.globals.update(
@@ -100,6 +105,9 @@ def register_request_hooks(app: Flask) -> None:
         profile_label=profile_label,
         state_label=state_label,
         group_label=group_label,
+        channel_label=channel_label,
+        present=present,
+        unread_notifications=lambda: unread_count(current_user),
     )
 
     @app.after_request

@@ -2,27 +2,31 @@
 
 from __future__ import annotations
 
-from flask_babel import gettext as _
-
 from portal.accounts.models import Profile
+from portal.core.i18n import deferred, translate
 from portal.groups.models import Group, GroupKind
 
 
-def label(group: Group) -> str:
-    """The group's name on screen, in the reader's language."""
+def label_words(group: Group) -> str | dict:
+    """The group's name, kept to be read later in any language (a notification's text)."""
     if group.kind == GroupKind.SCHOOL_PROFILE:
         return {
-            Profile.ADMIN: _("Direction"),
-            Profile.TEACHER: _("All teachers"),
-            Profile.STAFF: _("All staff"),
-            Profile.PARENT: _("All parents"),
-            Profile.PUPIL: _("All pupils"),
+            Profile.ADMIN: deferred("Direction"),
+            Profile.TEACHER: deferred("All teachers"),
+            Profile.STAFF: deferred("All staff"),
+            Profile.PARENT: deferred("All parents"),
+            Profile.PUPIL: deferred("All pupils"),
         }[group.profile]
     if group.kind == GroupKind.CLASS_PROFILE:
         name = group.school_class.name
         return {
-            Profile.PUPIL: _("Pupils of %(name)s", name=name),
-            Profile.PARENT: _("Parents of %(name)s", name=name),
-            Profile.TEACHER: _("Teachers of %(name)s", name=name),
+            Profile.PUPIL: deferred("Pupils of %(name)s", name=name),
+            Profile.PARENT: deferred("Parents of %(name)s", name=name),
+            Profile.TEACHER: deferred("Teachers of %(name)s", name=name),
         }[group.profile]
     return group.name
+
+
+def label(group: Group) -> str:
+    """The group's name on screen, in the reader's language."""
+    return translate(label_words(group))

@@ -21,9 +21,11 @@ from portal.accounts.models import Profile, User
 from portal.audit.models import AuditTag
 from portal.audit.services import record
 from portal.core.errors import ValidationError
+from portal.core.i18n import deferred
 from portal.extensions import db
-from portal.groups.labels import label
+from portal.groups.labels import label, label_words
 from portal.groups.models import CommunicationRule, Group, GroupKind
+from portal.notifications.services import notify
 
 #: SPEC §2 defaults of a school, by profile group. Direction and staff reach everyone; teachers
 #: reach everyone too (the 'school-wide teacher rule' that seed 003 removes to limit teachers
@@ -92,6 +94,15 @@ def internal_opened_by(source: Group, target: Group) -> list[Group]:
     return [group for group in (source, target) if not group.internal]
 
 
+def _tell_other_admins(actor: User, school_id: int, text: dict) -> None:
+    """The 'action by another administrator' notification (SPEC §4): rule changes are told to
+    the school's other admins, grouped over the hour."""
+    admins = db.session.scalars(
+        select(User.id).where(User.school_id == school_id, User.profile == Profile.ADMIN)
+    ).all()
+    notify("admin_action", admins, "rules", {"text": text, "url": "/rules/"}, author=actor)
+
+
 def _describe(rule_source: Group, rule_target: Group) -> dict:
     return {"source_group_id": rule_source.id, "target_group_id": rule_target.id}
 
@@ -124,6 +135,15 @@ def add_rule(actor: User, source: Group, target: Group, *, confirmed: bool = Fal
         internal_before=before,
         internal_after={group_id: True for group_id in before},
     )
+    _tell_other_admins(
+        actor,
+        source.school_id,
+        deferred(
+            "Rule added: %(source)s may write to %(target)s",
+            source=label_words(source),
+            target=label_words(target),
+        ),
+    )
 
 
 def remove_rule(actor: User, rule: CommunicationRule) -> None:
@@ -133,9 +153,15 @@ def remove_rule(actor: User, rule: CommunicationRule) -> None:
         raise PermissionError("rules across schools are set by the webmaster")
     details = _describe(rule.source, rule.target)
     school_id = rule.source.school_id
+    text = deferred(
+        "Rule removed: %(source)s may no longer write to %(target)s",
+        source=label_words(rule.source),
+        target=label_words(rule.target),
+    )
     db.session.delete(rule)
     db.session.flush()
     record(actor, AuditTag.RULE_REMOVED, school_id, **details)
+    _tell_other_admins(actor, school_id, text)
 
 
 def both_ways_with(group: Group) -> list[Group]:
@@ -186,6 +212,14 @@ def set_internal(actor: User, group: Group, internal: bool) -> None:
         group_id=group.id,
         before=not internal,
         after=internal,
+    )
+    words = label_words(group)
+    _tell_other_admins(
+        actor,
+        group.school_id,
+        deferred("Internal communication turned on in %(group)s", group=words)
+        if internal
+        else deferred("Internal communication turned off in %(group)s", group=words),
     )
 
 
@@ -253,5 +287,9 @@ def restore_defaults(actor: User, school_id: int) -> int:
             school_id,
             **_describe(source, target),
             restored_default=True,
+        )
+    if missing:
+        _tell_other_admins(
+            actor, school_id, deferred("Default rules restored: %(num)d", num=len(missing))
         )
     return len(missing)

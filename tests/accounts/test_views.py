@@ -244,13 +244,13 @@ def test_tampered_reset_link_is_refused(client, people):
 def test_user_cannot_change_an_address_the_school_manages(app, client, people):
     _school_manages_addresses(app, people["school_id"])
     log_in(client, people["active"])
-    page = client.get("/account", headers=ENGLISH)
+    page = client.get("/account/email", headers=ENGLISH)
     assert "Your school manages this address" in text(page)
     answer = post(
         client,
         "/account/contact",
         {"email": "mine@example.org", "mobile": ""},
-        page="/account",
+        page="/account/email",
         headers=ENGLISH,
     )
     assert answer.status_code == 400
@@ -263,7 +263,7 @@ def test_bad_contact_details_are_refused_and_nothing_is_half_saved(app, client, 
         client,
         "/account/contact",
         {"email": "a" * 300 + "@example.org", "mobile": "06 12 34 56 78"},
-        page="/account",
+        page="/account/email",
         headers=ENGLISH,
     )
     assert answer.status_code == 400
@@ -272,7 +272,7 @@ def test_bad_contact_details_are_refused_and_nothing_is_half_saved(app, client, 
         client,
         "/account/contact",
         {"email": "", "mobile": "01 23 45 67 89"},
-        page="/account",
+        page="/account/email",
         headers=ENGLISH,
     )
     assert "This mobile number is not valid." in text(answer)
@@ -301,7 +301,7 @@ def test_changing_password_ends_other_sessions(app, client, people):
             "new_password": "brand-new-password",
             "confirm": "brand-new-password",
         },
-        page="/account",
+        page="/account/email",
     )
     assert answer.status_code == 302
     assert client.get("/account").status_code == 200
@@ -333,7 +333,7 @@ def test_user_with_a_school_managed_address_can_still_change_their_mobile(app, c
         client,
         "/account/contact",
         {"email": "parent@example.org", "mobile": "06 12 34 56 78"},
-        page="/account",
+        page="/account/email",
     )
     assert answer.status_code == 302
     person = _user(app, people["active_id"])

@@ -1,0 +1,341 @@
+"""notify(), the one entry point of every producer, and the person's choices (SPEC §4).
+
+notify() decides whom to tell and opens or updates their pending notification, in the
+producer's transaction. Delivery happens later, in a worker (portal.notifications.delivery).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from portal.accounts.models import AccountState, Profile, School, User
+from portal.core import clock
+from portal.core.errors import ValidationError
+from portal.extensions import db
+from portal.notifications import schedule, types
+from portal.notifications.models import (
+    Notification,
+    NotificationState,
+    NotificationTiming,
+    Subscription,
+)
+from portal.notifications.timing import due_at
+from portal.notifications.types import Channel, Grouping
+
+#: Who may force an e-mail to families: the direction, and the staff for flash messages.
+MAY_FORCE = frozenset({Profile.ADMIN, Profile.STAFF})
+#: A listing notification keeps this many of its latest events (it counts them all).
+LIST_KEEP = 20
+_CHUNK = 900  # ids per IN (...): under every database's limit on bound parameters
+
+
+def _chunks(ids: list[int]) -> Iterable[list[int]]:
+    for start in range(0, len(ids), _CHUNK):
+        yield ids[start : start + _CHUNK]
+
+
+def _recipient_ids(recipients: Iterable[User | int]) -> list[int]:
+    return sorted({r if isinstance(r, int) else r.id for r in recipients})
+
+
+def notify(
+    type_key: str,
+    recipients: Iterable[User | int],
+    subject_key: str,
+    payload: dict,
+    *,
+    author: User | None = None,
+    discreet: bool = False,
+    visible_from: dt.datetime | None = None,
+    forced: bool = False,
+) -> int:
+    """Tell ``recipients`` about an event on ``subject_key``; returns how many will be told.
+
+    Discreet mode tells nobody. The author is never told of their own action, blocked people
+    and people the type does not concern are left out, and so is anyone whose choice is
+    'none' unless the direction forces an e-mail (which never overrides a refusal of all
+    e-mail, SPEC §4). Batched types fold the event into the recipient's open window on the same
+    subject. Raises ValueError when the producer asks for what the type does not allow."""
+    kind = types.get(type_key)
+    if discreet and not kind.discreet:
+        raise ValueError(f"{type_key} has no discreet mode")
+    if forced and not (kind.forcible and author is not None and author.profile in MAY_FORCE):
+        raise ValueError(f"{type_key} can't be forced by this author")
+    if visible_from is not None and not kind.waits_for_visibility:
+        raise ValueError(f"{type_key} does not wait for visibility")
+    missing = [key for key in kind.needs if key not in payload]
+    if missing:
+        raise ValueError(f"{type_key} needs {missing} in its payload")
+    if discreet:
+        return 0
+    ids = [i for i in _recipient_ids(recipients) if author is None or i != author.id]
+    told = 0
+    for chunk in _chunks(ids):
+        told += _notify_chunk(kind, chunk, subject_key, payload, author, visible_from, forced)
+    return told
+
+
+def _notify_chunk(kind, ids, subject_key, payload, author, visible_from, forced) -> int:
+    people = _people(kind, ids, forced)
+    if not people:
+        return 0
+    for _attempt in range(3):
+        savepoint = db.session.begin_nested()
+        try:
+            _fold_events(kind, people, subject_key, payload, author, visible_from, forced)
+            savepoint.commit()
+            return len(people)
+        except IntegrityError:
+            # Another transaction opened one of these windows meanwhile: fold into it.
+            savepoint.rollback()
+    raise RuntimeError("could not open notification windows")
+
+
+def _people(kind: types.NotificationType, ids: list[int], forced: bool) -> dict[int, dict]:
+    """The recipients to tell, with their choice, school and digest hour."""
+    rows = db.session.execute(
+        select(
+            User.id,
+            User.profile,
+            User.school_id,
+            User.refuses_email,
+            School.timezone,
+            Subscription.channel,
+            NotificationTiming.digest_hour,
+        )
+        .outerjoin(School, School.id == User.school_id)
+        .outerjoin(
+            Subscription, (Subscription.user_id == User.id) & (Subscription.type == kind.key)
+        )
+        .outerjoin(NotificationTiming, NotificationTiming.user_id == User.id)
+        .where(User.id.in_(ids), User.state != AccountState.BLOCKED)
+    ).all()
+    people = {}
+    for user_id, profile, school_id, refuses, zone, chosen, digest_hour in rows:
+        if not kind.concerns(profile):
+            continue
+        choice = Channel(chosen) if chosen in kind.choices() else kind.default_for(profile)
+        if choice == Channel.NONE and not (forced and not refuses):
+            continue
+        people[user_id] = {
+            "school_id": school_id,
+            "choice": choice,
+            "zone": zone or "UTC",
+            "digest_hour": 18 if digest_hour is None else digest_hour,
+        }
+    return people
+
+
+def _fold_events(kind, people, subject_key, payload, author, visible_from, forced) -> None:
+    now = clock.now()
+    window = dt.timedelta(seconds=current_app.config["NOTIFICATION_WINDOW"])
+    waiting: dict[int, Notification] = {}
+    if kind.batched:
+        waiting = {
+            n.recipient_id: n
+            for n in db.session.scalars(
+                select(Notification)
+                .where(
+                    Notification.recipient_id.in_(list(people)),
+                    Notification.type == kind.key,
+                    Notification.subject_key == subject_key,
+                    Notification.state == NotificationState.OPEN,
+                )
+                .with_for_update()
+            )
+        }
+    new_rows = []
+    for user_id, person in people.items():
+        notification = waiting.get(user_id)
+        if notification is not None:
+            _absorb(kind, notification, payload, now, window, visible_from, forced, person)
+            continue
+        due = due_at(
+            now,
+            batched=kind.batched,
+            window=window,
+            daily_hour=person["digest_hour"] if person["choice"] == Channel.DAILY else None,
+            zone=person["zone"],
+            visible_from=visible_from,
+        )
+        new_rows.append(
+            {
+                "school_id": person["school_id"],
+                "recipient_id": user_id,
+                "type": kind.key,
+                "subject_key": subject_key,
+                "author_id": author.id if author else None,
+                "state": NotificationState.OPEN if kind.batched else NotificationState.QUEUED,
+                "channel": person["choice"],
+                "forced": forced,
+                "payload": {"items": [payload]} if kind.grouping == Grouping.LIST else payload,
+                "events": 1,
+                "opened_at": now,
+                "updated_at": now,
+                "due_at": due,
+            }
+        )
+        schedule.remember(due, user_id)
+    if new_rows:
+        db.session.execute(insert(Notification), new_rows)
+    db.session.flush()
+
+
+def _absorb(kind, notification, payload, now, window, visible_from, forced, person) -> None:
+    """A later event in an open window: the latest content, or one more line."""
+    if kind.grouping == Grouping.LIST:
+        items = [*notification.payload.get("items", []), payload][-LIST_KEEP:]
+        notification.payload = {"items": items}
+    else:
+        notification.payload = payload
+    notification.events += 1
+    notification.updated_at = now
+    notification.forced = notification.forced or forced
+    if visible_from is not None:
+        # The content's visible-from date moved: the window waits for the new one.
+        due = due_at(
+            notification.opened_at,
+            batched=True,
+            window=window,
+            daily_hour=person["digest_hour"] if notification.channel == Channel.DAILY else None,
+            zone=person["zone"],
+            visible_from=visible_from,
+        )
+        if due != notification.due_at:
+            notification.due_at = due
+            schedule.remember(due, notification.recipient_id)
+
+
+def withdraw(type_key: str, subject_key: str) -> int:
+    """Content deleted before its notifications left: nobody is told about it any more."""
+    return db.session.execute(
+        update(Notification)
+        .where(
+            Notification.type == type_key,
+            Notification.subject_key == subject_key,
+            Notification.state.in_([NotificationState.OPEN, NotificationState.QUEUED]),
+        )
+        .values(state=NotificationState.CANCELLED, updated_at=clock.now())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+
+
+# --- the person's choices ----------------------------------------------------------------------
+
+
+def choices_of(user: User) -> dict[str, Channel]:
+    saved = dict(
+        db.session.execute(
+            select(Subscription.type, Subscription.channel).where(Subscription.user_id == user.id)
+        ).all()
+    )
+    result = {}
+    for kind in types.types_for(user.profile):
+        chosen = saved.get(kind.key)
+        result[kind.key] = (
+            Channel(chosen) if chosen in kind.choices() else kind.default_for(user.profile)
+        )
+    return result
+
+
+def set_choices(user: User, chosen: dict[str, str]) -> None:
+    """Save the person's choice for each type that concerns them. A mandatory type can't be
+    set to 'none'; a type without a homepage choice can't be set to it (seed 001)."""
+    for key, value in chosen.items():
+        kind = types.get(key)
+        if not kind.concerns(user.profile):
+            raise ValidationError(f"type_{key}", _("This notification does not concern you."))
+        if value == Channel.NONE and kind.mandatory:
+            raise ValidationError(f"type_{key}", _("This notification can't be turned off."))
+        if value not in kind.choices():
+            raise ValidationError(f"type_{key}", _("This choice is not offered for this type."))
+    existing = {
+        s.type: s
+        for s in db.session.scalars(select(Subscription).where(Subscription.user_id == user.id))
+    }
+    for key, value in chosen.items():
+        if key in existing:
+            existing[key].channel = value
+        else:
+            db.session.add(Subscription(user_id=user.id, type=key, channel=value))
+    db.session.flush()
+
+
+def timing_of(user: User) -> NotificationTiming:
+    return db.session.get(NotificationTiming, user.id) or NotificationTiming(
+        user_id=user.id, digest_hour=18, quiet_from=None, quiet_until=None
+    )
+
+
+def set_timing(user: User, digest_hour: int, quiet_from: int | None, quiet_until: int | None):
+    """The daily digest hour and the quiet hours, whole hours in the school's time zone."""
+    if not 0 <= digest_hour <= 23:
+        raise ValidationError("digest_hour", _("Choose an hour between 0 and 23."))
+    if (quiet_from is None) != (quiet_until is None):
+        field = "quiet_until" if quiet_until is None else "quiet_from"
+        raise ValidationError(field, _("Give both the start and the end of the quiet hours."))
+    if quiet_from is not None and quiet_from == quiet_until:
+        raise ValidationError("quiet_until", _("The quiet hours must end at another hour."))
+    timing = db.session.get(NotificationTiming, user.id)
+    if timing is None:
+        timing = NotificationTiming(user_id=user.id)
+        db.session.add(timing)
+    timing.digest_hour, timing.quiet_from, timing.quiet_until = digest_hour, quiet_from, quiet_until
+    db.session.flush()
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+
+def unread_count(user: User) -> int:
+    """The home-page counter: delivered to the home page and not consulted yet."""
+    return db.session.scalar(
+        select(func.count(Notification.id)).where(
+            Notification.recipient_id == user.id,
+            Notification.state == NotificationState.DELIVERED,
+            Notification.channel == Channel.HOMEPAGE,
+            Notification.read_at.is_(None),
+        )
+    )
+
+
+def received(user: User, page: int = 1, per_page: int = 20) -> tuple[list[Notification], bool]:
+    """'Notifications received': every delivered notification, unread first, newest first;
+    returns the page and whether there is another."""
+    rows = list(
+        db.session.scalars(
+            select(Notification)
+            .where(
+                Notification.recipient_id == user.id,
+                Notification.state == NotificationState.DELIVERED,
+            )
+            .order_by(
+                Notification.read_at.is_not(None),
+                Notification.delivered_at.desc(),
+                Notification.id.desc(),
+            )
+            .offset((page - 1) * per_page)
+            .limit(per_page + 1)
+        )
+    )
+    return rows[:per_page], len(rows) > per_page
+
+
+def mark_read(user: User, notification: Notification | None = None) -> int:
+    """Mark one notification, or all of the person's, as consulted."""
+    query = update(Notification).where(
+        Notification.recipient_id == user.id,
+        Notification.state == NotificationState.DELIVERED,
+        Notification.read_at.is_(None),
+    )
+    if notification is not None:
+        query = query.where(Notification.id == notification.id)
+    return db.session.execute(
+        query.values(read_at=clock.now()).execution_options(synchronize_session="fetch")
+    ).rowcount
