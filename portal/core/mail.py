@@ -11,6 +11,7 @@ import logging
 import re
 import smtplib
 import ssl
+from email import policy
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
 from pathlib import Path
@@ -22,6 +23,9 @@ from portal.core import clock, outbox, settings
 
 log = logging.getLogger(__name__)
 
+#: Header lines up to the limit of RFC 5322: a long List-Unsubscribe link must stay one
+#: plain <https://...> value, not be cut into encoded words that unsubscribe agents can't read.
+MAIL_POLICY = policy.default.clone(max_line_length=998)
 #: The .eml files of development: message ids become file names, nothing else does.
 EML_NAME = re.compile(r"[A-Za-z0-9._-]+\.eml")
 
@@ -66,7 +70,7 @@ def build(
 ) -> EmailMessage:
     """A multipart text + HTML message. With ``unsubscribe_url`` it carries the one-click
     unsubscribe headers of RFC 8058 (the link itself is in the footer of the text)."""
-    msg = EmailMessage()
+    msg = EmailMessage(policy=MAIL_POLICY)
     msg["From"] = current_app.config["MAIL_FROM"]
     msg["To"] = to
     msg["Subject"] = subject

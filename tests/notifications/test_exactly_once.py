@@ -1,0 +1,131 @@
+"""Exactly one delivery per window with real RQ worker processes, two of them schedulers, while
+one worker and the scheduler holding RQ's lock are killed with SIGKILL during the flushes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from rq import Worker
+from sqlalchemy import func, select
+
+from portal.core.jobs import redis_connection
+from portal.extensions import db
+from portal.notifications import delivery, services
+from portal.notifications.models import Notification, NotificationState
+from tests import factories
+
+RECIPIENTS = 1500
+ROUNDS = 3
+EVENTS_PER_WINDOW = 3
+WINDOW = 2  # seconds
+
+
+def _start_worker(app, name: str, scheduler: bool) -> subprocess.Popen:
+    command = [
+        str(Path(sys.executable).with_name("rq")),
+        "worker",
+        "--url",
+        app.config["REDIS_URL"],
+        "--worker-class",
+        "portal.core.jobs.AppWorker",
+        "--name",
+        name,
+        "--quiet",
+        "default",
+    ]
+    if scheduler:
+        command.insert(-1, "--with-scheduler")
+    return subprocess.Popen(command, start_new_session=True, env=os.environ.copy())
+
+
+def _kill(process: subprocess.Popen) -> None:
+    """SIGKILL the worker and its work-horse, as a crash or the OOM killer would."""
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    process.wait(timeout=10)
+
+
+def _lock_holder(workers: dict[str, subprocess.Popen]) -> str:
+    """The worker whose scheduler holds RQ's scheduling lock for the queue."""
+    connection = redis_connection()
+    scheduler = connection.get("rq:scheduler-lock:default")
+    pid = scheduler and connection.hget(f"rq:scheduler:{scheduler.decode()}", "pid")
+    if pid:
+        group = os.getpgid(int(pid))  # the scheduler is forked by its worker, in its group
+        for name, process in workers.items():
+            if process.pid == group:
+                return name
+    return "scheduler-1"
+
+
+def _pending() -> int:
+    db.session.rollback()
+    return db.session.scalar(
+        select(func.count(Notification.id)).where(Notification.state.in_(delivery.PENDING))
+    )
+
+
+def test_every_window_is_delivered_once_when_a_worker_and_a_scheduler_are_killed(app, db_ctx):
+    app.config.update(NOTIFICATION_WINDOW=WINDOW, NOTIFICATION_SWEEP_GRACE=1)
+    school = factories.school()
+    parents = [factories.user(school, "parent").id for _ in range(RECIPIENTS)]
+    db.session.commit()
+    # Three workers, two of which also run RQ's scheduler ('--with-scheduler').
+    workers = {
+        "plain-1": _start_worker(app, "plain-1", scheduler=False),
+        "scheduler-1": _start_worker(app, "scheduler-1", scheduler=True),
+        "scheduler-2": _start_worker(app, "scheduler-2", scheduler=True),
+    }
+    killed = []
+    try:
+        deadline = time.monotonic() + 30
+        while len(Worker.all(connection=redis_connection())) < 3:
+            assert time.monotonic() < deadline, "workers did not start"
+            time.sleep(0.1)
+        for round_ in range(ROUNDS):
+            for event in range(EVENTS_PER_WINDOW):
+                services.notify(
+                    "message",
+                    parents,
+                    "inbox",
+                    {"sender": "Mme Roux", "subject": f"round {round_} message {event}"},
+                )
+                db.session.commit()
+            if round_ == 1:
+                # Kill during the flushes of the second round: the scheduler that holds RQ's
+                # lock (its scheduled jobs wait for the sweep) and a plain worker.
+                deadline = time.monotonic() + 30
+                while _pending() == RECIPIENTS:  # until the first flush has committed
+                    assert time.monotonic() < deadline, "no flush started"
+                    time.sleep(0.005)
+                for name in (_lock_holder(workers), "plain-1"):
+                    _kill(workers.pop(name))
+                    killed.append(name)
+            deadline = time.monotonic() + 90
+            while _pending():
+                assert time.monotonic() < deadline, f"{_pending()} notifications never left"
+                delivery.sweep()  # what `rq cron` does every minute
+                time.sleep(0.5)
+        assert killed[1] == "plain-1" and killed[0].startswith("scheduler-")
+    finally:
+        for process in workers.values():
+            process.send_signal(signal.SIGTERM)
+        for process in workers.values():
+            process.wait(timeout=30)
+
+    db.session.rollback()
+    per_recipient = db.session.execute(
+        select(Notification.recipient_id, func.count(), func.min(Notification.events))
+        .where(Notification.state == NotificationState.DELIVERED)
+        .group_by(Notification.recipient_id)
+    ).all()
+    assert len(per_recipient) == RECIPIENTS  # nobody missing
+    assert {count for _id, count, _events in per_recipient} == {ROUNDS}  # no window twice
+    assert {events for _id, _count, events in per_recipient} == {EVENTS_PER_WINDOW}  # none split
