@@ -65,6 +65,61 @@ def start_redis(folder: Path, name: str = "redis") -> tuple[subprocess.Popen, st
     raise SystemExit("redis-server did not open its socket")
 
 
+def start_postgres(folder: Path) -> tuple[str, callable]:
+    """A private PostgreSQL server (Debian's binaries) on a unix socket in ``folder``, with an
+    empty database 'carnet', tuned for throwaway data; returns its URL and how to stop it."""
+    import glob
+
+    binaries = sorted(glob.glob("/usr/lib/postgresql/*/bin"))
+    if not binaries:
+        raise SystemExit("PostgreSQL is not installed: `python3 -m portal test` installs it")
+    bindir = Path(binaries[-1])
+    data, sockets = folder / "pgdata", folder / "pgsock"
+    sockets.mkdir(parents=True)
+    as_user = {}
+    if os.geteuid() == 0:  # PostgreSQL refuses to run as root
+        shutil.chown(folder, "postgres")
+        shutil.chown(sockets, "postgres")
+        as_user = {"user": "postgres"}
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.STDOUT, **as_user}
+    initdb = [bindir / "initdb", "-D", data, "-U", "postgres", "--auth=trust", "--no-sync"]
+    subprocess.run([*initdb, "-E", "UTF8"], check=True, **quiet)
+    options = f"-k {sockets} -c listen_addresses='' -F -c full_page_writes=off"
+    subprocess.run(
+        [bindir / "pg_ctl", "-D", data, "-o", options, "-w", "-l", folder / "pg.log", "start"],
+        check=True,
+        **quiet,
+    )
+    createdb = [bindir / "createdb", "-h", sockets, "-U", "postgres", "carnet"]
+    subprocess.run(createdb, check=True, **quiet)
+
+    def stop():
+        subprocess.run([bindir / "pg_ctl", "-D", data, "-m", "immediate", "stop"], **quiet)
+
+    return f"postgresql+psycopg://postgres@/carnet?host={sockets}", stop
+
+
+def start_private(folder: Path, database: str) -> tuple[dict[str, str], list[callable]]:
+    """Redis and a database ('sqlite' or 'postgresql') of their own in ``folder``, for the tests
+    and the benchmarks: the environment that points Carnet at them, and what stops them."""
+    if database not in ("sqlite", "postgresql"):
+        raise ValueError(f"the database must be sqlite or postgresql, not {database!r}")
+    redis_process, redis_url = start_redis(folder)
+    stops = [lambda: (redis_process.terminate(), redis_process.wait())]
+    if database == "postgresql":
+        url, stop = start_postgres(folder)
+        stops.append(stop)
+    else:
+        url = f"sqlite:///{folder / 'carnet.sqlite'}"
+    environment = {
+        "CARNET_ENV": "test",
+        "CARNET_INSTANCE": str(folder / "instance"),
+        "DATABASE_URL": url,
+        "REDIS_URL": redis_url,
+    }
+    return environment, stops
+
+
 def _wait_healthy(url: str, processes: list[subprocess.Popen], seconds: int = 60) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:

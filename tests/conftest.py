@@ -7,11 +7,9 @@ stopped at the end. Between tests every table is emptied and Redis flushed.
 
 from __future__ import annotations
 
-import glob
 import os
 import shutil
 import socket
-import subprocess
 import tempfile
 import time
 from pathlib import Path
@@ -22,67 +20,14 @@ DATABASE = os.environ.get("CARNET_TEST_DATABASE", "sqlite")
 RUN_DIR = Path(tempfile.mkdtemp(prefix="carnet-test-"))
 
 
-def _start_postgres() -> tuple[str, callable]:
-    binaries = sorted(glob.glob("/usr/lib/postgresql/*/bin"))
-    if not binaries:
-        pytest.exit("PostgreSQL is not installed: run the tests with `python3 -m portal test`")
-    bindir = Path(binaries[-1])
-    data, sockets = RUN_DIR / "pgdata", RUN_DIR / "pgsock"
-    sockets.mkdir()
-    as_user = {}
-    if os.geteuid() == 0:  # PostgreSQL refuses to run as root
-        shutil.chown(RUN_DIR, "postgres")
-        shutil.chown(sockets, "postgres")
-        as_user = {"user": "postgres"}
-    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.STDOUT, **as_user}
-    subprocess.run(
-        [
-            bindir / "initdb",
-            "-D",
-            data,
-            "-U",
-            "postgres",
-            "--auth=trust",
-            "--no-sync",
-            "-E",
-            "UTF8",
-        ],
-        check=True,
-        **quiet,
-    )
-    options = f"-k {sockets} -c listen_addresses='' -F -c full_page_writes=off"
-    subprocess.run(
-        [bindir / "pg_ctl", "-D", data, "-o", options, "-w", "-l", RUN_DIR / "pg.log", "start"],
-        check=True,
-        **quiet,
-    )
-    subprocess.run(
-        [bindir / "createdb", "-h", sockets, "-U", "postgres", "carnet"], check=True, **quiet
-    )
-
-    def stop():
-        subprocess.run([bindir / "pg_ctl", "-D", data, "-m", "immediate", "stop"], **quiet)
-
-    return f"postgresql+psycopg://postgres@/carnet?host={sockets}", stop
-
-
 def pytest_configure(config):
     from portal import stack
 
-    redis_process, redis_url = stack.start_redis(RUN_DIR)
-    config._carnet_stops = [lambda: (redis_process.terminate(), redis_process.wait())]
-    if DATABASE == "postgresql":
-        url, stop = _start_postgres()
-        config._carnet_stops.append(stop)
-    elif DATABASE == "sqlite":
-        url = f"sqlite:///{RUN_DIR / 'carnet.sqlite'}"
-    else:
+    if DATABASE not in ("sqlite", "postgresql"):
         raise pytest.UsageError(f"CARNET_TEST_DATABASE must be sqlite or postgresql: {DATABASE}")
+    environment, config._carnet_stops = stack.start_private(RUN_DIR, DATABASE)
     os.environ.update(
-        CARNET_ENV="test",
-        CARNET_INSTANCE=str(RUN_DIR / "instance"),
-        DATABASE_URL=url,
-        REDIS_URL=redis_url,
+        environment,
         SECRET_KEY="test-secret-key-not-for-production",
         LOGIN_RATE_LIMIT="5 per minute",
         PUBLIC_URL="http://127.0.0.1:5000",

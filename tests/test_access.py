@@ -18,6 +18,7 @@ PUBLIC = {
     "accounts.reset_password",
     "accounts.set_language",
     "health.healthz",
+    "notifications.unsubscribe",
     "static",
 }
 

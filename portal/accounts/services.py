@@ -236,18 +236,21 @@ def request_password_reset(login: str) -> None:
 def read_reset_token(token: str) -> tuple[int, str]:
     """The user id and password fingerprint a reset link carries; ValidationError on 'token'
     when it was tampered with or is too old."""
+    return _read_link(
+        "reset",
+        token,
+        current_app.config["PASSWORD_RESET_MAX_AGE"],
+        expired=_("This link has expired. Ask for a new one."),
+        invalid=_("This link is not valid. Ask for a new one."),
+    )
+
+
+def _read_link(purpose: str, token: str, max_age: int, *, expired: str, invalid: str):
+    """What a signed link carries; ValidationError on 'token', saying why, when it can't be read."""
     try:
-        user_id, fingerprint = security.unsign(
-            "reset", token, current_app.config["PASSWORD_RESET_MAX_AGE"]
-        )
+        return security.unsign(purpose, token, max_age)
     except security.TokenError as exc:
-        message = (
-            _("This link has expired. Ask for a new one.")
-            if exc.expired
-            else _("This link is not valid. Ask for a new one.")
-        )
-        raise ValidationError("token", message) from exc
-    return user_id, fingerprint
+        raise ValidationError("token", expired if exc.expired else invalid) from exc
 
 
 def reset_password(token: str, password: str) -> User:
@@ -384,15 +387,13 @@ def unsubscribe_url(user: User) -> str | None:
 def read_unsubscribe_token(token: str) -> User:
     """The person a footer link was made for; ValidationError on 'token' when the link was
     tampered with, is too old or names nobody."""
-    try:
-        user_id = security.unsign("unsubscribe", token, current_app.config["UNSUBSCRIBE_MAX_AGE"])
-    except security.TokenError as exc:
-        message = (
-            _("This link has expired. You can refuse e-mail from your account page.")
-            if exc.expired
-            else _("This link is not valid. You can refuse e-mail from your account page.")
-        )
-        raise ValidationError("token", message) from exc
+    user_id = _read_link(
+        "unsubscribe",
+        token,
+        current_app.config["UNSUBSCRIBE_MAX_AGE"],
+        expired=_("This link has expired. You can refuse e-mail from your account page."),
+        invalid=_("This link is not valid. You can refuse e-mail from your account page."),
+    )
     user = db.session.get(User, user_id) if isinstance(user_id, int) else None
     if user is None:
         raise ValidationError(

@@ -58,12 +58,14 @@ def job(queue: str = "default", timeout: int = 300, retry: Retry | None = DEFAUL
     return decorate
 
 
-def enqueue(fn: Callable, *args, job_id: str | None = None, at=None):
-    """Put a @job function on its queue now, or at ``at`` (aware datetime) with enqueue_at."""
+def enqueue(fn: Callable, *args, job_id: str | None = None, at=None, pipeline=None):
+    """Put a @job function on its queue now, or at ``at`` (aware datetime) with enqueue_at.
+    With a Redis ``pipeline``, nothing is sent until the caller executes it."""
     q = get_queue(fn.job_queue)
+    options = {"job_id": job_id, "pipeline": pipeline, **fn.job_options}
     if at is not None:
-        return q.enqueue_at(at, fn, *args, job_id=job_id, **fn.job_options)
-    return q.enqueue(fn, *args, job_id=job_id, **fn.job_options)
+        return q.enqueue_at(at, fn, *args, **options)
+    return q.enqueue(fn, *args, **options)
 
 
 class AppWorker(Worker):

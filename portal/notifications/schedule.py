@@ -15,7 +15,7 @@ from flask import current_app
 
 from portal.core import clock
 from portal.core.db import after_commit, defer
-from portal.core.jobs import enqueue
+from portal.core.jobs import enqueue, redis_connection
 from portal.extensions import db
 
 log = logging.getLogger(__name__)
@@ -35,17 +35,24 @@ def job_id(due: dt.datetime, shard: int) -> str:
 
 
 def enqueue_flush(due: dt.datetime, shard: int) -> None:
+    enqueue_flushes([(due, shard)])
+
+
+def enqueue_flushes(dues: list[tuple[dt.datetime, int]]) -> None:
+    """One flush job per (due, shard), all sent to Redis in one round trip."""
     from portal.notifications.delivery import flush_due
 
-    at = due if due > clock.now() else None
+    now = clock.now()
     try:
-        enqueue(flush_due, shard, job_id=job_id(due, shard), at=at)
+        with redis_connection().pipeline() as pipeline:
+            pipeline.multi()  # RQ's enqueue expects a pipeline already in MULTI
+            for due, shard in sorted(set(dues)):
+                at = due if due > now else None
+                enqueue(flush_due, shard, job_id=job_id(due, shard), at=at, pipeline=pipeline)
+            pipeline.execute()
     except redis.exceptions.RedisError:
         # The windows are committed: the cron sweep flushes them once Redis answers again.
-        log.warning("queue unavailable, notifications due at %s left to the sweep", due)
+        log.warning("queue unavailable, %d notification flushes left to the sweep", len(dues))
 
 
-@after_commit("notification_due")
-def _enqueue_committed(dues: list[tuple[dt.datetime, int]]) -> None:
-    for due, shard in sorted(set(dues)):
-        enqueue_flush(due, shard)
+after_commit("notification_due")(enqueue_flushes)

@@ -7,15 +7,18 @@ producer's transaction. Delivery happens later, in a worker (portal.notification
 from __future__ import annotations
 
 import datetime as dt
+import json
+from collections import defaultdict
 from collections.abc import Iterable
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Row, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from portal.accounts.models import AccountState, Profile, School, User
 from portal.core import clock
+from portal.core.db import among
 from portal.core.errors import ValidationError
 from portal.extensions import db
 from portal.notifications import schedule, types
@@ -85,15 +88,11 @@ def _notify_chunk(kind, ids, subject_key, payload, author, visible_from, forced)
     people = _people(kind, ids, forced)
     if not people:
         return 0
+    pending = people
     for _attempt in range(3):
-        savepoint = db.session.begin_nested()
-        try:
-            _fold_events(kind, people, subject_key, payload, author, visible_from, forced)
-            savepoint.commit()
+        pending = _fold_events(kind, pending, subject_key, payload, author, visible_from, forced)
+        if not pending:
             return len(people)
-        except IntegrityError:
-            # Another transaction opened one of these windows meanwhile: fold into it.
-            savepoint.rollback()
     raise RuntimeError("could not open notification windows")
 
 
@@ -114,7 +113,7 @@ def _people(kind: types.NotificationType, ids: list[int], forced: bool) -> dict[
             Subscription, (Subscription.user_id == User.id) & (Subscription.type == kind.key)
         )
         .outerjoin(NotificationTiming, NotificationTiming.user_id == User.id)
-        .where(User.id.in_(ids), User.state != AccountState.BLOCKED)
+        .where(among(User.id, ids), User.state != AccountState.BLOCKED)
     ).all()
     people = {}
     for user_id, profile, school_id, refuses, zone, chosen, digest_hour in rows:
@@ -132,29 +131,21 @@ def _people(kind: types.NotificationType, ids: list[int], forced: bool) -> dict[
     return people
 
 
-def _fold_events(kind, people, subject_key, payload, author, visible_from, forced) -> None:
+def _fold_events(kind, people, subject_key, payload, author, visible_from, forced) -> dict:
+    """Fold the event into each person's open window, or open one; returns the people whose
+    window another transaction opened meanwhile (to fold into it on a second pass)."""
     now = clock.now()
     window = dt.timedelta(seconds=current_app.config["NOTIFICATION_WINDOW"])
-    waiting: dict[int, Notification] = {}
-    if kind.batched:
-        waiting = {
-            n.recipient_id: n
-            for n in db.session.scalars(
-                select(Notification)
-                .where(
-                    Notification.recipient_id.in_(list(people)),
-                    Notification.type == kind.key,
-                    Notification.subject_key == subject_key,
-                    Notification.state == NotificationState.OPEN,
-                )
-                .with_for_update()
-            )
-        }
+    waiting = _open_windows(kind, list(people), subject_key) if kind.batched else {}
     new_rows = []
+    #: the windows that absorb this event, grouped by what they become: one UPDATE per group
+    absorbing: dict[tuple[str, dt.datetime | None], list[int]] = defaultdict(list)
     for user_id, person in people.items():
-        notification = waiting.get(user_id)
-        if notification is not None:
-            _absorb(kind, notification, payload, now, window, visible_from, forced, person)
+        window_row = waiting.get(user_id)
+        if window_row is not None:
+            absorbing[_absorbed(kind, window_row, payload, window, visible_from, person)].append(
+                window_row.id
+            )
             continue
         due = due_at(
             now,
@@ -182,34 +173,86 @@ def _fold_events(kind, people, subject_key, payload, author, visible_from, force
             }
         )
         schedule.remember(due, user_id)
-    if new_rows:
-        db.session.execute(insert(Notification), new_rows)
-    db.session.flush()
+    for (content, due), ids in absorbing.items():
+        values = {
+            "payload": json.loads(content),
+            "events": Notification.events + 1,
+            "updated_at": now,
+        }
+        if forced:
+            values["forced"] = True
+        if due is not None:
+            values["due_at"] = due
+        db.session.execute(
+            update(Notification)
+            .where(among(Notification.id, ids))
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+    if _open(new_rows):
+        return {}
+    return {row["recipient_id"]: people[row["recipient_id"]] for row in new_rows}
 
 
-def _absorb(kind, notification, payload, now, window, visible_from, forced, person) -> None:
-    """A later event in an open window: the latest content, or one more line."""
+def _open(rows: list[dict]) -> bool:
+    """Insert new windows; False when a concurrent transaction opened one of them first (the
+    unique index on open windows), and then none is inserted."""
+    if not rows:
+        return True
+    savepoint = db.session.begin_nested()
+    try:
+        db.session.execute(insert(Notification.__table__), rows)
+    except IntegrityError:
+        savepoint.rollback()
+        return False
+    savepoint.commit()
+    return True
+
+
+def _open_windows(kind, recipient_ids: list[int], subject_key: str) -> dict[int, Row]:
+    """The recipients' open windows on this subject, locked until the producer commits."""
+    rows = db.session.execute(
+        select(
+            Notification.id,
+            Notification.recipient_id,
+            Notification.payload,
+            Notification.channel,
+            Notification.opened_at,
+            Notification.due_at,
+        )
+        .where(
+            among(Notification.recipient_id, recipient_ids),
+            Notification.type == kind.key,
+            Notification.subject_key == subject_key,
+            Notification.state == NotificationState.OPEN,
+        )
+        .with_for_update()
+    )
+    return {row.recipient_id: row for row in rows}
+
+
+def _absorbed(kind, window_row, payload, window, visible_from, person):
+    """What an open window becomes with one more event: its content (as JSON text, so that
+    windows which become the same are updated together) and its new due time, if it moved."""
     if kind.grouping == Grouping.LIST:
-        items = [*notification.payload.get("items", []), payload][-LIST_KEEP:]
-        notification.payload = {"items": items}
+        content = {"items": [*window_row.payload.get("items", []), payload][-LIST_KEEP:]}
     else:
-        notification.payload = payload
-    notification.events += 1
-    notification.updated_at = now
-    notification.forced = notification.forced or forced
+        content = payload
+    moved = None
     if visible_from is not None:
         # The content's visible-from date moved: the window waits for the new one.
         due = due_at(
-            notification.opened_at,
+            window_row.opened_at,
             batched=True,
             window=window,
-            daily_hour=person["digest_hour"] if notification.channel == Channel.DAILY else None,
+            daily_hour=person["digest_hour"] if window_row.channel == Channel.DAILY else None,
             zone=person["zone"],
             visible_from=visible_from,
         )
-        if due != notification.due_at:
-            notification.due_at = due
-            schedule.remember(due, notification.recipient_id)
+        if due != window_row.due_at:
+            moved = due
+            schedule.remember(due, window_row.recipient_id)
+    return json.dumps(content, sort_keys=True), moved
 
 
 def withdraw(type_key: str, subject_key: str) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import email
+import threading
 from email import policy
 
 import pytest
@@ -304,3 +305,29 @@ def test_the_sweep_requeues_windows_whose_job_was_lost(school, worker):
     assert delivery.sweep() == 1
     worker()
     assert len(delivered_to(parent)) == 1
+
+
+def test_two_producers_opening_the_same_window_at_once_fold_into_one(school, app):
+    """The second transaction can't see the first one's new window; its insert waits for the
+    first commit, finds the window taken and folds its event into it."""
+    if db.engine.dialect.name == "sqlite":
+        pytest.skip("SQLite lets one writer at a time: the two transactions can't overlap")
+    teacher, parent = factories.user(school, "teacher"), factories.user(school, "parent")
+    db.session.commit()
+    _homework(teacher, [parent], "First version")  # window opened, not committed yet
+
+    def second_producer():
+        with app.app_context():
+            _homework(db.session.get(type(teacher), teacher.id), [parent.id], "v2")
+            db.session.commit()
+
+    other = threading.Thread(target=second_producer)
+    other.start()
+    other.join(timeout=1)
+    assert other.is_alive()  # waiting on the first transaction's window
+    db.session.commit()
+    other.join(timeout=10)
+    [window] = db.session.scalars(
+        select(Notification).where(Notification.recipient_id == parent.id)
+    )
+    assert (window.events, window.payload["text"]) == (2, "v2")

@@ -3,6 +3,7 @@ one worker and the scheduler holding RQ's lock are killed with SIGKILL during th
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -45,10 +46,8 @@ def _start_worker(app, name: str, scheduler: bool) -> subprocess.Popen:
 
 def _kill(process: subprocess.Popen) -> None:
     """SIGKILL the worker and its work-horse, as a crash or the OOM killer would."""
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
     process.wait(timeout=10)
 
 
