@@ -30,6 +30,10 @@ def load() -> dict:
             raise RuntimeError("SECRET_KEY must be set in production")
         secret = _instance_secret()
     redis_url = os.environ.get("REDIS_URL") or f"unix://{INSTANCE / 'redis.sock'}"
+    public_url = os.environ.get("PUBLIC_URL", "http://127.0.0.1:8000")
+    if env == "production" and not public_url.startswith("https://"):
+        # Links in e-mails, and the one-click unsubscribe URL (RFC 8058), must be https.
+        raise RuntimeError("PUBLIC_URL must be an https:// address in production")
     return {
         "CARNET_ENV": env,
         "SECRET_KEY": secret,
@@ -39,7 +43,7 @@ def load() -> dict:
         "SMTP_URL": os.environ.get("SMTP_URL", ""),
         "MAIL_FROM": os.environ.get("MAIL_FROM", "Carnet <no-reply@carnet.invalid>"),
         "MAIL_DIR": str(INSTANCE / "mail"),
-        "PUBLIC_URL": os.environ.get("PUBLIC_URL", "http://127.0.0.1:8000"),
+        "PUBLIC_URL": public_url,
         "INSTANCE_PATH": str(INSTANCE),
         # Sessions: HttpOnly always, Secure outside development and tests (served over https).
         "SESSION_COOKIE_HTTPONLY": True,
