@@ -1,0 +1,1 @@
+"""Messages between people of a school, under the communication rules (SPEC §3)."""
