@@ -5,6 +5,7 @@ from portal.audit.models import AuditEntry  # noqa: F401
 from portal.core.outbox import OutboxItem  # noqa: F401
 from portal.core.settings import PlatformSettings  # noqa: F401
 from portal.groups.models import CommunicationRule, Group, GroupMember  # noqa: F401
+from portal.messaging.models import InboxEntry, Message, MessageAddress  # noqa: F401
 from portal.notifications.models import (  # noqa: F401
     Notification,
     NotificationTiming,

@@ -59,6 +59,17 @@ def among(column, ids: list[int]):
     return column.in_(ids)
 
 
+def insert_new(table):
+    """``INSERT … ON CONFLICT DO NOTHING`` on the running database: rows a unique constraint
+    already holds are skipped, so writing the same rows twice is harmless."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    from portal.extensions import db
+
+    dialect = db.session.get_bind().dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+
+
 # --- work that waits for the commit ------------------------------------------------------------
 
 _AFTER_COMMIT: dict[str, Callable[[list], None]] = {}

@@ -1,0 +1,147 @@
+"""Messages, what their sender addressed, and each recipient's copy (SPEC §3)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    exists,
+    select,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.accounts.models import User
+from portal.core import clock
+from portal.extensions import db
+from portal.groups.models import Group
+
+
+class MessageState(StrEnum):
+    DRAFT = "draft"
+    #: Accepted; its delivery work is in the outbox.
+    SENT = "sent"
+    #: Taken back by its sender before anyone read it.
+    RECALLED = "recalled"
+
+
+class Field(StrEnum):
+    """Where the sender put a recipient. The order is the precedence when one person is reached
+    through several fields: a person both in To and in BCC sees the message as a To recipient."""
+
+    TO = "to"
+    CC = "cc"
+    BCC = "bcc"
+
+
+FIELDS = (Field.TO, Field.CC, Field.BCC)
+
+
+class Message(db.Model):
+    __tablename__ = "message"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int | None] = mapped_column(
+        ForeignKey("school.id", ondelete="CASCADE"), index=True
+    )
+    sender_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
+    subject: Mapped[str] = mapped_column(String(200))
+    #: HTML cleaned on the server (portal.messaging.bodies): what every reader sees.
+    body: Mapped[str] = mapped_column(Text, default="")
+    #: The body's words, for search and the text part of e-mails.
+    body_text: Mapped[str] = mapped_column(Text, default="")
+    #: The first message of the conversation (its own id for the first one).
+    thread_id: Mapped[int | None] = mapped_column(
+        ForeignKey("message.id", ondelete="SET NULL"), index=True
+    )
+    #: The message this one answers.
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("message.id", ondelete="SET NULL"))
+    state: Mapped[MessageState] = mapped_column(String(10), default=MessageState.DRAFT)
+    #: The sender asked for no answer: nobody may reply.
+    no_reply: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
+    sent_at: Mapped[dt.datetime | None]
+    #: The sender's own copy in their trash, then emptied from it.
+    sender_trashed_at: Mapped[dt.datetime | None]
+    sender_deleted: Mapped[bool] = mapped_column(default=False)
+
+    sender: Mapped[User] = relationship(foreign_keys=[sender_id])
+    addresses: Mapped[list[MessageAddress]] = relationship(
+        back_populates="message", cascade="all, delete-orphan", order_by="MessageAddress.id"
+    )
+
+    __table_args__ = (Index("ix_message_sender_state", "sender_id", "state", "sent_at"),)
+
+    def was_received_by(self, user_id: int) -> bool:
+        """Did ``user_id`` receive this message? (The reply right of the reachability rules.)"""
+        return bool(
+            db.session.scalar(
+                select(
+                    exists().where(
+                        InboxEntry.message_id == self.id, InboxEntry.recipient_id == user_id
+                    )
+                )
+            )
+        )
+
+    def __repr__(self) -> str:
+        return f"<Message {self.id} {self.state}>"
+
+
+class MessageAddress(db.Model):
+    """One person or group the sender put in To, CC or BCC. Groups and broadcast lists are
+    expanded to their members when the message is delivered."""
+
+    __tablename__ = "message_address"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[int] = mapped_column(
+        ForeignKey("message.id", ondelete="CASCADE"), index=True
+    )
+    field: Mapped[Field] = mapped_column(String(3))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("school_group.id", ondelete="CASCADE"))
+
+    message: Mapped[Message] = relationship(back_populates="addresses")
+    user: Mapped[User | None] = relationship()
+    group: Mapped[Group | None] = relationship()
+
+    __table_args__ = (
+        CheckConstraint("(user_id IS NULL) <> (group_id IS NULL)", name="one_recipient"),
+    )
+
+
+class InboxEntry(db.Model):
+    """One recipient's copy of a message: written once by the delivery job (the unique
+    constraint makes a second delivery harmless)."""
+
+    __tablename__ = "inbox_entry"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("message.id", ondelete="CASCADE"))
+    recipient_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    field: Mapped[Field] = mapped_column(String(3))
+    #: Reached in BCC or through a broadcast list: sees only the sender and themselves.
+    hidden: Mapped[bool] = mapped_column(default=False)
+    delivered_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
+    read_at: Mapped[dt.datetime | None]
+    trashed_at: Mapped[dt.datetime | None]
+    #: Emptied from the trash: gone from every folder (the message itself is kept).
+    deleted: Mapped[bool] = mapped_column(default=False)
+
+    message: Mapped[Message] = relationship()
+    recipient: Mapped[User] = relationship()
+
+    __table_args__ = (
+        UniqueConstraint("message_id", "recipient_id"),
+        Index("ix_inbox_entry_folder", "recipient_id", "deleted", "trashed_at", "read_at"),
+    )
