@@ -81,9 +81,20 @@ def register_blueprints(app: Flask) -> None:
     from portal.groups.rules_views import bp as rules
     from portal.groups.views import bp as groups
     from portal.home.views import blueprints as homes
+    from portal.messaging.views import bp as messages
     from portal.notifications.views import bp as notifications
 
-    blueprints = (health, accounts, admin, webmaster, groups, directory, rules, notifications)
+    blueprints = (
+        health,
+        accounts,
+        admin,
+        webmaster,
+        groups,
+        directory,
+        rules,
+        notifications,
+        messages,
+    )
     for blueprint in (*blueprints, *homes):
         app.register_blueprint(blueprint)
 
@@ -94,6 +105,7 @@ def register_request_hooks(app: Flask) -> None:
     from portal.accounts import permissions
     from portal.accounts.labels import profile_label, state_label
     from portal.groups.labels import label as group_label
+    from portal.messaging import conversations
     from portal.notifications.present import channel_label, present
     from portal.notifications.services import unread_count
 
@@ -108,6 +120,8 @@ def register_request_hooks(app: Flask) -> None:
         channel_label=channel_label,
         present=present,
         unread_notifications=lambda: unread_count(current_user),
+        unread_messages=lambda: conversations.unread_count(current_user),
+        recipients_line=conversations.recipients_line,
     )
 
     @app.after_request

@@ -43,6 +43,19 @@ _BLANK_LINES = re.compile(r"\n\s*\n+")
 _BLOCK_END = re.compile(r"</(p|li|h3|h4|blockquote|pre)>|<br\s*/?>", re.IGNORECASE)
 
 
+def from_text(text: str) -> str:
+    """What someone typed in a plain text area, as HTML: paragraphs and line breaks kept, every
+    character escaped. HTML pasted by the browser's rich editor is left for clean()."""
+    if re.search(r"<[a-zA-Z/!]", text):
+        return text
+    paragraphs = re.split(r"\n\s*\n", text.replace("\r\n", "\n").strip())
+    return "".join(
+        "<p>" + "<br>".join(html.escape(line) for line in paragraph.split("\n")) + "</p>"
+        for paragraph in paragraphs
+        if paragraph.strip()
+    )
+
+
 def clean(body: str) -> str:
     """The HTML that may be shown to readers."""
     return nh3.clean(

@@ -56,6 +56,13 @@ def addressees_seen_by(message: Message, viewer: User) -> list[Addressee]:
     return shown
 
 
+def recipients_line(message: Message) -> str:
+    """Whom the sender addressed, for their Sent folder."""
+    return ", ".join(
+        Addressee(Field(a.field), user=a.user, group=a.group).name for a in message.addresses
+    )
+
+
 @dataclass
 class ReplyDraft:
     """What the compose form starts from when answering a message."""
