@@ -68,6 +68,8 @@ def load() -> dict:
         "NOTIFICATION_WINDOW": int(os.environ.get("NOTIFICATION_WINDOW", 3600)),
         "NOTIFICATION_SHARDS": int(os.environ.get("NOTIFICATION_SHARDS", 4)),
         "NOTIFICATION_SWEEP_GRACE": int(os.environ.get("NOTIFICATION_SWEEP_GRACE", 30)),
+        # How often an open page asks for the unread message count.
+        "MESSAGE_COUNTER_SECONDS": int(os.environ.get("MESSAGE_COUNTER_SECONDS", 30)),
         "UNSUBSCRIBE_MAX_AGE": int(os.environ.get("UNSUBSCRIBE_MAX_AGE", 365 * 24 * 3600)),
         "BABEL_DEFAULT_LOCALE": "fr",
         "BABEL_DEFAULT_TIMEZONE": os.environ.get("CARNET_TIMEZONE", "Europe/Paris"),

@@ -31,6 +31,7 @@ def pytest_configure(config):
         SECRET_KEY="test-secret-key-not-for-production",
         LOGIN_RATE_LIMIT="5 per minute",
         PUBLIC_URL="http://127.0.0.1:5000",
+        MESSAGE_COUNTER_SECONDS="1",
     )
 
 

@@ -104,6 +104,7 @@ def compose():
             return redirect(url_for("messages.read", message_id=reply_to.id))
         picked[Field.TO], picked[Field.CC] = draft.to, draft.cc
         form.subject.data, left_out = draft.subject, draft.left_out
+        form.reply_to.data = str(reply_to.id)
     return _compose_page(form, picked, reply_to=reply_to, left_out=left_out)
 
 

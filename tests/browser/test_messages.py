@@ -1,0 +1,71 @@
+"""A teacher picks a family in the recipient picker and sends; the parent's unread count moves
+without a reload; the parent reads and answers."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from portal.extensions import db
+from tests import factories as make
+from tests.browser.test_homes import serious_violations
+from tests.browser.test_rules import log_in
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def school(app):
+    with app.app_context():
+        school = make.school("École Jules Ferry")
+        teacher = make.user(school, "teacher", first_name="Anne", last_name="Martin")
+        class_group = make.school_class(school, "CM1", teacher)
+        _pupil, (parent, _other) = make.family(school, class_group)
+        parent.first_name, parent.last_name = "Paul", "Durand"
+        db.session.commit()
+        return {"teacher": teacher.login, "parent": parent.login}
+
+
+@pytest.fixture
+def browser_context_args(browser_context_args):
+    return {**browser_context_args, "locale": "en-GB"}
+
+
+def test_compose_with_the_picker_send_read_and_answer(page, browser, school, worker, base_url):
+    parent = browser.new_page(base_url=base_url, locale="en-GB")
+    log_in(parent, school["parent"])
+    parent.goto("/messages/folder/inbox")
+    counter = parent.locator("#message-counter")
+    expect(counter).not_to_contain_text("1")
+
+    log_in(page, school["teacher"])
+    page.goto("/messages/new")
+    page.get_by_label("Find a person or a group for To").fill("durand")
+    page.get_by_role("button", name="Durand Paul").click()
+    expect(page.locator("#to-chips")).to_contain_text("Paul Durand")
+    page.get_by_label("Subject").fill("Swimming on Thursday")
+    page.get_by_label("Message").fill("Hello,\n\nPlease bring a swimsuit.")
+    assert serious_violations(page) == []
+    page.get_by_role("button", name="Send").click()
+    expect(page.locator(".flash")).to_contain_text("Message sent.")
+    assert worker() >= 1  # the delivery job
+
+    # The parent's page, left open, learns of the message by itself.
+    expect(counter.locator(".badge")).to_have_text("1", timeout=10_000)
+    parent.reload()
+    parent.get_by_role("link", name="Swimming on Thursday").click()
+    expect(parent.locator("article.current .body")).to_contain_text("Please bring a swimsuit.")
+    assert serious_violations(parent) == []
+    parent.get_by_role("button", name="Reply", exact=True).click()
+    expect(parent.locator("#to-chips")).to_contain_text("Anne Martin")
+    expect(parent.get_by_label("Subject")).to_have_value("Re: Swimming on Thursday")
+    parent.get_by_label("Message").fill("It is in the bag.")
+    parent.get_by_role("button", name="Send").click()
+    expect(parent.locator(".flash")).to_contain_text("Message sent.")
+    worker()
+
+    page.goto("/messages/folder/inbox")
+    page.get_by_role("link", name="Re: Swimming on Thursday").click()
+    expect(page.locator("article")).to_have_count(2)  # the conversation, oldest first
+    expect(page.locator("article.current .body")).to_contain_text("It is in the bag.")
+    parent.close()
