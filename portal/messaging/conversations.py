@@ -18,7 +18,7 @@ from portal.accounts.models import User
 from portal.core import clock
 from portal.core.errors import ValidationError
 from portal.extensions import db
-from portal.groups import reachability
+from portal.messaging import services
 from portal.messaging.models import Field, InboxEntry, Message, MessageState
 from portal.messaging.services import Addressee
 
@@ -95,18 +95,10 @@ def reply_draft(message: Message, replier: User, *, everyone: bool) -> ReplyDraf
     candidates = [a for a in addressees_seen_by(message, replier) if a.user != replier]
     if message.sender_id != replier.id:
         candidates.insert(0, sender)
-    refused_users = set(
-        reachability.refused_recipients(
-            replier, [a.user.id for a in candidates if a.user], reply_to=message
-        )
-    )
+    refused = services.out_of_reach(replier, candidates, reply_to=message)
     to, cc, left_out = [], [], []
     for addressee in candidates:
-        if addressee.user is not None:
-            reachable = addressee.user.id not in refused_users
-        else:
-            reachable = reachability.may_write_to_group(replier, addressee.group)
-        if not reachable:
+        if addressee in refused:
             left_out.append(addressee.name)
         elif addressee.field == Field.CC:
             cc.append(Addressee(Field.CC, user=addressee.user, group=addressee.group))

@@ -84,23 +84,33 @@ def resolve(tokens: dict[Field, Iterable[str]]) -> tuple[list[Addressee], dict[s
     return addressed, errors
 
 
-def refusals(
+def out_of_reach(
     sender: User, addressed: list[Addressee], reply_to: Message | None = None
-) -> dict[str, str]:
-    """For each field, the recipients the rules don't let ``sender`` write to, named."""
+) -> list[Addressee]:
+    """The addressees the rules don't let ``sender`` write to (one query for the people)."""
     refused_users = set(
         reachability.refused_recipients(
             sender, [a.user.id for a in addressed if a.user], reply_to=reply_to
         )
     )
+    return [
+        a
+        for a in addressed
+        if (
+            a.user.id in refused_users
+            if a.user
+            else not reachability.may_write_to_group(sender, a.group)
+        )
+    ]
+
+
+def refusals(
+    sender: User, addressed: list[Addressee], reply_to: Message | None = None
+) -> dict[str, str]:
+    """For each field, the recipients the rules don't let ``sender`` write to, named."""
     refused: dict[Field, list[str]] = {}
-    for addressee in addressed:
-        if addressee.user is not None:
-            allowed = addressee.user.id not in refused_users
-        else:
-            allowed = reachability.may_write_to_group(sender, addressee.group)
-        if not allowed:
-            refused.setdefault(addressee.field, []).append(addressee.name)
+    for addressee in out_of_reach(sender, addressed, reply_to):
+        refused.setdefault(addressee.field, []).append(addressee.name)
     return {
         field.value: _("You may not write to: %(names)s.", names=", ".join(names))
         for field, names in refused.items()
