@@ -9,7 +9,7 @@ alone.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from flask_babel import gettext as _
 from sqlalchemy import Select, func, or_, select, update
@@ -52,15 +52,13 @@ def addressees_seen_by(message: Message, viewer: User) -> list[Addressee]:
     for address in message.addresses:
         if address.field == Field.BCC and message.sender_id != viewer.id:
             continue
-        shown.append(Addressee(Field(address.field), user=address.user, group=address.group))
+        shown.append(Addressee.of(address))
     return shown
 
 
 def recipients_line(message: Message) -> str:
     """Whom the sender addressed, for their Sent folder."""
-    return ", ".join(
-        Addressee(Field(a.field), user=a.user, group=a.group).name for a in message.addresses
-    )
+    return ", ".join(Addressee.of(address).name for address in message.addresses)
 
 
 @dataclass
@@ -78,11 +76,9 @@ def reply_draft(message: Message, replier: User, *, everyone: bool) -> ReplyDraf
     ValidationError when the message takes no answer or the replier may not answer everyone."""
     if message.no_reply and message.sender_id != replier.id:
         raise ValidationError("reply", _("This message does not accept replies."))
-    subject = (
-        message.subject
-        if message.subject.lower().startswith("re:")
-        else (f"Re: {message.subject}")[:200]
-    )
+    subject = message.subject
+    if not subject.lower().startswith("re:"):
+        subject = f"Re: {subject}"[: services.SUBJECT_MAX]
     sender = Addressee(Field.TO, user=message.sender)
     if not everyone:
         to = [sender] if message.sender_id != replier.id else []
@@ -101,9 +97,9 @@ def reply_draft(message: Message, replier: User, *, everyone: bool) -> ReplyDraf
         if addressee in refused:
             left_out.append(addressee.name)
         elif addressee.field == Field.CC:
-            cc.append(Addressee(Field.CC, user=addressee.user, group=addressee.group))
+            cc.append(addressee)
         else:
-            to.append(Addressee(Field.TO, user=addressee.user, group=addressee.group))
+            to.append(replace(addressee, field=Field.TO))
     return ReplyDraft(to=to, cc=cc, subject=subject, left_out=left_out)
 
 

@@ -16,8 +16,5 @@ class ComposeForm(FlaskForm):
     subject = StringField(_l("Subject"), validators=[Length(max=SUBJECT_MAX)])
     body = TextAreaField(_l("Message"), validators=[Length(max=bodies.MAX_LENGTH)])
     no_reply = BooleanField(_l("Recipients may not reply"))
+    #: The id of the message answered, if any (checked by the view before anything else).
     reply_to = HiddenField()
-
-    def validate_reply_to(self, field):
-        if field.data and not field.data.isdigit():
-            field.data = ""

@@ -48,6 +48,11 @@ class Addressee:
     user: User | None = None
     group: Group | None = None
 
+    @classmethod
+    def of(cls, address: MessageAddress, field: Field | None = None) -> Addressee:
+        """A stored address, in its own field or moved to ``field`` (a reply's To or Cc)."""
+        return cls(field or Field(address.field), user=address.user, group=address.group)
+
     @property
     def token(self) -> str:
         return f"user:{self.user.id}" if self.user else f"group:{self.group.id}"
@@ -238,8 +243,11 @@ def deliver(message_id: int) -> int:
     if message is None or message.state != MessageState.SENT:
         return 0
     recipients = recipients_of(message)
-    notice = {"sender": message.sender.display_name, "subject": message.subject}
-    notice["url"] = f"/messages/{message.id}"
+    notice = {
+        "sender": message.sender.display_name,
+        "subject": message.subject,
+        "url": f"/messages/{message.id}",
+    }
     delivered = 0
     ordered = sorted(recipients)
     for start in range(0, len(ordered), DELIVERY_BATCH):

@@ -3,29 +3,23 @@ trash, and the unread counter of the navigation (HTMX)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 
+from portal.accounts.models import SCHOOL_PROFILES
+from portal.core.blueprints import profile_blueprint
 from portal.core.errors import ValidationError
 from portal.core.permissions import visible_or_404
-from portal.extensions import db, login_manager
+from portal.extensions import db
 from portal.messaging import bodies, conversations, services
 from portal.messaging.forms import ComposeForm
 from portal.messaging.models import FIELDS, Field, Message
 from portal.messaging.services import Addressee
 
-bp = Blueprint("messages", __name__, url_prefix="/messages")
-
-
-@bp.before_request
-def _people_of_a_school():
-    if not current_user.is_authenticated:
-        return login_manager.unauthorized()
-    if current_user.school_id is None:
-        abort(404)
-    return None
+#: The people of a school; the webmaster belongs to none and has no messages.
+bp = profile_blueprint("messages", __name__, "/messages", *SCHOOL_PROFILES)
 
 
 def _message_or_404(message_id: int) -> Message:
@@ -113,6 +107,8 @@ def send():
     form = ComposeForm()
     reply_to = None
     if form.reply_to.data:
+        if not form.reply_to.data.isdigit():
+            abort(400)
         reply_to = _message_or_404(int(form.reply_to.data))
     picked = _picked(request.form)
     if not form.validate_on_submit():

@@ -168,3 +168,11 @@ def test_the_chip_endpoint_refuses_what_it_cannot_read(client, world):
     assert client.get("/messages/chip?field=xx&token=user:1").status_code == 400
     chip = client.get(f"/messages/chip?field=bcc&token=group:{world['parents_5b']}")
     assert 'name="bcc"' in text(chip)
+
+
+def test_a_garbled_or_foreign_reply_to_is_refused(app, client, world):
+    log_in(client, world["parent"][0])
+    data = {"to": f"user:{world['teacher'][1]}", "subject": "Hi", "body": "Hello"}
+    assert _send(client, {**data, "reply_to": "abc"}).status_code == 400
+    assert _send(client, {**data, "reply_to": "999999"}).status_code == 404
+    assert _count(app, Message) == 0
