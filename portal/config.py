@@ -68,6 +68,12 @@ def load() -> dict:
         "NOTIFICATION_WINDOW": int(os.environ.get("NOTIFICATION_WINDOW", 3600)),
         "NOTIFICATION_SHARDS": int(os.environ.get("NOTIFICATION_SHARDS", 4)),
         "NOTIFICATION_SWEEP_GRACE": int(os.environ.get("NOTIFICATION_SWEEP_GRACE", 30)),
+        # The outbox: how long a claimed row may run before it is taken to have died (longer
+        # than the longest job), and how old a pending row must be before the sweep takes it.
+        "OUTBOX_LEASE": int(os.environ.get("OUTBOX_LEASE", 600)),
+        "OUTBOX_SWEEP_GRACE": int(os.environ.get("OUTBOX_SWEEP_GRACE", 30)),
+        # Inbox rows written, and recipients notified, per transaction of a message's delivery.
+        "MESSAGE_DELIVERY_BATCH": int(os.environ.get("MESSAGE_DELIVERY_BATCH", 5000)),
         # How often an open page asks for the unread message count.
         "MESSAGE_COUNTER_SECONDS": int(os.environ.get("MESSAGE_COUNTER_SECONDS", 30)),
         "UNSUBSCRIBE_MAX_AGE": int(os.environ.get("UNSUBSCRIBE_MAX_AGE", 365 * 24 * 3600)),

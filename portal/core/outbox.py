@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 import redis.exceptions
+from flask import current_app
 from sqlalchemy import JSON, String, or_, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -24,10 +25,6 @@ from portal.extensions import db
 
 log = logging.getLogger(__name__)
 
-#: A claimed row whose worker has not finished after this long is taken to have died.
-LEASE = dt.timedelta(minutes=10)
-#: Rows younger than this are left to the job enqueued at commit; the sweep takes older ones.
-SWEEP_GRACE = dt.timedelta(seconds=30)
 RETRY_DELAYS = [10, 60, 300, 900, 3600]
 
 HANDLERS: dict[str, Callable[[dict[str, Any]], None]] = {}
@@ -70,6 +67,11 @@ def add(kind: str, payload: dict[str, Any], available_at: dt.datetime | None = N
     return item
 
 
+def _lease() -> dt.timedelta:
+    """A claimed row whose worker has not finished after this long is taken to have died."""
+    return dt.timedelta(seconds=current_app.config["OUTBOX_LEASE"])
+
+
 def _job_id(item_id: int) -> str:
     return f"outbox-{item_id}"
 
@@ -98,7 +100,7 @@ def _claim(item_id: int) -> bool:
             OutboxItem.available_at <= now,
             or_(
                 OutboxItem.state == "pending",
-                (OutboxItem.state == "running") & (OutboxItem.claimed_at < now - LEASE),
+                (OutboxItem.state == "running") & (OutboxItem.claimed_at < now - _lease()),
             ),
         )
         .values(state="running", claimed_at=now, attempts=OutboxItem.attempts + 1)
@@ -137,10 +139,12 @@ def sweep() -> int:
     rows = db.session.execute(
         select(OutboxItem.id, OutboxItem.available_at)
         .where(
-            OutboxItem.available_at <= now - SWEEP_GRACE,
+            # Younger rows are left to the job enqueued at their commit.
+            OutboxItem.available_at
+            <= now - dt.timedelta(seconds=current_app.config["OUTBOX_SWEEP_GRACE"]),
             or_(
                 OutboxItem.state == "pending",
-                (OutboxItem.state == "running") & (OutboxItem.claimed_at < now - LEASE),
+                (OutboxItem.state == "running") & (OutboxItem.claimed_at < now - _lease()),
             ),
         )
         .order_by(OutboxItem.id)

@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import literal, select
 
@@ -35,8 +36,6 @@ from portal.messaging.models import (
 from portal.notifications import services as notifications
 
 SUBJECT_MAX = 200
-#: Inbox rows written (and people notified) per transaction of the delivery job.
-DELIVERY_BATCH = 5000
 _TOKEN = re.compile(r"^(user|group):([0-9]{1,12})$")
 
 
@@ -237,8 +236,8 @@ def _write_entries(message: Message, field: Field, hidden: bool, user_ids: list[
 
 
 def deliver(message_id: int) -> int:
-    """Write the inbox rows of a sent message, DELIVERY_BATCH people per transaction, and tell
-    the new recipients; returns how many were new. Safe to run again after a crash."""
+    """Write the inbox rows of a sent message, MESSAGE_DELIVERY_BATCH people per transaction,
+    and tell the new recipients; returns how many were new. Safe to run again after a crash."""
     message = db.session.get(Message, message_id)
     if message is None or message.state != MessageState.SENT:
         return 0
@@ -250,9 +249,10 @@ def deliver(message_id: int) -> int:
     }
     delivered = 0
     ordered = sorted(recipients)
-    for start in range(0, len(ordered), DELIVERY_BATCH):
+    size = current_app.config["MESSAGE_DELIVERY_BATCH"]
+    for start in range(0, len(ordered), size):
         batch: dict[tuple[Field, bool], list[int]] = {}
-        for user_id in ordered[start : start + DELIVERY_BATCH]:
+        for user_id in ordered[start : start + size]:
             batch.setdefault(recipients[user_id], []).append(user_id)
         new = []
         for (field, hidden), user_ids in batch.items():
