@@ -5,7 +5,13 @@ from portal.audit.models import AuditEntry  # noqa: F401
 from portal.core.outbox import OutboxItem  # noqa: F401
 from portal.core.settings import PlatformSettings  # noqa: F401
 from portal.groups.models import CommunicationRule, Group, GroupMember  # noqa: F401
-from portal.messaging.models import InboxEntry, Message, MessageAddress  # noqa: F401
+from portal.messaging.models import (  # noqa: F401
+    Attachment,
+    InboxEntry,
+    Message,
+    MessageAddress,
+    ThreadMute,
+)
 from portal.notifications.models import (  # noqa: F401
     Notification,
     NotificationTiming,

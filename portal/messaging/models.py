@@ -25,6 +25,8 @@ from portal.groups.models import Group
 
 class MessageState(StrEnum):
     DRAFT = "draft"
+    #: To be sent at ``scheduled_for``; its delivery work waits in the outbox until then.
+    SCHEDULED = "scheduled"
     #: Accepted; its delivery work is in the outbox.
     SENT = "sent"
     #: Taken back by its sender before anyone read it.
@@ -70,6 +72,10 @@ class Message(db.Model):
     created_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
     updated_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
     sent_at: Mapped[dt.datetime | None]
+    #: When a scheduled message leaves.
+    scheduled_for: Mapped[dt.datetime | None]
+    #: The outbox row of its delivery (to cancel a scheduled message).
+    delivery_item_id: Mapped[int | None]
     #: The sender's own copy in their trash, then emptied from it.
     sender_trashed_at: Mapped[dt.datetime | None]
     sender_deleted: Mapped[bool] = mapped_column(default=False)
@@ -77,6 +83,9 @@ class Message(db.Model):
     sender: Mapped[User] = relationship(foreign_keys=[sender_id])
     addresses: Mapped[list[MessageAddress]] = relationship(
         back_populates="message", cascade="all, delete-orphan", order_by="MessageAddress.id"
+    )
+    attachments: Mapped[list[Attachment]] = relationship(
+        back_populates="message", order_by="Attachment.id"
     )
 
     __table_args__ = (Index("ix_message_sender_state", "sender_id", "state", "sent_at"),)
@@ -137,6 +146,8 @@ class InboxEntry(db.Model):
     trashed_at: Mapped[dt.datetime | None]
     #: Emptied from the trash: gone from every folder (the message itself is kept).
     deleted: Mapped[bool] = mapped_column(default=False)
+    #: The account was not activated at delivery: the message came without its attachments.
+    attachments_withheld: Mapped[bool] = mapped_column(default=False)
 
     message: Mapped[Message] = relationship()
     recipient: Mapped[User] = relationship()
@@ -145,3 +156,45 @@ class InboxEntry(db.Model):
         UniqueConstraint("message_id", "recipient_id"),
         Index("ix_inbox_entry_folder", "recipient_id", "deleted", "trashed_at", "read_at"),
     )
+
+
+class Attachment(db.Model):
+    """A file joined to a message. Uploaded while composing (``message_id`` still empty), it
+    belongs to the message once sent. The content lives in the attachment folder, outside the
+    static files, under its SHA-256: the same file sent twice is stored once."""
+
+    __tablename__ = "attachment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int | None] = mapped_column(ForeignKey("school.id", ondelete="CASCADE"))
+    #: Who uploaded it: their storage quota counts it.
+    owner_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
+    message_id: Mapped[int | None] = mapped_column(
+        ForeignKey("message.id", ondelete="CASCADE"), index=True
+    )
+    #: The name the uploader gave it, shown to readers (never used as a path).
+    filename: Mapped[str] = mapped_column(String(200))
+    #: Found from the content, not from the name.
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int]
+    digest: Mapped[str] = mapped_column(String(64), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
+
+    message: Mapped[Message | None] = relationship(back_populates="attachments")
+
+
+class ThreadMute(db.Model):
+    """A reader who muted a conversation: its new messages still arrive in their inbox, but
+    they are not notified of them."""
+
+    __tablename__ = "thread_mute"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True
+    )
+    thread_id: Mapped[int] = mapped_column(
+        ForeignKey("message.id", ondelete="CASCADE"), primary_key=True
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
