@@ -53,6 +53,8 @@ def load() -> dict:
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": env == "production",
         "WTF_CSRF_TIME_LIMIT": 4 * 3600,
+        # A request body larger than this is refused (413) before it is read.
+        "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_CONTENT_LENGTH", 32 * 1024 * 1024)),
         "RATELIMIT_STORAGE_URI": _limits_uri(redis_url),
         "RATELIMIT_STRATEGY": "moving-window",
         "RATELIMIT_HEADERS_ENABLED": True,
@@ -74,6 +76,12 @@ def load() -> dict:
         "OUTBOX_SWEEP_GRACE": int(os.environ.get("OUTBOX_SWEEP_GRACE", 30)),
         # Inbox rows written, and recipients notified, per transaction of a message's delivery.
         "MESSAGE_DELIVERY_BATCH": int(os.environ.get("MESSAGE_DELIVERY_BATCH", 5000)),
+        # Attachments: where their contents live (outside the static folder), the largest file,
+        # and the storage each person may fill with the files they send.
+        "ATTACHMENT_DIR": os.environ.get("ATTACHMENT_DIR")
+        or str(Path(os.environ.get("CARNET_INSTANCE", INSTANCE)) / "attachments"),
+        "ATTACHMENT_MAX_BYTES": int(os.environ.get("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)),
+        "ATTACHMENT_QUOTA_BYTES": int(os.environ.get("ATTACHMENT_QUOTA_BYTES", 200 * 1024 * 1024)),
         # How often an open page asks for the unread message count.
         "MESSAGE_COUNTER_SECONDS": int(os.environ.get("MESSAGE_COUNTER_SECONDS", 30)),
         "UNSUBSCRIBE_MAX_AGE": int(os.environ.get("UNSUBSCRIBE_MAX_AGE", 365 * 24 * 3600)),

@@ -3,6 +3,7 @@
 from rq import cron
 
 from portal.core import outbox
+from portal.messaging import attachments
 from portal.notifications import delivery
 
 # Enqueue outbox rows whose job was lost (Redis down at commit, a worker killed mid-job).
@@ -11,3 +12,5 @@ cron.register(outbox.sweep, queue_name="default", interval=60)
 cron.register(delivery.sweep, queue_name="default", interval=60)
 # Consulted notifications are deleted two months after they were consulted.
 cron.register(delivery.purge_consulted, queue_name="default", cron="17 3 * * *")
+# Files uploaded while composing and never sent, and contents no attachment names any more.
+cron.register(attachments.purge, queue_name="default", cron="41 3 * * *")

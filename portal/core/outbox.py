@@ -8,6 +8,7 @@ the cron sweep finds rows that are due and not done and enqueues them again.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 from collections.abc import Callable
@@ -15,12 +16,14 @@ from typing import Any
 
 import redis.exceptions
 from flask import current_app
+from rq.exceptions import NoSuchJobError
+from rq.job import Job
 from sqlalchemy import JSON, String, or_, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.core import clock
 from portal.core.db import after_commit, defer
-from portal.core.jobs import enqueue, job
+from portal.core.jobs import enqueue, job, redis_connection
 from portal.extensions import db
 
 log = logging.getLogger(__name__)
@@ -38,7 +41,7 @@ class OutboxItem(db.Model):
     kind: Mapped[str] = mapped_column(String(40))
     #: Ids and values the handler needs; never ORM objects.
     payload: Mapped[dict] = mapped_column(JSON)
-    #: pending -> running -> done; back to pending after a failure.
+    #: pending -> running -> done; back to pending after a failure; cancelled before it ran.
     state: Mapped[str] = mapped_column(String(10), default="pending", index=True)
     attempts: Mapped[int] = mapped_column(default=0)
     #: Not before this time (scheduled work, or the back-off after a failure).
@@ -89,6 +92,28 @@ def _enqueue(item_id: int, available_at: dt.datetime) -> None:
 def _enqueue_committed(items: list[tuple[int, dt.datetime]]) -> None:
     for item_id, available_at in items:
         _enqueue(item_id, available_at)
+
+
+def cancel(item_id: int) -> bool:
+    """Call off work not started yet (a scheduled message taken back); its queued or scheduled
+    job is removed after the commit. Returns False when the work already ran or is running."""
+    cancelled = db.session.execute(
+        update(OutboxItem)
+        .where(OutboxItem.id == item_id, OutboxItem.state == "pending")
+        .values(state="cancelled", done_at=clock.now())
+    ).rowcount
+    if cancelled:
+        defer(db.session, "outbox_cancel", item_id)
+    return bool(cancelled)
+
+
+@after_commit("outbox_cancel")
+def _drop_jobs(item_ids: list[int]) -> None:
+    connection = redis_connection()
+    for item_id in item_ids:
+        # Gone already, or Redis is down: then the job finds its row cancelled and does nothing.
+        with contextlib.suppress(NoSuchJobError, redis.exceptions.RedisError):
+            Job.fetch(_job_id(item_id), connection=connection).delete()
 
 
 def _claim(item_id: int) -> bool:

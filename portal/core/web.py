@@ -105,7 +105,7 @@ def register_request_hooks(app: Flask) -> None:
     from portal.accounts import permissions
     from portal.accounts.labels import profile_label, state_label
     from portal.groups.labels import label as group_label
-    from portal.messaging import conversations
+    from portal.messaging import attachments, conversations
     from portal.notifications.present import channel_label, present
     from portal.notifications.services import unread_count
 
@@ -122,6 +122,7 @@ def register_request_hooks(app: Flask) -> None:
         unread_notifications=lambda: unread_count(current_user),
         unread_messages=lambda: conversations.unread_count(current_user),
         recipients_line=conversations.recipients_line,
+        megabytes=attachments.megabytes,
     )
 
     @app.after_request
@@ -175,6 +176,14 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(405)
     def method_not_allowed(exc):
         return error_page(405, _("Not allowed"), _("This page can't be used this way."))
+
+    @app.errorhandler(413)
+    def too_large(exc):
+        return error_page(
+            413,
+            _("Too large"),
+            _("What you sent is larger than Carnet accepts. Send a smaller file."),
+        )
 
     @app.errorhandler(429)
     def too_many(exc):

@@ -23,7 +23,7 @@ from portal.messaging.models import Field, InboxEntry, Message, MessageState
 from portal.messaging.services import Addressee
 
 PAGE_SIZE = 25
-FOLDERS = ("inbox", "sent", "drafts", "trash")
+FOLDERS = ("inbox", "sent", "scheduled", "drafts", "trash")
 
 
 def entry_of(user: User, message: Message) -> InboxEntry | None:
@@ -40,6 +40,15 @@ def may_read(user: User, message: Message) -> bool:
     if message.sender_id == user.id:
         return True
     return message.state == MessageState.SENT and entry_of(user, message) is not None
+
+
+def was_recalled_from(user: User, message: Message) -> bool:
+    """``message`` reached ``user`` and was recalled by its sender since."""
+    return (
+        message.state == MessageState.RECALLED
+        and message.sender_id != user.id
+        and entry_of(user, message) is not None
+    )
 
 
 def addressees_seen_by(message: Message, viewer: User) -> list[Addressee]:
@@ -179,6 +188,7 @@ def folder(user: User, name: str, *, words: str = "", page: int = 1) -> FolderPa
     queries = {
         "inbox": [(_inbox(user), InboxEntry.delivered_at)],
         "sent": [(_sent(user), Message.sent_at)],
+        "scheduled": [(_sent(user, state=MessageState.SCHEDULED), Message.scheduled_for)],
         "drafts": [(_sent(user, state=MessageState.DRAFT), Message.updated_at)],
         "trash": [
             (_inbox(user, trash=True), InboxEntry.trashed_at),

@@ -1,11 +1,16 @@
 """The compose form. Recipients are not WTForms fields: each picked one is a hidden input named
-after its field ('to', 'cc', 'bcc') holding a picker token, read with request.form.getlist."""
+after its field ('to', 'cc', 'bcc') holding a picker token, and each uploaded attachment a hidden
+input 'file' holding its id; the view reads them with request.form.getlist."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from flask_babel import lazy_gettext as _l
+from flask_babel import to_utc
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, StringField, TextAreaField
+from wtforms import BooleanField, DateTimeLocalField, HiddenField, StringField, TextAreaField
+from wtforms.validators import Optional
 
 from portal.messaging.services import SUBJECT_MAX
 
@@ -15,5 +20,19 @@ class ComposeForm(FlaskForm):
     subject = StringField(_l("Subject"), render_kw={"maxlength": SUBJECT_MAX})
     body = TextAreaField(_l("Message"))
     no_reply = BooleanField(_l("Recipients may not reply"))
+    send_at = DateTimeLocalField(
+        _l("Send later"),
+        format="%Y-%m-%dT%H:%M",
+        validators=[Optional()],
+        description=_l("Leave empty to send now. The time is the school's."),
+    )
     #: The id of the message answered, if any (checked by the view before anything else).
     reply_to = HiddenField()
+    #: The id of the draft being written, once it has been saved.
+    draft = HiddenField()
+
+    def send_at_utc(self) -> dt.datetime | None:
+        """The chosen time, read in the school's time zone."""
+        if self.send_at.data is None:
+            return None
+        return to_utc(self.send_at.data).replace(tzinfo=dt.UTC)

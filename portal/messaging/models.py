@@ -85,7 +85,7 @@ class Message(db.Model):
         back_populates="message", cascade="all, delete-orphan", order_by="MessageAddress.id"
     )
     attachments: Mapped[list[Attachment]] = relationship(
-        back_populates="message", order_by="Attachment.id"
+        back_populates="message", cascade="all, delete-orphan", order_by="Attachment.id"
     )
 
     __table_args__ = (Index("ix_message_sender_state", "sender_id", "state", "sent_at"),)
@@ -97,6 +97,20 @@ class Message(db.Model):
                 select(
                     exists().where(
                         InboxEntry.message_id == self.id, InboxEntry.recipient_id == user_id
+                    )
+                )
+            )
+        )
+
+    def was_received_with_files(self, user_id: int) -> bool:
+        """Did ``user_id`` receive this message with its attachments?"""
+        return bool(
+            db.session.scalar(
+                select(
+                    exists().where(
+                        InboxEntry.message_id == self.id,
+                        InboxEntry.recipient_id == user_id,
+                        InboxEntry.attachments_withheld.is_(False),
                     )
                 )
             )

@@ -8,13 +8,14 @@ a row per (message, recipient) is unique, so running the job again delivers nobo
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import literal, select
+from sqlalchemy import Select, exists, func, literal, select, update
 
 from portal.accounts.models import AccountState, User
 from portal.core import clock, outbox
@@ -24,18 +25,22 @@ from portal.extensions import db
 from portal.groups import reachability
 from portal.groups.labels import label
 from portal.groups.models import Group, GroupKind, GroupMember
-from portal.messaging import bodies
+from portal.messaging import attachments, bodies
 from portal.messaging.models import (
     FIELDS,
+    Attachment,
     Field,
     InboxEntry,
     Message,
     MessageAddress,
     MessageState,
+    ThreadMute,
 )
 from portal.notifications import services as notifications
 
 SUBJECT_MAX = 200
+RECALL_WINDOW = dt.timedelta(minutes=30)
+SCHEDULE_HORIZON = dt.timedelta(days=366)
 _TOKEN = re.compile(r"^(user|group):([0-9]{1,12})$")
 
 
@@ -121,6 +126,61 @@ def refusals(
     }
 
 
+def _checked_content(subject: str, body: str, errors: dict[str, str]) -> tuple[str, str]:
+    """The subject on one line and the cleaned body; what is wrong with them goes in ``errors``."""
+    subject = " ".join(subject.split())
+    if not subject:
+        errors["subject"] = _("Give the message a subject.")
+    elif len(subject) > SUBJECT_MAX:
+        errors["subject"] = _(
+            "The subject is too long (%(max)d characters at most).", max=SUBJECT_MAX
+        )
+    if len(body) > bodies.MAX_LENGTH:
+        errors["body"] = _("The message is too long.")
+        return subject, ""
+    cleaned = bodies.clean(body)
+    if bodies.is_empty(cleaned):
+        errors["body"] = _("Write something in the message.")
+    return subject, cleaned
+
+
+def _checked_time(send_at: dt.datetime | None, errors: dict[str, str]) -> dt.datetime | None:
+    if send_at is None:
+        return None
+    now = clock.now()
+    if send_at <= now + dt.timedelta(minutes=1):
+        errors["send_at"] = _("Choose a time in the future, or send the message now.")
+    elif send_at > now + SCHEDULE_HORIZON:
+        errors["send_at"] = _("A message can be scheduled up to one year ahead.")
+    return send_at
+
+
+def _fill(
+    message: Message,
+    sender: User,
+    addressed: list[Addressee],
+    reply_to: Message | None,
+    files: list[Attachment],
+) -> None:
+    message.school_id = sender.school_id
+    message.updated_at = clock.now()
+    if reply_to is not None:
+        message.parent_id, message.thread_id = reply_to.id, reply_to.thread_id or reply_to.id
+    message.addresses = [
+        MessageAddress(
+            field=a.field,
+            user_id=a.user.id if a.user else None,
+            group_id=a.group.id if a.group else None,
+        )
+        for a in addressed
+    ]
+    attachments.join(message, files)
+    db.session.add(message)
+    db.session.flush()
+    if message.thread_id is None:
+        message.thread_id = message.id
+
+
 def send(
     sender: User,
     *,
@@ -132,24 +192,14 @@ def send(
     reply_to: Message | None = None,
     no_reply: bool = False,
     draft: Message | None = None,
+    files: Iterable[int] = (),
+    send_at: dt.datetime | None = None,
 ) -> Message:
-    """Check everything, then store the message and its delivery work; nothing is stored when
-    anything is refused (ValidationError with a message per field)."""
+    """Check everything, then store the message and its delivery work (now, or at ``send_at``);
+    nothing is stored when anything is refused (ValidationError with a message per field)."""
     errors: dict[str, str] = {}
-    subject = " ".join(subject.split())
-    if not subject:
-        errors["subject"] = _("Give the message a subject.")
-    elif len(subject) > SUBJECT_MAX:
-        errors["subject"] = _(
-            "The subject is too long (%(max)d characters at most).", max=SUBJECT_MAX
-        )
-    if len(body) > bodies.MAX_LENGTH:
-        errors["body"] = _("The message is too long.")
-        cleaned = ""
-    else:
-        cleaned = bodies.clean(body)
-        if bodies.is_empty(cleaned):
-            errors["body"] = _("Write something in the message.")
+    subject, cleaned = _checked_content(subject, body, errors)
+    send_at = _checked_time(send_at, errors)
     addressed, unreadable = resolve({Field.TO: to, Field.CC: cc, Field.BCC: bcc})
     errors.update(unreadable)
     if not addressed and not unreadable:
@@ -158,40 +208,143 @@ def send(
         errors["to"] = _("This message does not accept replies.")
     for field, message in refusals(sender, addressed, reply_to).items():
         errors.setdefault(field, message)
+    try:
+        joined = attachments.pending(sender, list(files), draft)
+    except ValidationError as error:
+        errors.update(error.errors)
     if errors:
         raise ValidationError.of(errors)
     now = clock.now()
     message = draft or Message(sender_id=sender.id, created_at=now)
-    message.school_id = sender.school_id
     message.subject, message.body = subject, cleaned
     message.body_text = bodies.plain_text(cleaned)
     message.no_reply = no_reply
-    message.state, message.sent_at, message.updated_at = MessageState.SENT, now, now
-    if reply_to is not None:
-        message.parent_id, message.thread_id = reply_to.id, reply_to.thread_id or reply_to.id
-    message.addresses = [
-        MessageAddress(
-            field=a.field,
-            user_id=a.user.id if a.user else None,
-            group_id=a.group.id if a.group else None,
-        )
-        for a in addressed
-    ]
-    db.session.add(message)
-    db.session.flush()
-    if message.thread_id is None:
-        message.thread_id = message.id
-    outbox.add("message_delivery", {"message_id": message.id})
+    if send_at is None:
+        message.state, message.sent_at, message.scheduled_for = MessageState.SENT, now, None
+    else:
+        message.state, message.scheduled_for = MessageState.SCHEDULED, send_at
+    _fill(message, sender, addressed, reply_to, joined)
+    item = outbox.add("message_delivery", {"message_id": message.id}, available_at=send_at)
+    message.delivery_item_id = item.id
     return message
+
+
+def save_draft(
+    sender: User,
+    *,
+    to: Iterable[str] = (),
+    cc: Iterable[str] = (),
+    bcc: Iterable[str] = (),
+    subject: str = "",
+    text: str = "",
+    reply_to: Message | None = None,
+    no_reply: bool = False,
+    draft: Message | None = None,
+    files: Iterable[int] = (),
+) -> Message:
+    """Keep what is being written, as it is: recipients the rules refuse are dropped (the send
+    would refuse them), nothing else is checked. ``text`` is kept as typed, to be edited again."""
+    if len(text) > bodies.MAX_LENGTH:
+        raise ValidationError("body", _("The message is too long."))
+    addressed, _unreadable = resolve({Field.TO: to, Field.CC: cc, Field.BCC: bcc})
+    refused = out_of_reach(sender, addressed, reply_to)
+    message = draft or Message(sender_id=sender.id, state=MessageState.DRAFT)
+    message.subject = " ".join(subject.split())[:SUBJECT_MAX]
+    message.body = bodies.clean(bodies.from_text(text))
+    message.body_text = text
+    message.no_reply = no_reply
+    _fill(
+        message,
+        sender,
+        [a for a in addressed if a not in refused],
+        reply_to,
+        attachments.pending(sender, list(files), draft),
+    )
+    return message
+
+
+def draft_of(user: User, message_id: int) -> Message | None:
+    """``user``'s own draft with this id."""
+    message = db.session.get(Message, message_id)
+    if message is None or message.sender_id != user.id or message.state != MessageState.DRAFT:
+        return None
+    return message
+
+
+def discard(draft: Message) -> None:
+    """Delete a draft, with the files uploaded for it."""
+    db.session.delete(draft)
+
+
+def unschedule(sender: User, message: Message) -> None:
+    """Take a scheduled message back: it becomes a draft again, its delivery is called off."""
+    back = db.session.execute(
+        update(Message)
+        .where(
+            Message.id == message.id,
+            Message.sender_id == sender.id,
+            Message.state == MessageState.SCHEDULED,
+        )
+        .values(state=MessageState.DRAFT, scheduled_for=None, updated_at=clock.now())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not back:
+        raise ValidationError("message", _("This message has already been sent."))
+    if message.delivery_item_id is not None:
+        outbox.cancel(message.delivery_item_id)
+    db.session.refresh(message)
+
+
+def may_recall(message: Message) -> bool:
+    """Sent less than RECALL_WINDOW ago (whether nobody read it is checked when recalling)."""
+    return (
+        message.state == MessageState.SENT
+        and message.sent_at is not None
+        and clock.now() - message.sent_at <= RECALL_WINDOW
+    )
+
+
+def recall(sender: User, message: Message) -> None:
+    """Take a sent message back from every inbox, if it was sent less than 30 minutes ago and
+    nobody has read it yet (checked in the same statement that recalls it)."""
+    if message.sender_id != sender.id or not may_recall(message):
+        raise ValidationError(
+            "message", _("A message can only be recalled in the 30 minutes after it was sent.")
+        )
+    read = exists().where(InboxEntry.message_id == message.id, InboxEntry.read_at.is_not(None))
+    recalled = db.session.execute(
+        update(Message)
+        .where(Message.id == message.id, Message.state == MessageState.SENT, ~read)
+        .values(state=MessageState.RECALLED, updated_at=clock.now())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not recalled:
+        raise ValidationError(
+            "message", _("A recipient has already read this message: it can't be recalled.")
+        )
+    db.session.refresh(message)
+
+
+def is_muted(user: User, message: Message) -> bool:
+    return db.session.get(ThreadMute, (user.id, message.thread_id)) is not None
+
+
+def set_muted(user: User, message: Message, muted: bool) -> None:
+    """Mute or unmute the conversation of ``message`` for ``user``, who may read it."""
+    mute = db.session.get(ThreadMute, (user.id, message.thread_id))
+    if muted and mute is None:
+        db.session.add(ThreadMute(user_id=user.id, thread_id=message.thread_id))
+    elif not muted and mute is not None:
+        db.session.delete(mute)
+    db.session.flush()
 
 
 # --- delivery (in a worker) --------------------------------------------------------------------
 
 
-def recipients_of(message: Message) -> dict[int, tuple[Field, bool]]:
-    """Who receives ``message`` now, each with the field they see it in and whether they are
-    hidden (BCC or broadcast list: they see only the sender and themselves). Groups count with
-    their current members; blocked people and the sender are left out."""
+def _recipient_rows(message: Message, *where) -> Select:
+    """(field, user id, through a broadcast list) for each way a person is reached: directly
+    or as a current member of an addressed group; blocked people and the sender left out."""
     direct = (
         select(MessageAddress.field, User.id, literal(False))
         .join(User, User.id == MessageAddress.user_id)
@@ -204,10 +357,15 @@ def recipients_of(message: Message) -> dict[int, tuple[Field, bool]]:
         .join(User, User.id == GroupMember.user_id)
         .where(MessageAddress.message_id == message.id)
     )
-    keep = (User.state != AccountState.BLOCKED, User.id != message.sender_id)
-    rows = db.session.execute(direct.where(*keep).union_all(through_groups.where(*keep)))
+    keep = (User.state != AccountState.BLOCKED, User.id != message.sender_id, *where)
+    return direct.where(*keep).union_all(through_groups.where(*keep))
+
+
+def recipients_of(message: Message) -> dict[int, tuple[Field, bool]]:
+    """Who receives ``message`` now, each with the field they see it in and whether they are
+    hidden (BCC or broadcast list: they see only the sender and themselves)."""
     best: dict[int, tuple[int, bool]] = {}
-    for field, user_id, through_list in rows:
+    for field, user_id, through_list in db.session.execute(_recipient_rows(message)):
         rank = FIELDS.index(Field(field))
         seen = (rank, bool(through_list) or field == Field.BCC)
         if user_id not in best or seen < best[user_id]:
@@ -215,8 +373,17 @@ def recipients_of(message: Message) -> dict[int, tuple[Field, bool]]:
     return {user_id: (FIELDS[rank], hidden) for user_id, (rank, hidden) in best.items()}
 
 
-def _write_entries(message: Message, field: Field, hidden: bool, user_ids: list[int]) -> list[int]:
-    """Insert the inbox rows that don't exist yet, in one statement; returns whose were new."""
+def inactive_recipients(message: Message) -> int:
+    """How many recipients have not activated their account: they get no attachments."""
+    rows = _recipient_rows(message, User.state == AccountState.INACTIVE).subquery()
+    return db.session.scalar(select(func.count(func.distinct(rows.c.id))))
+
+
+def _write_entries(
+    message: Message, field: Field, hidden: bool, user_ids: list[int], with_files: bool
+) -> list[int]:
+    """Insert the inbox rows that don't exist yet, in one statement; returns whose were new.
+    People who have not activated their account get the message without its attachments."""
     rows = select(
         literal(message.id),
         User.id,
@@ -224,8 +391,17 @@ def _write_entries(message: Message, field: Field, hidden: bool, user_ids: list[
         literal(hidden),
         literal(clock.now(), UTCDateTime()),
         literal(False),
+        (User.state == AccountState.INACTIVE) if with_files else literal(False),
     ).where(among(User.id, user_ids))
-    columns = ["message_id", "recipient_id", "field", "hidden", "delivered_at", "deleted"]
+    columns = [
+        "message_id",
+        "recipient_id",
+        "field",
+        "hidden",
+        "delivered_at",
+        "deleted",
+        "attachments_withheld",
+    ]
     statement = (
         insert_new(InboxEntry.__table__)
         .from_select(columns, rows)
@@ -239,9 +415,17 @@ def deliver(message_id: int) -> int:
     """Write the inbox rows of a sent message, MESSAGE_DELIVERY_BATCH people per transaction,
     and tell the new recipients; returns how many were new. Safe to run again after a crash."""
     message = db.session.get(Message, message_id)
+    if message is not None and message.state == MessageState.SCHEDULED:
+        _release(message)
     if message is None or message.state != MessageState.SENT:
-        return 0
+        return 0  # recalled, taken back to the drafts, or scheduled later since
     recipients = recipients_of(message)
+    with_files = bool(message.attachments)
+    muted = set(
+        db.session.scalars(
+            select(ThreadMute.user_id).where(ThreadMute.thread_id == message.thread_id)
+        )
+    )
     notice = {
         "sender": message.sender.display_name,
         "subject": message.subject,
@@ -256,11 +440,26 @@ def deliver(message_id: int) -> int:
             batch.setdefault(recipients[user_id], []).append(user_id)
         new = []
         for (field, hidden), user_ids in batch.items():
-            new += _write_entries(message, field, hidden, user_ids)
-        notifications.notify("message", new, "inbox", notice, author=message.sender)
+            new += _write_entries(message, field, hidden, user_ids, with_files)
+        told = [user_id for user_id in new if user_id not in muted]
+        notifications.notify("message", told, "inbox", notice, author=message.sender)
         db.session.commit()
         delivered += len(new)
     return delivered
+
+
+def _release(message: Message) -> None:
+    """A scheduled message whose time has come is sent (once, whoever gets here first)."""
+    if message.scheduled_for > clock.now():
+        return
+    db.session.execute(
+        update(Message)
+        .where(Message.id == message.id, Message.state == MessageState.SCHEDULED)
+        .values(state=MessageState.SENT, sent_at=clock.now())
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    db.session.refresh(message)
 
 
 @outbox.handler("message_delivery")

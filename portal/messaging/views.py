@@ -3,7 +3,16 @@ trash, and the unread counter of the navigation (HTMX)."""
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import (
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
@@ -11,11 +20,13 @@ from flask_login import current_user
 from portal.accounts.models import SCHOOL_PROFILES
 from portal.core.blueprints import profile_blueprint
 from portal.core.errors import ValidationError
+from portal.core.i18n import local_datetime
 from portal.core.permissions import visible_or_404
+from portal.core.web import is_htmx
 from portal.extensions import db
-from portal.messaging import bodies, conversations, services
+from portal.messaging import attachments, bodies, conversations, services
 from portal.messaging.forms import ComposeForm
-from portal.messaging.models import FIELDS, Field, Message
+from portal.messaging.models import FIELDS, Attachment, Field, Message, MessageState
 from portal.messaging.services import Addressee
 
 #: The people of a school; the webmaster belongs to none and has no messages.
@@ -60,18 +71,39 @@ def _picked(form_data) -> dict[Field, list[Addressee]]:
     """The recipients of a submitted form, as chips to show again when it is refused."""
     tokens = {field: form_data.getlist(field.value) for field in FIELDS}
     addressed, _errors = services.resolve(tokens)
+    return _by_field(addressed)
+
+
+def _by_field(addressed: list[Addressee]) -> dict[Field, list[Addressee]]:
     picked: dict[Field, list[Addressee]] = {field: [] for field in FIELDS}
     for addressee in addressed:
         picked[addressee.field].append(addressee)
     return picked
 
 
-def _compose_page(form, picked, *, reply_to=None, left_out=(), errors=None, status=200):
+def _files(form_data) -> list[int]:
+    """The ids of the attachments a submitted form carries (a garbled one is a 400)."""
+    values = form_data.getlist("file")
+    if not all(value.isdigit() and len(value) < 12 for value in values):
+        abort(400)
+    return [int(value) for value in values]
+
+
+def _uploaded(form_data, draft: Message | None) -> list[Attachment]:
+    """The attachments of a submitted form, to show again when it is refused."""
+    try:
+        return attachments.pending(current_user, _files(form_data), draft)
+    except ValidationError:
+        return []
+
+
+def _compose_page(form, picked, *, files=(), reply_to=None, left_out=(), errors=None, status=200):
     return (
         render_template(
             "messaging/compose.html",
             form=form,
             picked=picked,
+            files=files,
             fields=FIELDS,
             reply_to=reply_to,
             left_out=left_out,
@@ -81,38 +113,67 @@ def _compose_page(form, picked, *, reply_to=None, left_out=(), errors=None, stat
     )
 
 
+def _answered(form: ComposeForm) -> Message | None:
+    """The message a submitted form answers: a garbled id is a 400, an unreadable one a 404."""
+    if not form.reply_to.data:
+        return None
+    if not form.reply_to.data.isdigit():
+        abort(400)
+    return _message_or_404(int(form.reply_to.data))
+
+
+def _draft(form: ComposeForm) -> Message | None:
+    """The current user's draft a submitted form continues, if any."""
+    if not form.draft.data:
+        return None
+    if not form.draft.data.isdigit():
+        abort(400)
+    draft = services.draft_of(current_user, int(form.draft.data))
+    visible_or_404(draft is not None)
+    return draft
+
+
 @bp.get("/new")
 def compose():
     form = ComposeForm()
     picked = {field: [] for field in FIELDS}
-    reply_to, left_out = None, []
+    reply_to, left_out, files = None, [], []
+    draft_id = request.args.get("draft", type=int)
     answered = request.args.get("reply", type=int)
-    if answered is not None:
+    if draft_id is not None:
+        draft = services.draft_of(current_user, draft_id)
+        visible_or_404(draft is not None)
+        picked = _by_field([Addressee.of(address) for address in draft.addresses])
+        form.subject.data, form.body.data = draft.subject, draft.body_text
+        form.no_reply.data, form.draft.data = draft.no_reply, str(draft.id)
+        files = draft.attachments
+        if draft.parent_id is not None:
+            reply_to = db.session.get(Message, draft.parent_id)
+            form.reply_to.data = str(draft.parent_id)
+    elif answered is not None:
         reply_to = _message_or_404(answered)
         try:
-            draft = conversations.reply_draft(
+            replying = conversations.reply_draft(
                 reply_to, current_user, everyone=request.args.get("all") == "1"
             )
         except ValidationError as error:
             flash(next(iter(error.errors.values())), "error")
             return redirect(url_for("messages.read", message_id=reply_to.id))
-        picked[Field.TO], picked[Field.CC] = draft.to, draft.cc
-        form.subject.data, left_out = draft.subject, draft.left_out
+        picked[Field.TO], picked[Field.CC] = replying.to, replying.cc
+        form.subject.data, left_out = replying.subject, replying.left_out
         form.reply_to.data = str(reply_to.id)
-    return _compose_page(form, picked, reply_to=reply_to, left_out=left_out)
+    return _compose_page(form, picked, files=files, reply_to=reply_to, left_out=left_out)
 
 
 @bp.post("/new")
 def send():
     form = ComposeForm()
-    reply_to = None
-    if form.reply_to.data:
-        if not form.reply_to.data.isdigit():
-            abort(400)
-        reply_to = _message_or_404(int(form.reply_to.data))
+    reply_to, draft = _answered(form), _draft(form)
     picked = _picked(request.form)
+    files = _files(request.form)
     if not form.validate_on_submit():
-        return _compose_page(form, picked, reply_to=reply_to, status=400)
+        shown = _uploaded(request.form, draft)
+        return _compose_page(form, picked, files=shown, reply_to=reply_to, status=400)
     try:
         message = services.send(
             current_user,
@@ -123,27 +184,139 @@ def send():
             body=bodies.from_text(form.body.data or ""),
             reply_to=reply_to,
             no_reply=form.no_reply.data,
+            draft=draft,
+            files=files,
+            send_at=form.send_at_utc(),
         )
     except ValidationError as error:
         db.session.rollback()
         by_field = {f.value: error.errors.pop(f.value) for f in FIELDS if f.value in error.errors}
+        by_field["file"] = error.errors.pop("file", None)
         error.apply_to(form)
-        return _compose_page(form, picked, reply_to=reply_to, errors=by_field, status=400)
+        shown = _uploaded(request.form, draft)
+        return _compose_page(
+            form, picked, files=shown, reply_to=reply_to, errors=by_field, status=400
+        )
+    warn_inactive = bool(message.attachments) and services.inactive_recipients(message)
     db.session.commit()
-    flash(_("Message sent."), "success")
+    if message.state == MessageState.SCHEDULED:
+        flash(
+            _("Message scheduled for %(when)s.", when=local_datetime(message.scheduled_for)),
+            "success",
+        )
+    else:
+        flash(_("Message sent."), "success")
+    if warn_inactive:
+        flash(
+            ngettext(
+                "%(num)d recipient has not activated their account yet: they will receive the "
+                "message without its attachments.",
+                "%(num)d recipients have not activated their account yet: they will receive "
+                "the message without its attachments.",
+                warn_inactive,
+            ),
+            "warning",
+        )
     return redirect(url_for("messages.read", message_id=message.id))
+
+
+@bp.post("/draft")
+def save_draft():
+    """Keep what is being written: every few seconds through HTMX, or with the 'Save the draft'
+    button. Answers the HTMX request with the draft's id and the time it was saved."""
+    form = ComposeForm()
+    if not form.validate_on_submit() and "csrf_token" in form.errors:
+        abort(400)
+    draft = _draft(form)
+    try:
+        draft = services.save_draft(
+            current_user,
+            to=request.form.getlist("to"),
+            cc=request.form.getlist("cc"),
+            bcc=request.form.getlist("bcc"),
+            subject=form.subject.data or "",
+            text=form.body.data or "",
+            reply_to=_answered(form),
+            no_reply=form.no_reply.data,
+            draft=draft,
+            files=_files(request.form),
+        )
+    except ValidationError as error:
+        db.session.rollback()
+        message = next(iter(error.errors.values()))
+        if is_htmx():
+            return render_template("messaging/_draft_saved.html", error=message), 422
+        flash(message, "error")
+        return redirect(url_for("messages.folder", name="drafts"))
+    db.session.commit()
+    if is_htmx():
+        return render_template("messaging/_draft_saved.html", draft=draft)
+    flash(_("Draft saved."), "success")
+    return redirect(url_for("messages.folder", name="drafts"))
+
+
+@bp.post("/<int:message_id>/discard")
+def discard(message_id: int):
+    draft = services.draft_of(current_user, message_id)
+    visible_or_404(draft is not None)
+    services.discard(draft)
+    db.session.commit()
+    flash(_("Draft deleted."), "success")
+    return redirect(url_for("messages.folder", name="drafts"))
 
 
 @bp.get("/chip")
 def chip():
-    """One picked recipient, put in a field by the picker (HTMX)."""
+    """One picked recipient, put in a field by the picker (HTMX); only someone or a group the
+    rules let the current user write to."""
     field = request.args.get("field", "")
     if field not in {f.value for f in FIELDS}:
         abort(400)
     addressed, errors = services.resolve({Field(field): [request.args.get("token", "")]})
     if errors or not addressed:
         abort(400)
+    visible_or_404(not services.out_of_reach(current_user, addressed))
     return render_template("messaging/_chip.html", addressee=addressed[0])
+
+
+@bp.post("/attachments")
+def upload():
+    """Keep one uploaded file for the message being written (HTMX): its chip, or the reason it
+    is refused next to the attachment field."""
+    upload = request.files.get("upload")
+    if upload is None:
+        abort(400)
+    try:
+        attachment = attachments.store(current_user, upload)
+    except ValidationError as error:
+        db.session.rollback()
+        response = make_response(
+            render_template("messaging/_file_error.html", message=error.errors["file"]), 422
+        )
+        response.headers.update({"HX-Retarget": "#file-error", "HX-Reswap": "innerHTML"})
+        return response
+    db.session.commit()
+    return render_template("messaging/_file.html", attachment=attachment)
+
+
+@bp.get("/<int:message_id>/files/<int:attachment_id>")
+def attachment(message_id: int, attachment_id: int):
+    """A file of a message, to its sender and to recipients who were active when it came."""
+    message = _message_or_404(message_id)
+    found = db.session.get(Attachment, attachment_id)
+    visible_or_404(found is not None and attachments.readable_by(current_user, message, found))
+    path = attachments.path_of(found)
+    visible_or_404(path.exists())
+    response = send_file(
+        path,
+        mimetype=found.content_type,
+        as_attachment=True,
+        download_name=found.filename,
+        conditional=True,
+        max_age=0,
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 # --- reading -----------------------------------------------------------------------------------
@@ -151,12 +324,22 @@ def chip():
 
 @bp.get("/<int:message_id>")
 def read(message_id: int):
+    message = db.session.get(Message, message_id)
+    if message is not None and conversations.was_recalled_from(current_user, message):
+        return render_template("messaging/recalled.html", message=message), 410
     message = _message_or_404(message_id)
+    if message.state == MessageState.DRAFT:
+        return redirect(url_for("messages.compose", draft=message.id))
     thread = conversations.thread_of(message, current_user)
+    if message not in thread:  # the sender's own scheduled or recalled message
+        thread.append(message)
     for item in thread:
         conversations.mark_read(current_user, item)
     db.session.commit()
     entry = conversations.entry_of(current_user, message)
+    withheld, withheld_count = ([], 0)
+    if message.sender_id == current_user.id and message.attachments:
+        withheld, withheld_count = attachments.withheld_from(message)
     return render_template(
         "messaging/read.html",
         message=message,
@@ -164,7 +347,54 @@ def read(message_id: int):
         seen={m.id: conversations.addressees_seen_by(m, current_user) for m in thread},
         entry=entry,
         may_reply_all=not (entry and entry.hidden),
+        muted=services.is_muted(current_user, message),
+        may_recall=message.sender_id == current_user.id and services.may_recall(message),
+        withheld=withheld,
+        withheld_count=withheld_count,
     )
+
+
+def _act(message_id: int, action, done: str):
+    """Run a sender's or reader's action on a message; its refusal is shown on the message."""
+    message = _message_or_404(message_id)
+    try:
+        action(current_user, message)
+    except ValidationError as error:
+        db.session.rollback()
+        flash(next(iter(error.errors.values())), "error")
+    else:
+        db.session.commit()
+        flash(done, "success")
+    return message
+
+
+@bp.post("/<int:message_id>/recall")
+def recall(message_id: int):
+    _act(message_id, services.recall, _("Message recalled: its recipients no longer see it."))
+    return redirect(url_for("messages.read", message_id=message_id))
+
+
+@bp.post("/<int:message_id>/unschedule")
+def unschedule(message_id: int):
+    message = _act(
+        message_id, services.unschedule, _("Sending called off: the message is in your drafts.")
+    )
+    if message.state == MessageState.DRAFT:
+        return redirect(url_for("messages.compose", draft=message.id))
+    return redirect(url_for("messages.read", message_id=message_id))
+
+
+@bp.post("/<int:message_id>/mute")
+def mute(message_id: int):
+    muted = request.form.get("muted") == "1"
+    _act(
+        message_id,
+        lambda user, message: services.set_muted(user, message, muted),
+        _("Conversation muted: you will not be notified of its new messages.")
+        if muted
+        else _("Conversation no longer muted."),
+    )
+    return redirect(url_for("messages.read", message_id=message_id))
 
 
 @bp.post("/<int:message_id>/trash")

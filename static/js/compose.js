@@ -1,7 +1,15 @@
 // The recipient fields of the compose form: a suggestion picked in the list becomes a chip
-// (a hidden input the server checks again on sending); the × of a chip removes it.
+// (a hidden input the server checks again on sending); the × of a chip removes it. Uploaded
+// attachments are chips too. Adding or removing a chip asks for the draft to be saved.
 (function () {
   "use strict";
+
+  function chipsChanged(element) {
+    var form = element.closest("form");
+    if (form) {
+      htmx.trigger(form, "chips-changed");
+    }
+  }
 
   function fieldOf(element) {
     return element.closest("fieldset.recipients");
@@ -27,9 +35,22 @@
     }
     var remove = event.target.closest("[data-remove-chip]");
     if (remove) {
-      var search = fieldOf(remove).querySelector("input[type=search]");
+      var box = remove.closest("fieldset");
+      var next = box.querySelector("input[type=search], input[type=file]");
+      chipsChanged(box);
       remove.closest("li").remove();
-      search.focus();
+      next.focus();
+    }
+  });
+
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var target = event.detail.target;
+    if (target.matches && target.matches("ul.chips")) {
+      chipsChanged(target);
+      if (target.id === "files") {
+        document.getElementById("upload").value = "";
+        document.getElementById("file-error").innerHTML = "";
+      }
     }
   });
 
