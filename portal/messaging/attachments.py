@@ -53,12 +53,14 @@ _CHUNK = 1024 * 1024
 #: The extensions a name may keep for each kind of content, besides the usual one.
 _ALIASES = {"image/jpeg": {"jpeg"}, "text/plain": {"csv", "md", "text"}}
 _EXTENSIONS = {kind: {usual, *_ALIASES.get(kind, ())} for kind, usual in ALLOWED.items()}
+_MARKUP = re.compile(r"^\ufeff?\s*<|<\s*(script|svg|html|iframe|object)\b", re.IGNORECASE)
 _UNSAFE_NAME = re.compile(r"[\x00-\x1f\x7f/\\]+")
 
 
 def kind_of(head: bytes) -> str | None:
     """The allowed content type of a file from its first bytes, or None if it is not allowed.
-    Text is plain UTF-8 without control characters other than tabs and line ends."""
+    Text is plain UTF-8 without control characters other than tabs and line ends; markup (HTML,
+    SVG, XML: a browser would run what it holds) is not plain text."""
     guessed = filetype.guess(head)
     if guessed is not None:
         return guessed.mime if guessed.mime in ALLOWED else None
@@ -70,6 +72,8 @@ def kind_of(head: bytes) -> str | None:
             return None
         text = head[: exc.start].decode("utf-8")
     if any(unicodedata.category(c) == "Cc" and c not in "\t\n\r\f" for c in text):
+        return None
+    if _MARKUP.search(text):
         return None
     return "text/plain"
 
