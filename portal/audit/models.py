@@ -19,6 +19,8 @@ class AuditTag(StrEnum):
     RULE_REMOVED = "groups:rule:remove"
     INTERNAL_CHANGED = "groups:internal:change"
     MAIL_SETTINGS_CHANGED = "platform:mail:change"
+    CONVERSATIONS_LISTED = "messaging:conversations:list"
+    CONVERSATION_EXPORTED = "messaging:conversation:export"
 
 
 class AuditEntry(db.Model):

@@ -10,8 +10,9 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import to_utc
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateTimeLocalField, HiddenField, StringField, TextAreaField
-from wtforms.validators import Optional
+from wtforms.validators import DataRequired, Length, Optional
 
+from portal.messaging.export import JUSTIFICATION_MAX, JUSTIFICATION_MIN
 from portal.messaging.services import SUBJECT_MAX
 
 
@@ -36,3 +37,22 @@ class ComposeForm(FlaskForm):
         if self.send_at.data is None:
             return None
         return to_utc(self.send_at.data).replace(tzinfo=dt.UTC)
+
+
+class ExportForm(FlaskForm):
+    """The reason the direction gives before seeing someone's conversations."""
+
+    justification = TextAreaField(
+        _l("Reason for the export"),
+        validators=[
+            DataRequired(message=_l("Give the reason for the export.")),
+            Length(
+                min=JUSTIFICATION_MIN,
+                max=JUSTIFICATION_MAX,
+                message=_l("Explain the reason in %(min)d to %(max)d characters."),
+            ),
+        ],
+        description=_l(
+            "Written to the audit log with your name, the person and what you exported."
+        ),
+    )

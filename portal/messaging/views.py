@@ -17,15 +17,15 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 
-from portal.accounts.models import SCHOOL_PROFILES
+from portal.accounts.models import SCHOOL_PROFILES, Profile, User
 from portal.core.blueprints import profile_blueprint
 from portal.core.errors import ValidationError
 from portal.core.i18n import local_datetime
-from portal.core.permissions import visible_or_404
+from portal.core.permissions import get_or_404, visible_or_404
 from portal.core.web import is_htmx
 from portal.extensions import db
-from portal.messaging import attachments, bodies, conversations, services
-from portal.messaging.forms import ComposeForm
+from portal.messaging import attachments, bodies, conversations, export, services
+from portal.messaging.forms import ComposeForm, ExportForm
 from portal.messaging.models import FIELDS, Attachment, Field, Message, MessageState
 from portal.messaging.services import Addressee
 
@@ -424,3 +424,47 @@ def empty_trash():
         "success",
     )
     return redirect(url_for("messages.folder", name="trash"))
+
+
+# --- the direction's justified export ----------------------------------------------------------
+
+
+def _exported_person(user_id: int) -> User:
+    """Someone of the admin's school; only the direction exports conversations."""
+    visible_or_404(current_user.profile == Profile.ADMIN)
+    return get_or_404(User, user_id)
+
+
+@bp.route("/export/<int:user_id>", methods=["GET", "POST"])
+def export_list(user_id: int):
+    """The reason first; then the person's conversations (the listing is audited)."""
+    person = _exported_person(user_id)
+    form = ExportForm()
+    if not form.validate_on_submit():
+        status = 400 if request.method == "POST" else 200
+        return render_template("messaging/export_form.html", form=form, person=person), status
+    found = export.conversations_of(current_user, person, form.justification.data.strip())
+    db.session.commit()
+    return render_template(
+        "messaging/export_list.html", form=form, person=person, conversations=found
+    )
+
+
+@bp.post("/export/<int:user_id>/<int:thread_id>")
+def export_conversation(user_id: int, thread_id: int):
+    """One conversation of the person, as a document to keep (the export is audited)."""
+    person = _exported_person(user_id)
+    form = ExportForm()
+    if not form.validate_on_submit():
+        return render_template("messaging/export_form.html", form=form, person=person), 400
+    messages = export.thread_messages(person, thread_id)
+    visible_or_404(bool(messages) and messages[0].school_id == current_user.school_id)
+    document = export.export(current_user, person, messages, form.justification.data.strip())
+    db.session.commit()
+    response = make_response(document)
+    response.headers["Content-Type"] = "text/html; charset=utf-8"
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="conversation-{thread_id}.html"'
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

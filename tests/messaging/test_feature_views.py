@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from portal.accounts.models import AccountState, User
+from portal.audit.models import AuditEntry
 from portal.extensions import db
 from portal.messaging.models import Attachment, Message, MessageState
 from tests import factories as make
@@ -223,3 +224,46 @@ def test_the_picker_names_nobody_out_of_reach(app, world):
     client = _as(app, world["teacher"][0])
     foreign = client.get(f"/messages/chip?field=to&token=user:{world['stranger'][1]}")
     assert foreign.status_code == 404 and world["stranger"][0] not in text(foreign)
+
+
+def test_the_direction_exports_a_conversation_with_a_reason_and_it_is_audited(app, world, worker):
+    teacher = _as(app, world["teacher"][0])
+    data = {"bcc": f"user:{world['parent'][1]}", "subject": "Bulletin", "body": "Résultats"}
+    message_id = _post(teacher, "/messages/new", data).headers["Location"].rsplit("/", 1)[1]
+    worker()
+    with app.app_context():
+        school = db.session.get(User, world["parent"][1]).school
+        admin = make.user(school, "admin")
+        outsider = make.user(make.school(), "admin")
+        db.session.commit()
+        logins = admin.login, outsider.login
+    pupil_url = f"/messages/export/{world['parent'][1]}"
+    # Nobody but the direction, and not another school's.
+    assert _post(teacher, pupil_url, {"justification": "x" * 30}).status_code == 404
+    assert _post(_as(app, logins[1]), pupil_url, {"justification": "x" * 30}).status_code == 404
+
+    direction = _as(app, logins[0])
+    assert "Exporter une conversation" in text(direction.get(f"/admin/users/{world['parent'][1]}"))
+    short = _post(direction, pupil_url, {"justification": "parce que"})
+    assert short.status_code == 400 and "en 20 à 2000 caractères" in text(short)
+    with app.app_context():
+        assert db.session.scalar(select(func.count(AuditEntry.id))) == 0
+    reason = "Demande écrite de la famille du 3 mars, dossier 2026-14"
+    listed = _post(direction, pupil_url, {"justification": reason})
+    assert listed.status_code == 200 and "Bulletin" in text(listed)
+    exported = _post(direction, f"{pupil_url}/{message_id}", {"justification": reason})
+    assert exported.status_code == 200
+    assert exported.headers["Content-Disposition"].startswith("attachment;")
+    document = text(exported)
+    assert "Résultats" in document and reason in document and "Cci" in document
+    with app.app_context():
+        entries = db.session.scalars(select(AuditEntry).order_by(AuditEntry.id)).all()
+        assert [e.tag for e in entries] == [
+            "messaging:conversations:list",
+            "messaging:conversation:export",
+        ]
+        assert {e.details["justification"] for e in entries} == {reason}
+        assert entries[1].details["thread_id"] == int(message_id)
+    # A conversation the person took no part in is not theirs to export.
+    other_url = f"/messages/export/{world['other'][1]}/{message_id}"
+    assert _post(direction, other_url, {"justification": reason}).status_code == 404
