@@ -69,3 +69,41 @@ def test_compose_with_the_picker_send_read_and_answer(page, browser, school, wor
     expect(page.locator("article")).to_have_count(2)  # the conversation, oldest first
     expect(page.locator("article.current .body")).to_contain_text("It is in the bag.")
     parent.close()
+
+
+def test_a_draft_saves_itself_with_its_attachment_and_is_sent_later(
+    page, school, worker, base_url, tmp_path
+):
+    log_in(page, school["teacher"])
+    page.goto("/messages/new")
+    page.get_by_label("Find a person or a group for Bcc").fill("durand")
+    page.get_by_role("button", name="Durand Paul").click()
+    expect(page.locator("#bcc-chips")).to_contain_text("Paul Durand")
+    refused = tmp_path / "programme.pdf"
+    refused.write_bytes(b"MZ\x90\x00" + b"\x00" * 64)  # a program, whatever its name says
+    page.get_by_label("Add a file").set_input_files(str(refused))
+    expect(page.locator("#file-error")).to_contain_text("This kind of file is not accepted")
+    leaflet = tmp_path / "sortie.pdf"
+    leaflet.write_bytes(b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n")
+    page.get_by_label("Add a file").set_input_files(str(leaflet))
+    expect(page.locator("#files")).to_contain_text("sortie.pdf")
+    expect(page.locator("#file-error")).to_be_empty()
+    page.get_by_label("Subject").fill("Museum outing")
+    page.get_by_label("Message").fill("The permission slip is attached.")
+    # Nothing pressed: the draft saves itself a few seconds after the last key.
+    expect(page.locator("#draft-status")).to_contain_text("Draft saved at", timeout=10_000)
+    draft_id = page.locator("input#draft").input_value()
+    assert draft_id.isdigit()
+    assert serious_violations(page) == []
+
+    page.goto("/messages/folder/drafts")
+    page.get_by_role("link", name="Museum outing").click()
+    expect(page.get_by_label("Message")).to_have_value("The permission slip is attached.")
+    expect(page.locator("#files")).to_contain_text("sortie.pdf")
+    expect(page.locator("#bcc-chips")).to_contain_text("Paul Durand")
+    page.get_by_role("button", name="Send").click()
+    expect(page.locator(".flash").first).to_contain_text("Message sent.")
+    worker()
+    expect(page.get_by_role("link", name="sortie.pdf")).to_be_visible()
+    page.goto("/messages/folder/drafts")
+    expect(page.get_by_text("No message here.")).to_be_visible()
