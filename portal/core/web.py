@@ -179,6 +179,11 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(413)
     def too_large(exc):
+        if is_htmx():  # a file sent from the compose form: the reason goes next to its field
+            message = _("What you sent is larger than Carnet accepts. Send a smaller file.")
+            fragment = render_template("messaging/_file_error.html", message=message)
+            headers = {"HX-Retarget": "#file-error", "HX-Reswap": "innerHTML"}
+            return fragment, 413, headers
         return error_page(
             413,
             _("Too large"),

@@ -42,6 +42,12 @@ def may_read(user: User, message: Message) -> bool:
     return message.state == MessageState.SENT and entry_of(user, message) is not None
 
 
+def lock_for_reading(message: Message) -> None:
+    """Read the message's state again under a shared lock (PostgreSQL), held until the reading
+    is committed: a recall waits for it, and a reading waits for a recall (services.recall)."""
+    db.session.refresh(message, with_for_update={"read": True})
+
+
 def was_recalled_from(user: User, message: Message) -> bool:
     """``message`` reached ``user`` and was recalled by its sender since."""
     return (

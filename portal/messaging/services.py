@@ -306,23 +306,23 @@ def may_recall(message: Message) -> bool:
 
 def recall(sender: User, message: Message) -> None:
     """Take a sent message back from every inbox, if it was sent less than 30 minutes ago and
-    nobody has read it yet (checked in the same statement that recalls it)."""
+    nobody has read it yet.
+
+    The message row is locked first (FOR UPDATE on PostgreSQL; SQLite has one writer at a
+    time), and a reader locks it too (FOR SHARE, conversations.lock_for_reading) before marking
+    it read: so either the reader sees it recalled, or the recall sees it read."""
+    db.session.refresh(message, with_for_update=True)
     if message.sender_id != sender.id or not may_recall(message):
         raise ValidationError(
             "message", _("A message can only be recalled in the 30 minutes after it was sent.")
         )
     read = exists().where(InboxEntry.message_id == message.id, InboxEntry.read_at.is_not(None))
-    recalled = db.session.execute(
-        update(Message)
-        .where(Message.id == message.id, Message.state == MessageState.SENT, ~read)
-        .values(state=MessageState.RECALLED, updated_at=clock.now())
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if not recalled:
+    if db.session.scalar(select(read)):
         raise ValidationError(
             "message", _("A recipient has already read this message: it can't be recalled.")
         )
-    db.session.refresh(message)
+    message.state, message.updated_at = MessageState.RECALLED, clock.now()
+    db.session.flush()
 
 
 def is_muted(user: User, message: Message) -> bool:

@@ -119,7 +119,9 @@ def _answered(form: ComposeForm) -> Message | None:
         return None
     if not form.reply_to.data.isdigit():
         abort(400)
-    return _message_or_404(int(form.reply_to.data))
+    answered = _message_or_404(int(form.reply_to.data))
+    visible_or_404(answered.state == MessageState.SENT)
+    return answered
 
 
 def _draft(form: ComposeForm) -> Message | None:
@@ -325,6 +327,8 @@ def attachment(message_id: int, attachment_id: int):
 @bp.get("/<int:message_id>")
 def read(message_id: int):
     message = db.session.get(Message, message_id)
+    if message is not None:
+        conversations.lock_for_reading(message)
     if message is not None and conversations.was_recalled_from(current_user, message):
         return render_template("messaging/recalled.html", message=message), 410
     message = _message_or_404(message_id)

@@ -118,6 +118,17 @@ def test_a_file_goes_to_the_active_recipients_only_and_the_sender_is_told(
             assert "ne vous ont pas été remises" in page and url not in page
 
 
+def test_a_body_over_the_request_limit_is_refused_next_to_the_file_field(app, world):
+    client = _as(app, world["teacher"][0])
+    app.config["MAX_CONTENT_LENGTH"] = 4096
+    try:
+        answer = _upload(client, PDF + b"%" * 8192, "big.pdf")
+    finally:
+        app.config["MAX_CONTENT_LENGTH"] = 32 * 1024 * 1024
+    assert answer.status_code == 413 and answer.headers["HX-Retarget"] == "#file-error"
+    assert "dépasse la taille acceptée" in text(answer) and "<html" not in text(answer)
+
+
 def test_a_refused_send_keeps_the_uploaded_files_on_the_form(app, world):
     client = _as(app, world["teacher"][0])
     file_id = _file_id(_upload(client, PDF, "menu.pdf"))
