@@ -65,6 +65,25 @@ def start_redis(folder: Path, name: str = "redis") -> tuple[subprocess.Popen, st
     raise SystemExit("redis-server did not open its socket")
 
 
+def stop_redis(url: str, seconds: float = 10) -> None:
+    """Stop the redis-server listening on a unix-socket ``url`` (SIGTERM, nothing saved) and
+    wait until its socket is gone; start_redis() on the same folder opens the same socket again.
+    The tests take Redis away this way to prove that nothing committed meanwhile is lost."""
+    from redis import Redis
+
+    if not url.startswith("unix://"):
+        raise ValueError(f"only a private Redis on a unix socket is stopped here, not {url}")
+    socket = Path(url.removeprefix("unix://"))
+    with Redis(unix_socket_path=str(socket)) as client:
+        pid = client.info("server")["process_id"]
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + seconds
+    while socket.exists():
+        if time.monotonic() > deadline:
+            raise SystemExit(f"redis-server {pid} did not stop within {seconds} s")
+        time.sleep(0.02)
+
+
 def start_postgres(folder: Path) -> tuple[str, callable]:
     """A private PostgreSQL server (Debian's binaries) on a unix socket in ``folder``, with an
     empty database 'carnet', tuned for throwaway data; returns its URL and how to stop it."""

@@ -120,6 +120,31 @@ def worker(app):
 
 
 @pytest.fixture
+def redis_outage(app, request):
+    """Take the private Redis away as an outage would (``stop()``) and bring it back at the same
+    socket (``start()``). It is running again when the test ends, whatever happened."""
+    from portal import stack
+
+    class Outage:
+        down = False
+
+        def stop(self) -> None:
+            stack.stop_redis(app.config["REDIS_URL"])
+            self.down = True
+
+        def start(self) -> None:
+            process, url = stack.start_redis(RUN_DIR)
+            request.config._carnet_stops.insert(0, lambda: (process.terminate(), process.wait()))
+            assert url == app.config["REDIS_URL"], f"Redis came back at {url}"
+            self.down = False
+
+    outage = Outage()
+    yield outage
+    if outage.down:
+        outage.start()
+
+
+@pytest.fixture
 def smtp(app):
     """A real SMTP server on loopback; the app sends to it while the fixture lives."""
     from aiosmtpd.controller import Controller

@@ -3,22 +3,17 @@ one worker and the scheduler holding RQ's lock are killed with SIGKILL during th
 
 from __future__ import annotations
 
-import contextlib
 import os
-import signal
 import subprocess
-import sys
 import time
-from pathlib import Path
 
-from rq import Worker
 from sqlalchemy import func, select
 
 from portal.core.jobs import redis_connection
 from portal.extensions import db
 from portal.notifications import delivery, services
 from portal.notifications.models import Notification, NotificationState
-from tests import factories
+from tests import factories, workers
 
 RECIPIENTS = 1500
 ROUNDS = 3
@@ -26,39 +21,14 @@ EVENTS_PER_WINDOW = 3
 WINDOW = 2  # seconds
 
 
-def _start_worker(app, name: str, scheduler: bool) -> subprocess.Popen:
-    command = [
-        str(Path(sys.executable).with_name("rq")),
-        "worker",
-        "--url",
-        app.config["REDIS_URL"],
-        "--worker-class",
-        "portal.core.jobs.AppWorker",
-        "--name",
-        name,
-        "--quiet",
-        "default",
-    ]
-    if scheduler:
-        command.insert(-1, "--with-scheduler")
-    return subprocess.Popen(command, start_new_session=True, env=os.environ.copy())
-
-
-def _kill(process: subprocess.Popen) -> None:
-    """SIGKILL the worker and its work-horse, as a crash or the OOM killer would."""
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGKILL)
-    process.wait(timeout=10)
-
-
-def _lock_holder(workers: dict[str, subprocess.Popen]) -> str:
+def _lock_holder(running: dict[str, subprocess.Popen]) -> str:
     """The worker whose scheduler holds RQ's scheduling lock for the queue."""
     connection = redis_connection()
     scheduler = connection.get("rq:scheduler-lock:default")
     pid = scheduler and connection.hget(f"rq:scheduler:{scheduler.decode()}", "pid")
     if pid:
         group = os.getpgid(int(pid))  # the scheduler is forked by its worker, in its group
-        for name, process in workers.items():
+        for name, process in running.items():
             if process.pid == group:
                 return name
     return "scheduler-1"
@@ -71,23 +41,23 @@ def _pending() -> int:
     )
 
 
-def test_every_window_is_delivered_once_when_a_worker_and_a_scheduler_are_killed(app, db_ctx):
-    app.config.update(NOTIFICATION_WINDOW=WINDOW, NOTIFICATION_SWEEP_GRACE=1)
+def test_every_window_is_delivered_once_when_a_worker_and_a_scheduler_are_killed(
+    app, db_ctx, monkeypatch
+):
+    monkeypatch.setitem(app.config, "NOTIFICATION_WINDOW", WINDOW)
+    monkeypatch.setitem(app.config, "NOTIFICATION_SWEEP_GRACE", 1)
     school = factories.school()
     parents = [factories.user(school, "parent").id for _ in range(RECIPIENTS)]
     db.session.commit()
     # Three workers, two of which also run RQ's scheduler ('--with-scheduler').
-    workers = {
-        "plain-1": _start_worker(app, "plain-1", scheduler=False),
-        "scheduler-1": _start_worker(app, "scheduler-1", scheduler=True),
-        "scheduler-2": _start_worker(app, "scheduler-2", scheduler=True),
+    running = {
+        "plain-1": workers.start(app, "plain-1"),
+        "scheduler-1": workers.start(app, "scheduler-1", scheduler=True),
+        "scheduler-2": workers.start(app, "scheduler-2", scheduler=True),
     }
     killed = []
     try:
-        deadline = time.monotonic() + 30
-        while len(Worker.all(connection=redis_connection())) < 3:
-            assert time.monotonic() < deadline, "workers did not start"
-            time.sleep(0.1)
+        workers.wait_registered(3)
         for round_ in range(ROUNDS):
             for event in range(EVENTS_PER_WINDOW):
                 services.notify(
@@ -104,8 +74,8 @@ def test_every_window_is_delivered_once_when_a_worker_and_a_scheduler_are_killed
                 while _pending() == RECIPIENTS:  # until the first flush has committed
                     assert time.monotonic() < deadline, "no flush started"
                     time.sleep(0.005)
-                for name in (_lock_holder(workers), "plain-1"):
-                    _kill(workers.pop(name))
+                for name in (_lock_holder(running), "plain-1"):
+                    workers.kill(running.pop(name))
                     killed.append(name)
             deadline = time.monotonic() + 90
             while _pending():
@@ -114,10 +84,7 @@ def test_every_window_is_delivered_once_when_a_worker_and_a_scheduler_are_killed
                 time.sleep(0.5)
         assert killed[1] == "plain-1" and killed[0].startswith("scheduler-")
     finally:
-        for process in workers.values():
-            process.send_signal(signal.SIGTERM)
-        for process in workers.values():
-            process.wait(timeout=30)
+        workers.stop(running.values())
 
     db.session.rollback()
     per_recipient = db.session.execute(
