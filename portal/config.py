@@ -58,6 +58,8 @@ def load() -> dict:
         "RATELIMIT_STORAGE_URI": _limits_uri(redis_url),
         "RATELIMIT_STRATEGY": "moving-window",
         "RATELIMIT_HEADERS_ENABLED": True,
+        # While Redis is down, log-in limits are kept per process rather than failing the page.
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
         # Refused attempts allowed per login, and per client address (a school's computer room
         # shares one address, so that one is looser).
         "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10 per minute;50 per hour"),
@@ -72,7 +74,7 @@ def load() -> dict:
         "NOTIFICATION_SWEEP_GRACE": int(os.environ.get("NOTIFICATION_SWEEP_GRACE", 30)),
         # The outbox: how long a claimed row may run before it is taken to have died (longer
         # than the longest job), and how old a pending row must be before the sweep takes it.
-        "OUTBOX_LEASE": int(os.environ.get("OUTBOX_LEASE", 600)),
+        "OUTBOX_LEASE": int(os.environ.get("OUTBOX_LEASE", 1500)),
         "OUTBOX_SWEEP_GRACE": int(os.environ.get("OUTBOX_SWEEP_GRACE", 30)),
         # Inbox rows written, and recipients notified, per transaction of a message's delivery.
         "MESSAGE_DELIVERY_BATCH": int(os.environ.get("MESSAGE_DELIVERY_BATCH", 5000)),

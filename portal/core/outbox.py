@@ -134,7 +134,12 @@ def _claim(item_id: int) -> bool:
     return claimed == 1
 
 
-@job(queue="default")
+#: RQ stops a job after this long; OUTBOX_LEASE must be longer, so that a row is taken again
+#: only once its first run has certainly ended.
+RUN_TIMEOUT = 1200
+
+
+@job(queue="default", timeout=RUN_TIMEOUT)
 def run_item(item_id: int) -> str:
     """Carry out one outbox row, at most once at a time; a done row is left alone."""
     if not _claim(item_id):

@@ -165,6 +165,8 @@ def test_a_message_sent_while_redis_is_down_is_delivered_once_when_it_comes_back
     message_id = int(answer.headers["Location"].rsplit("/", 1)[1])
     page = client.get(answer.headers["Location"])
     assert page.status_code == 200 and "Outing" in text(page)
+    # Logging in still works: the log-in limits fall back to the process's memory.
+    log_in(app.test_client(), login)
     with app.app_context():
         assert db.session.get(Message, message_id).state == MessageState.SENT
         item = _delivery(message_id)
