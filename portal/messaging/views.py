@@ -67,10 +67,14 @@ def counter():
 # --- compose -----------------------------------------------------------------------------------
 
 
+def _tokens(form_data) -> dict[str, list[str]]:
+    """The picker tokens of a submitted form, by field: {'to': [...], 'cc': [...], ...}."""
+    return {field.value: form_data.getlist(field.value) for field in FIELDS}
+
+
 def _picked(form_data) -> dict[Field, list[Addressee]]:
     """The recipients of a submitted form, as chips to show again when it is refused."""
-    tokens = {field: form_data.getlist(field.value) for field in FIELDS}
-    addressed, _errors = services.resolve(tokens)
+    addressed, _errors = services.resolve(_tokens(form_data))
     return _by_field(addressed)
 
 
@@ -179,9 +183,7 @@ def send():
     try:
         message = services.send(
             current_user,
-            to=request.form.getlist("to"),
-            cc=request.form.getlist("cc"),
-            bcc=request.form.getlist("bcc"),
+            **_tokens(request.form),
             subject=form.subject.data or "",
             body=bodies.from_text(form.body.data or ""),
             reply_to=reply_to,
@@ -226,16 +228,12 @@ def send():
 def save_draft():
     """Keep what is being written: every few seconds through HTMX, or with the 'Save the draft'
     button. Answers the HTMX request with the draft's id and the time it was saved."""
-    form = ComposeForm()
-    if not form.validate_on_submit() and "csrf_token" in form.errors:
-        abort(400)
+    form = ComposeForm()  # its CSRF token is checked by CSRFProtect before the view
     draft = _draft(form)
     try:
         draft = services.save_draft(
             current_user,
-            to=request.form.getlist("to"),
-            cc=request.form.getlist("cc"),
-            bcc=request.form.getlist("bcc"),
+            **_tokens(request.form),
             subject=form.subject.data or "",
             text=form.body.data or "",
             reply_to=_answered(form),
