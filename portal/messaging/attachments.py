@@ -143,6 +143,8 @@ def store(owner: User, upload: FileStorage) -> Attachment:
                         "document or plain text."
                     ),
                 )
+            # One upload at a time per person past this point: two can't both fit the quota.
+            db.session.execute(select(User.id).where(User.id == owner.id).with_for_update())
             used = used_bytes(owner)
             quota = current_app.config["ATTACHMENT_QUOTA_BYTES"]
             if used + size > quota:
@@ -175,9 +177,12 @@ def store(owner: User, upload: FileStorage) -> Attachment:
     return attachment
 
 
-def pending(owner: User, ids: list[int], message: Message | None = None) -> list[Attachment]:
+def pending(
+    owner: User, ids: list[int], message: Message | None = None, *, strict: bool = True
+) -> list[Attachment]:
     """The attachments ``owner`` uploaded with these ids, not yet sent (or already on the draft
-    ``message``); ValidationError if any is someone else's or already sent."""
+    ``message``); ValidationError if any is someone else's or already sent, unless not
+    ``strict`` (then the ones found, to show again on a refused form)."""
     if not ids:
         return []
     found = list(
@@ -191,7 +196,7 @@ def pending(owner: User, ids: list[int], message: Message | None = None) -> list
             )
         )
     )
-    if len(found) != len(set(ids)):
+    if strict and len(found) != len(set(ids)):
         raise ValidationError("file", _("An attachment could not be found. Add it again."))
     return found
 
@@ -201,7 +206,7 @@ def join(message: Message, attachments: list[Attachment]) -> None:
     kept = {a.id for a in attachments}
     for attachment in list(message.attachments):
         if attachment.id not in kept:
-            db.session.delete(attachment)
+            message.attachments.remove(attachment)  # deleted with it (delete-orphan)
     for attachment in attachments:
         attachment.message = message
 
@@ -251,8 +256,8 @@ def purge() -> int:
     known = set(db.session.scalars(select(Attachment.digest).distinct()))
     # Uploads being written, or committed in the last hour, are left alone.
     for path in [*folder.glob("*/*"), *folder.glob(".upload-*")]:
-        too_young = clock.now().timestamp() - path.stat().st_mtime < 3600
-        if path.name not in known and not too_young:
-            with contextlib.suppress(FileNotFoundError):
+        with contextlib.suppress(FileNotFoundError):  # moved or removed while we look
+            too_young = clock.now().timestamp() - path.stat().st_mtime < 3600
+            if path.name not in known and not too_young:
                 path.unlink()
     return forgotten

@@ -216,13 +216,17 @@ def folder(user: User, name: str, *, words: str = "", page: int = 1) -> FolderPa
     return FolderPage(rows=shown[:PAGE_SIZE], page=page, has_next=len(shown) > PAGE_SIZE)
 
 
-def thread_of(message: Message, reader: User) -> list[Message]:
-    """The messages of the conversation ``reader`` may read, oldest first."""
-    candidates = db.session.scalars(
+def thread_of(message: Message, reader: User, *, lock: bool = False) -> list[Message]:
+    """The messages of the conversation ``reader`` may read, oldest first. With ``lock``, they
+    stay locked for sharing until the commit, so none is recalled while it is being read."""
+    query = (
         select(Message)
         .where(Message.thread_id == message.thread_id, Message.state == MessageState.SENT)
         .order_by(Message.sent_at, Message.id)
     )
+    if lock:
+        query = query.with_for_update(read=True)
+    candidates = db.session.scalars(query)
     return [m for m in candidates if may_read(reader, m)]
 
 
@@ -240,6 +244,12 @@ def mark_read(user: User, message: Message) -> None:
 
 
 def trash(user: User, message: Message) -> None:
+    """Move a sent or received message to the trash; a scheduled one must be called off first
+    (it would leave unseen), a draft is deleted instead."""
+    if message.state in (MessageState.SCHEDULED, MessageState.DRAFT):
+        raise ValidationError(
+            "message", _("Call off the sending of this message before putting it in the trash.")
+        )
     now = clock.now()
     if message.sender_id == user.id:
         message.sender_trashed_at = message.sender_trashed_at or now

@@ -73,18 +73,19 @@ def conversations_of(admin: User, person: User, justification: str) -> list[Conv
 
 
 def thread_messages(person: User, thread_id: int) -> list[Message]:
-    """Every sent message of the conversation, if ``person`` took part in it; else none."""
-    messages = list(
+    """The sent messages of the conversation that ``person`` wrote or received: not the other
+    answers in it (a Bcc recipient's conversation holds only their own exchange)."""
+    return list(
         db.session.scalars(
             select(Message)
-            .where(Message.thread_id == thread_id, Message.state == MessageState.SENT)
+            .where(
+                Message.thread_id == thread_id,
+                Message.state == MessageState.SENT,
+                _involving(person),
+            )
             .order_by(Message.sent_at, Message.id)
         )
     )
-    involved = db.session.scalar(
-        select(func.count(Message.id)).where(Message.thread_id == thread_id, _involving(person))
-    )
-    return messages if involved else []
 
 
 def export(admin: User, person: User, messages: list[Message], justification: str) -> str:

@@ -263,12 +263,18 @@ def save_draft(
     return message
 
 
-def draft_of(user: User, message_id: int) -> Message | None:
-    """``user``'s own draft with this id."""
-    message = db.session.get(Message, message_id)
-    if message is None or message.sender_id != user.id or message.state != MessageState.DRAFT:
-        return None
-    return message
+def draft_of(user: User, message_id: int, *, lock: bool = False) -> Message | None:
+    """``user``'s own draft with this id. With ``lock``, the row stays locked until the commit
+    (PostgreSQL): a save and a send of the same draft run one after the other, and the second
+    finds the draft sent."""
+    query = select(Message).where(
+        Message.id == message_id,
+        Message.sender_id == user.id,
+        Message.state == MessageState.DRAFT,
+    )
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    return db.session.scalar(query)
 
 
 def discard(draft: Message) -> None:
@@ -435,6 +441,10 @@ def deliver(message_id: int) -> int:
     ordered = sorted(recipients)
     size = current_app.config["MESSAGE_DELIVERY_BATCH"]
     for start in range(0, len(ordered), size):
+        # Recalled meanwhile: the rest is not delivered (a recall waits for this batch).
+        db.session.refresh(message, with_for_update={"read": True})
+        if message.state != MessageState.SENT:
+            break
         batch: dict[tuple[Field, bool], list[int]] = {}
         for user_id in ordered[start : start + size]:
             batch.setdefault(recipients[user_id], []).append(user_id)

@@ -16,6 +16,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
+from werkzeug.exceptions import NotFound
 
 from portal.accounts.models import SCHOOL_PROFILES, Profile, User
 from portal.core.blueprints import profile_blueprint
@@ -95,10 +96,7 @@ def _files(form_data) -> list[int]:
 
 def _uploaded(form_data, draft: Message | None) -> list[Attachment]:
     """The attachments of a submitted form, to show again when it is refused."""
-    try:
-        return attachments.pending(current_user, _files(form_data), draft)
-    except ValidationError:
-        return []
+    return attachments.pending(current_user, _files(form_data), draft, strict=False)
 
 
 def _compose_page(form, picked, *, files=(), reply_to=None, left_out=(), errors=None, status=200):
@@ -134,7 +132,7 @@ def _draft(form: ComposeForm) -> Message | None:
         return None
     if not form.draft.data.isdigit():
         abort(400)
-    draft = services.draft_of(current_user, int(form.draft.data))
+    draft = services.draft_of(current_user, int(form.draft.data), lock=True)
     visible_or_404(draft is not None)
     return draft
 
@@ -229,7 +227,13 @@ def save_draft():
     """Keep what is being written: every few seconds through HTMX, or with the 'Save the draft'
     button. Answers the HTMX request with the draft's id and the time it was saved."""
     form = ComposeForm()  # its CSRF token is checked by CSRFProtect before the view
-    draft = _draft(form)
+    try:
+        draft = _draft(form)
+    except NotFound:
+        if not is_htmx():
+            raise
+        gone = _("This draft has been sent or deleted meanwhile.")
+        return render_template("messaging/_draft_saved.html", error=gone), 409
     try:
         draft = services.save_draft(
             current_user,
@@ -243,11 +247,13 @@ def save_draft():
         )
     except ValidationError as error:
         db.session.rollback()
-        message = next(iter(error.errors.values()))
         if is_htmx():
+            message = next(iter(error.errors.values()))
             return render_template("messaging/_draft_saved.html", error=message), 422
-        flash(message, "error")
-        return redirect(url_for("messages.folder", name="drafts"))
+        shown = _uploaded(request.form, draft)
+        picked = _picked(request.form)
+        error.apply_to(form)
+        return _compose_page(form, picked, files=shown, reply_to=_answered(form), status=400)
     db.session.commit()
     if is_htmx():
         return render_template("messaging/_draft_saved.html", draft=draft)
@@ -332,7 +338,7 @@ def read(message_id: int):
     message = _message_or_404(message_id)
     if message.state == MessageState.DRAFT:
         return redirect(url_for("messages.compose", draft=message.id))
-    thread = conversations.thread_of(message, current_user)
+    thread = conversations.thread_of(message, current_user, lock=True)
     if message not in thread:  # the sender's own scheduled or recalled message
         thread.append(message)
     for item in thread:
@@ -401,10 +407,9 @@ def mute(message_id: int):
 
 @bp.post("/<int:message_id>/trash")
 def trash(message_id: int):
-    message = _message_or_404(message_id)
-    conversations.trash(current_user, message)
-    db.session.commit()
-    flash(_("Message moved to the trash."), "success")
+    message = _act(message_id, conversations.trash, _("Message moved to the trash."))
+    if message.state == MessageState.SCHEDULED:
+        return redirect(url_for("messages.read", message_id=message_id))
     return redirect(url_for("messages.folder", name="inbox"))
 
 

@@ -54,6 +54,21 @@
     }
   });
 
+  // Sending (or saving) while the draft is being saved waits for that save to end, so the form
+  // carries the draft's id and its files are not claimed by two messages.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    var status = form.querySelector("#draft-status");
+    if (!status || !status.classList.contains("htmx-request")) {
+      return;
+    }
+    event.preventDefault();
+    var submitter = event.submitter;
+    status.addEventListener("htmx:afterRequest", function () {
+      form.requestSubmit(submitter);
+    }, { once: true });
+  });
+
   // Enter in a search box picks nothing and must not send the message.
   document.addEventListener("keydown", function (event) {
     if (event.key === "Enter" && event.target.matches("fieldset.recipients input[type=search]")) {

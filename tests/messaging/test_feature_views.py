@@ -164,8 +164,16 @@ def test_a_draft_is_saved_through_htmx_then_opened_again_and_sent(app, world, wo
     assert _post(client, f"/messages/{draft_id}/discard", {}).status_code == 404
 
     client = _as(app, world["teacher"][0])
+    too_long = _post(client, "/messages/draft", {**data, "body": "x" * 200_001, "draft": draft_id})
+    assert too_long.status_code == 400 and "trop long" in text(too_long)
+    assert 'value="Réunion"' in text(too_long)  # the form is given back, not lost
     sent = _post(client, "/messages/new", {**data, "body": "Mardi 18 h 30", "draft": draft_id})
     assert sent.status_code == 302
+    late = _post(
+        client, "/messages/draft", {**data, "draft": draft_id}, headers={"HX-Request": "true"}
+    )
+    assert late.status_code == 409 and "envoyé ou supprimé" in text(late)
+    assert "<html" not in text(late)
     worker()
     with app.app_context():
         [message] = db.session.scalars(select(Message)).all()
@@ -183,6 +191,10 @@ def test_a_scheduled_message_is_listed_and_called_off_back_to_the_drafts(app, wo
     follow = client.get(answer.headers["Location"])
     assert "sera envoyé le" in text(follow) and "07:30" in text(follow)
     assert "Grève jeudi" in text(client.get("/messages/folder/scheduled"))
+    location = answer.headers["Location"]
+    trashed = _post(client, f"{location}/trash", {})
+    assert "Annulez l" in text(client.get(trashed.headers["Location"]))
+    assert "Grève jeudi" in text(client.get("/messages/folder/scheduled"))  # still there
     with app.app_context():
         message = db.session.scalar(select(Message))
         assert message.state == MessageState.SCHEDULED
@@ -239,8 +251,13 @@ def test_the_picker_names_nobody_out_of_reach(app, world):
 
 def test_the_direction_exports_a_conversation_with_a_reason_and_it_is_audited(app, world, worker):
     teacher = _as(app, world["teacher"][0])
-    data = {"bcc": f"user:{world['parent'][1]}", "subject": "Bulletin", "body": "Résultats"}
+    bcc = [f"user:{world['parent'][1]}", f"user:{world['other'][1]}"]
+    data = {"bcc": bcc, "subject": "Bulletin", "body": "Résultats"}
     message_id = _post(teacher, "/messages/new", data).headers["Location"].rsplit("/", 1)[1]
+    worker()
+    # The other parent's answer is in the same conversation, but not the first parent's.
+    answer = {"to": f"user:{world['teacher'][1]}", "subject": "Re: Bulletin", "body": "Privé"}
+    _post(_as(app, world["other"][0]), "/messages/new", {**answer, "reply_to": message_id})
     worker()
     with app.app_context():
         school = db.session.get(User, world["parent"][1]).school
@@ -267,6 +284,7 @@ def test_the_direction_exports_a_conversation_with_a_reason_and_it_is_audited(ap
     assert exported.headers["Content-Disposition"].startswith("attachment;")
     document = text(exported)
     assert "Résultats" in document and reason in document and "Cci" in document
+    assert "Privé" not in document  # not a message the person wrote or received
     with app.app_context():
         entries = db.session.scalars(select(AuditEntry).order_by(AuditEntry.id)).all()
         assert [e.tag for e in entries] == [
@@ -276,5 +294,5 @@ def test_the_direction_exports_a_conversation_with_a_reason_and_it_is_audited(ap
         assert {e.details["justification"] for e in entries} == {reason}
         assert entries[1].details["thread_id"] == int(message_id)
     # A conversation the person took no part in is not theirs to export.
-    other_url = f"/messages/export/{world['other'][1]}/{message_id}"
+    other_url = f"/messages/export/{world['inactive'][1]}/{message_id}"
     assert _post(direction, other_url, {"justification": reason}).status_code == 404
