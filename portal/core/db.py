@@ -3,9 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable
 
-from sqlalchemy import ARRAY, DateTime, Integer, MetaData, TypeDecorator, any_, bindparam, event
+from sqlalchemy import (
+    ARRAY,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    TypeDecorator,
+    any_,
+    bindparam,
+    event,
+    func,
+    select,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, registry
 
 from portal.core import clock
@@ -50,13 +63,16 @@ class CreatedAtMixin:
 
 
 def among(column, ids: list[int]):
-    """``column IN (ids)`` for a long list of ids. On PostgreSQL it is ``column = ANY(array)``:
-    one parameter instead of hundreds, so the statement stays short and is parsed once."""
+    """``column IN (ids)`` for a long list of ids, the whole list in one parameter: an array on
+    PostgreSQL (``column = ANY(:array)``), a JSON array read by json_each() on SQLite. The
+    statement stays short and is compiled once, and no list is too long for the database's
+    limit on bound parameters (32766 by default on SQLite)."""
     from portal.extensions import db
 
     if db.session.get_bind().dialect.name == "postgresql":
         return column == any_(bindparam(None, list(ids), type_=ARRAY(Integer)))
-    return column.in_(ids)
+    listed = func.json_each(bindparam(None, json.dumps(list(ids)), type_=String))
+    return column.in_(select(listed.table_valued("value").c.value))
 
 
 def insert_new(table):

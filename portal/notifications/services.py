@@ -13,12 +13,11 @@ from collections.abc import Iterable
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import Row, func, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Row, func, literal, select, text, update
 
 from portal.accounts.models import AccountState, Profile, School, User
 from portal.core import clock
-from portal.core.db import among
+from portal.core.db import among, insert_new
 from portal.core.errors import ValidationError
 from portal.extensions import db
 from portal.notifications import schedule, types
@@ -35,12 +34,12 @@ from portal.notifications.types import Channel, Grouping
 MAY_FORCE = frozenset({Profile.ADMIN, Profile.STAFF})
 #: A listing notification keeps this many of its latest events (it counts them all).
 LIST_KEEP = 20
-_CHUNK = 900  # ids per IN (...): under every database's limit on bound parameters
-
-
-def _chunks(ids: list[int]) -> Iterable[list[int]]:
-    for start in range(0, len(ids), _CHUNK):
-        yield ids[start : start + _CHUNK]
+#: The unique index on open windows (models.Notification), as ON CONFLICT names it: naming it
+#: spares the database a check of the primary key for every row inserted.
+_OPEN_WINDOW = {
+    "index_elements": ["recipient_id", "type", "subject_key"],
+    "index_where": text("state = 'open'"),
+}
 
 
 def _recipient_ids(recipients: Iterable[User | int]) -> list[int]:
@@ -64,7 +63,11 @@ def notify(
     and people the type does not concern are left out, and so is anyone whose choice is
     'none' unless the direction forces an e-mail (which never overrides a refusal of all
     e-mail, SPEC §4). Batched types fold the event into the recipient's open window on the same
-    subject. Raises ValueError when the producer asks for what the type does not allow."""
+    subject. Raises ValueError when the producer asks for what the type does not allow.
+
+    A handful of statements whatever the number of recipients: each takes the ids in one
+    parameter (among()). A producer with very many passes them in batches, as the delivery of
+    a message does (MESSAGE_DELIVERY_BATCH)."""
     kind = types.get(type_key)
     if discreet and not kind.discreet:
         raise ValueError(f"{type_key} has no discreet mode")
@@ -78,14 +81,7 @@ def notify(
     if discreet:
         return 0
     ids = [i for i in _recipient_ids(recipients) if author is None or i != author.id]
-    told = 0
-    for chunk in _chunks(ids):
-        told += _notify_chunk(kind, chunk, subject_key, payload, author, visible_from, forced)
-    return told
-
-
-def _notify_chunk(kind, ids, subject_key, payload, author, visible_from, forced) -> int:
-    people = _people(kind, ids, forced)
+    people = _people(kind, ids, forced) if ids else {}
     if not people:
         return 0
     pending = people
@@ -97,12 +93,11 @@ def _notify_chunk(kind, ids, subject_key, payload, author, visible_from, forced)
 
 
 def _people(kind: types.NotificationType, ids: list[int], forced: bool) -> dict[int, dict]:
-    """The recipients to tell, with their choice, school and digest hour."""
+    """The recipients to tell, with their choice, time zone and digest hour."""
     rows = db.session.execute(
         select(
             User.id,
             User.profile,
-            User.school_id,
             User.refuses_email,
             School.timezone,
             Subscription.channel,
@@ -116,19 +111,34 @@ def _people(kind: types.NotificationType, ids: list[int], forced: bool) -> dict[
         .where(among(User.id, ids), User.state != AccountState.BLOCKED)
     ).all()
     people = {}
-    for user_id, profile, school_id, refuses, zone, chosen, digest_hour in rows:
-        if not kind.concerns(profile):
-            continue
-        choice = Channel(chosen) if chosen in kind.choices() else kind.default_for(profile)
-        if choice == Channel.NONE and not (forced and not refuses):
+    #: the choice is the same for everyone with the same profile, saved choice and refusal
+    decided: dict[tuple[str, str | None, bool], Channel | None] = {}
+    for user_id, profile, refuses, zone, chosen, digest_hour in rows:
+        alike = (profile, chosen, refuses)
+        if alike not in decided:
+            decided[alike] = _channel_for(kind, profile, chosen, refuses, forced)
+        choice = decided[alike]
+        if choice is None:
             continue
         people[user_id] = {
-            "school_id": school_id,
             "choice": choice,
             "zone": zone or "UTC",
             "digest_hour": 18 if digest_hour is None else digest_hour,
         }
     return people
+
+
+def _channel_for(
+    kind, profile: str, chosen: str | None, refuses: bool, forced: bool
+) -> Channel | None:
+    """How a person is told, or None when they are not: the type must concern their profile,
+    and 'none' tells nobody unless the direction forces an e-mail they have not refused."""
+    if not kind.concerns(profile):
+        return None
+    choice = Channel(chosen) if chosen in kind.choices() else kind.default_for(profile)
+    if choice == Channel.NONE and not (forced and not refuses):
+        return None
+    return choice
 
 
 def _fold_events(kind, people, subject_key, payload, author, visible_from, forced) -> dict:
@@ -137,9 +147,12 @@ def _fold_events(kind, people, subject_key, payload, author, visible_from, force
     now = clock.now()
     window = dt.timedelta(seconds=current_app.config["NOTIFICATION_WINDOW"])
     waiting = _open_windows(kind, list(people), subject_key) if kind.batched else {}
-    new_rows = []
+    #: the windows to open, grouped by channel and due time: one INSERT per group
+    opening: dict[tuple[Channel, dt.datetime], list[int]] = defaultdict(list)
     #: the windows that absorb this event, grouped by what they become: one UPDATE per group
     absorbing: dict[tuple[str, dt.datetime | None], list[int]] = defaultdict(list)
+    #: people with the same digest hour and time zone have the same due time
+    due_for: dict[tuple[int | None, str], dt.datetime] = {}
     for user_id, person in people.items():
         window_row = waiting.get(user_id)
         if window_row is not None:
@@ -147,32 +160,20 @@ def _fold_events(kind, people, subject_key, payload, author, visible_from, force
                 window_row.id
             )
             continue
-        due = due_at(
-            now,
-            batched=kind.batched,
-            window=window,
-            daily_hour=person["digest_hour"] if person["choice"] == Channel.DAILY else None,
-            zone=person["zone"],
-            visible_from=visible_from,
-        )
-        new_rows.append(
-            {
-                "school_id": person["school_id"],
-                "recipient_id": user_id,
-                "type": kind.key,
-                "subject_key": subject_key,
-                "author_id": author.id if author else None,
-                "state": NotificationState.OPEN if kind.batched else NotificationState.QUEUED,
-                "channel": person["choice"],
-                "forced": forced,
-                "payload": {"items": [payload]} if kind.grouping == Grouping.LIST else payload,
-                "events": 1,
-                "opened_at": now,
-                "updated_at": now,
-                "due_at": due,
-            }
-        )
-        schedule.remember(due, user_id)
+        daily_hour = person["digest_hour"] if person["choice"] == Channel.DAILY else None
+        alike = (daily_hour, person["zone"])
+        if alike not in due_for:
+            due_for[alike] = due_at(
+                now,
+                batched=kind.batched,
+                window=window,
+                daily_hour=daily_hour,
+                zone=person["zone"],
+                visible_from=visible_from,
+            )
+        opening[person["choice"], due_for[alike]].append(user_id)
+    for (_chosen, due), ids in opening.items():
+        _remember_flushes(due, ids)
     for (content, due), ids in absorbing.items():
         values = {
             "payload": json.loads(content),
@@ -189,24 +190,54 @@ def _fold_events(kind, people, subject_key, payload, author, visible_from, force
             .values(**values)
             .execution_options(synchronize_session=False)
         )
-    if _open(new_rows):
-        return {}
-    return {row["recipient_id"]: people[row["recipient_id"]] for row in new_rows}
+    window_values = {
+        "type": kind.key,
+        "subject_key": subject_key,
+        "author_id": author.id if author else None,
+        "state": NotificationState.OPEN if kind.batched else NotificationState.QUEUED,
+        "forced": forced,
+        "payload": {"items": [payload]} if kind.grouping == Grouping.LIST else payload,
+        "events": 1,
+        "opened_at": now,
+        "updated_at": now,
+    }
+    return {user_id: people[user_id] for user_id in _open(opening, window_values)}
 
 
-def _open(rows: list[dict]) -> bool:
-    """Insert new windows; False when a concurrent transaction opened one of them first (the
-    unique index on open windows), and then none is inserted."""
-    if not rows:
-        return True
-    savepoint = db.session.begin_nested()
-    try:
-        db.session.execute(insert(Notification.__table__), rows)
-    except IntegrityError:
-        savepoint.rollback()
-        return False
-    savepoint.commit()
-    return True
+def _remember_flushes(due: dt.datetime, recipient_ids: list[int]) -> None:
+    """A flush job serves a whole shard: one note per shard that has someone due then."""
+    noted: dict[int, int] = {}
+    every_shard = current_app.config["NOTIFICATION_SHARDS"]
+    for user_id in recipient_ids:
+        noted.setdefault(schedule.shard_of(user_id), user_id)
+        if len(noted) == every_shard:
+            break  # the other people add nothing
+    for user_id in noted.values():
+        schedule.remember(due, user_id)
+
+
+def _open(opening: dict[tuple[Channel, dt.datetime], list[int]], values: dict) -> list[int]:
+    """Insert the new windows, ``values`` in each: one INSERT … SELECT per (channel, due time)
+    group, its ids in one parameter (among()) rather than a row each. Returns the people whose
+    window a concurrent transaction opened first (the unique index on open windows): nothing
+    is inserted for them."""
+    table = Notification.__table__
+    opened: set[int] = set()
+    for (channel, due), ids in opening.items():
+        constants = {**values, "channel": channel, "due_at": due}
+        rows = select(
+            User.school_id,
+            User.id,
+            *(literal(value, table.c[name].type) for name, value in constants.items()),
+        ).where(among(User.id, ids))
+        statement = (
+            insert_new(table)
+            .from_select(["school_id", "recipient_id", *constants], rows)
+            .on_conflict_do_nothing(**_OPEN_WINDOW)
+            .returning(table.c.recipient_id)
+        )
+        opened.update(db.session.execute(statement).scalars())
+    return [user_id for ids in opening.values() for user_id in ids if user_id not in opened]
 
 
 def _open_windows(kind, recipient_ids: list[int], subject_key: str) -> dict[int, Row]:
