@@ -432,6 +432,8 @@ def deliver(message_id: int) -> int:
             select(ThreadMute.user_id).where(ThreadMute.thread_id == message.thread_id)
         )
     )
+    # The sender's id and profile only: the sender itself would be loaded again after each commit.
+    sender = notifications.Author.of(message.sender)
     notice = {
         "sender": message.sender.display_name,
         "subject": message.subject,
@@ -452,7 +454,7 @@ def deliver(message_id: int) -> int:
         for (field, hidden), user_ids in batch.items():
             new += _write_entries(message, field, hidden, user_ids, with_files)
         told = [user_id for user_id in new if user_id not in muted]
-        notifications.notify("message", told, "inbox", notice, author=message.sender)
+        notifications.notify("message", told, "inbox", notice, author=sender)
         db.session.commit()
         delivered += len(new)
     return delivered

@@ -10,6 +10,7 @@ import datetime as dt
 import json
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -42,6 +43,19 @@ _OPEN_WINDOW = {
 }
 
 
+@dataclass(frozen=True)
+class Author:
+    """Who caused an event, as notify() needs it: a producer that commits between calls passes
+    this rather than a User, which each commit would make it load again."""
+
+    id: int
+    profile: str
+
+    @classmethod
+    def of(cls, user: User) -> Author:
+        return cls(user.id, user.profile)
+
+
 def _recipient_ids(recipients: Iterable[User | int]) -> list[int]:
     return sorted({r if isinstance(r, int) else r.id for r in recipients})
 
@@ -52,7 +66,7 @@ def notify(
     subject_key: str,
     payload: dict,
     *,
-    author: User | None = None,
+    author: User | Author | None = None,
     discreet: bool = False,
     visible_from: dt.datetime | None = None,
     forced: bool = False,
