@@ -115,6 +115,25 @@ def _compose_page(form, picked, *, files=(), reply_to=None, left_out=(), errors=
     )
 
 
+def _refused(form, draft, reply_to, error: ValidationError | None = None):
+    """The compose form given back as it was sent, each reason next to its field: recipients
+    and files by their fieldsets, the rest by the form's own fields. Nothing is kept."""
+    by_field = {}
+    if error is not None:
+        db.session.rollback()
+        for name in [*(f.value for f in FIELDS), "file"]:
+            by_field[name] = error.errors.pop(name, None)
+        error.apply_to(form)
+    return _compose_page(
+        form,
+        _picked(request.form),
+        files=_uploaded(request.form, draft),
+        reply_to=reply_to,
+        errors=by_field,
+        status=400,
+    )
+
+
 def _answered(form: ComposeForm) -> Message | None:
     """The message a submitted form answers: a garbled id is a 400, an unreadable one a 404."""
     if not form.reply_to.data:
@@ -173,11 +192,9 @@ def compose():
 def send():
     form = ComposeForm()
     reply_to, draft = _answered(form), _draft(form)
-    picked = _picked(request.form)
     files = _files(request.form)
     if not form.validate_on_submit():
-        shown = _uploaded(request.form, draft)
-        return _compose_page(form, picked, files=shown, reply_to=reply_to, status=400)
+        return _refused(form, draft, reply_to)
     try:
         message = services.send(
             current_user,
@@ -191,14 +208,7 @@ def send():
             send_at=form.send_at_utc(),
         )
     except ValidationError as error:
-        db.session.rollback()
-        by_field = {f.value: error.errors.pop(f.value) for f in FIELDS if f.value in error.errors}
-        by_field["file"] = error.errors.pop("file", None)
-        error.apply_to(form)
-        shown = _uploaded(request.form, draft)
-        return _compose_page(
-            form, picked, files=shown, reply_to=reply_to, errors=by_field, status=400
-        )
+        return _refused(form, draft, reply_to, error)
     warn_inactive = bool(message.attachments) and services.inactive_recipients(message)
     db.session.commit()
     if message.state == MessageState.SCHEDULED:
@@ -246,14 +256,11 @@ def save_draft():
             files=_files(request.form),
         )
     except ValidationError as error:
-        db.session.rollback()
         if is_htmx():
+            db.session.rollback()
             message = next(iter(error.errors.values()))
             return render_template("messaging/_draft_saved.html", error=message), 422
-        shown = _uploaded(request.form, draft)
-        picked = _picked(request.form)
-        error.apply_to(form)
-        return _compose_page(form, picked, files=shown, reply_to=_answered(form), status=400)
+        return _refused(form, draft, _answered(form), error)
     db.session.commit()
     if is_htmx():
         return render_template("messaging/_draft_saved.html", draft=draft)
