@@ -2,11 +2,20 @@
 
 from portal.accounts.models import ActivationCode, Guardianship, School, User  # noqa: F401
 from portal.audit.models import AuditEntry  # noqa: F401
+from portal.content.models import (  # noqa: F401
+    Announcement,
+    AnnouncementAudience,
+    AnnouncementComment,
+    Homework,
+)
 from portal.core.outbox import OutboxItem  # noqa: F401
 from portal.core.settings import PlatformSettings  # noqa: F401
 from portal.groups.models import CommunicationRule, Group, GroupMember  # noqa: F401
 from portal.messaging.models import (  # noqa: F401
     Attachment,
+    FlashAcknowledgement,
+    FlashAudience,
+    FlashMessage,
     InboxEntry,
     Message,
     MessageAddress,

@@ -17,6 +17,8 @@ from pathlib import Path
 import pytest
 
 DATABASE = os.environ.get("CARNET_TEST_DATABASE", "sqlite")
+#: Fixtures shared by several folders of tests.
+pytest_plugins = ["tests.school"]
 RUN_DIR = Path(tempfile.mkdtemp(prefix="carnet-test-"))
 
 

@@ -28,3 +28,10 @@ def log_in(client, login: str, password: str = PASSWORD):
 
 def text(answer) -> str:
     return answer.get_data(as_text=True)
+
+
+def logged_in(app, login: str):
+    """A browser of its own, logged in as ``login`` (each person needs their own cookies)."""
+    client = app.test_client()
+    log_in(client, login)
+    return client

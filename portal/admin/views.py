@@ -12,6 +12,7 @@ from portal.accounts.models import EmailSource, User
 from portal.accounts.permissions import can_edit_contact, can_view_user
 from portal.admin import services
 from portal.admin.forms import SchoolSettingsForm, UserSearchForm
+from portal.content import announcements
 from portal.core.blueprints import profile_blueprint
 from portal.core.errors import ValidationError
 from portal.core.forms import valid_value
@@ -31,6 +32,7 @@ def admin_home():
         "admin/home.html",
         figures=services.school_figures(school),
         classes=groups.school_groups(school.id, GroupKind.CLASS),
+        announcements=announcements.shown_to(current_user),
     )
 
 

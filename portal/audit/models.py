@@ -21,6 +21,7 @@ class AuditTag(StrEnum):
     MAIL_SETTINGS_CHANGED = "platform:mail:change"
     CONVERSATIONS_LISTED = "messaging:conversations:list"
     CONVERSATION_EXPORTED = "messaging:conversation:export"
+    HOMEWORK_DELETED = "content:homework:delete"
 
 
 class AuditEntry(db.Model):

@@ -51,10 +51,20 @@ def deferred(msgid: str, **args) -> dict:
     return {"msgid": msgid, "args": args}
 
 
+def deferred_date(day) -> dict:
+    """A calendar day to show later in the reader's language ('Tuesday 24 November 2026')."""
+    return {"date": day.isoformat()}
+
+
 def translate(value):
-    """A value kept with ``deferred()`` in the current language; anything else as it is."""
+    """A value kept with ``deferred()`` or ``deferred_date()`` in the current language; anything
+    else as it is."""
+    import datetime as dt
+
     from flask_babel import gettext
 
+    if isinstance(value, dict) and "date" in value:
+        return format_date(dt.date.fromisoformat(value["date"]), "full")
     if isinstance(value, dict) and "msgid" in value:
         words = value["msgid"]
         args = {key: translate(arg) for key, arg in value.get("args", {}).items()}

@@ -24,3 +24,15 @@ def fold(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text or "")
     bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return " ".join(bare.casefold().split())
+
+
+def checked_line(
+    field: str, value: str | None, limit: int, empty_message: str, errors: dict[str, str]
+) -> str:
+    """one_line(), with what is wrong put in ``errors`` rather than raised (forms that report
+    every field at once)."""
+    try:
+        return one_line(field, value, limit, empty_message)
+    except ValidationError as error:
+        errors.update(error.errors)
+        return " ".join((value or "").split())

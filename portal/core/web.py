@@ -76,11 +76,14 @@ def register_blueprints(app: Flask) -> None:
     from portal.accounts.views import bp as accounts
     from portal.admin.views import bp as admin
     from portal.admin.webmaster import bp as webmaster
+    from portal.content.announcement_views import bp as announcements
+    from portal.content.homework_views import bp as homework
     from portal.core.health import bp as health
     from portal.groups.directory import bp as directory
     from portal.groups.rules_views import bp as rules
     from portal.groups.views import bp as groups
     from portal.home.views import blueprints as homes
+    from portal.messaging.flash_views import bp as flash
     from portal.messaging.views import bp as messages
     from portal.notifications.views import bp as notifications
 
@@ -94,6 +97,9 @@ def register_blueprints(app: Flask) -> None:
         rules,
         notifications,
         messages,
+        flash,
+        announcements,
+        homework,
     )
     for blueprint in (*blueprints, *homes):
         app.register_blueprint(blueprint)
@@ -104,14 +110,18 @@ def register_request_hooks(app: Flask) -> None:
 
     from portal.accounts import permissions
     from portal.accounts.labels import profile_label, state_label
+    from portal.content import permissions as content_permissions
     from portal.groups.labels import label as group_label
     from portal.messaging import attachments, conversations
+    from portal.messaging import permissions as messaging_permissions
     from portal.notifications.present import channel_label, present
     from portal.notifications.services import unread_count
 
     app.jinja_env.filters["group_label"] = group_label
     app.jinja_env.globals.update(
         permissions.template_globals(),
+        **content_permissions.template_globals(),
+        **messaging_permissions.template_globals(),
         get_locale=get_locale,
         current_timezone=lambda: str(get_timezone()),
         profile_label=profile_label,

@@ -6,6 +6,10 @@ from wtforms import BooleanField, HiddenField, IntegerField, SearchField, Select
 from wtforms.validators import DataRequired, Length, Optional
 
 from portal.accounts.forms import PROFILE_CHOICES
+from portal.accounts.models import Profile, User
+from portal.core.forms import MultiCheckboxField
+from portal.groups.audience import GROUP_PROFILES, groups_for_author
+from portal.groups.models import Group, GroupKind
 
 
 class DirectorySearchForm(FlaskForm):
@@ -37,3 +41,39 @@ class WhyForm(FlaskForm):
 
     a = IntegerField(_l("Person who writes"), validators=[DataRequired(_l("Choose a person."))])
     b = IntegerField(_l("Person written to"), validators=[DataRequired(_l("Choose a person."))])
+
+
+def audience_profiles() -> list[tuple[str, object]]:
+    return [
+        (Profile.PARENT.value, _l("Parents")),
+        (Profile.PUPIL.value, _l("Pupils")),
+        (Profile.TEACHER.value, _l("Teachers")),
+        (Profile.STAFF.value, _l("Staff")),
+        (Profile.ADMIN.value, _l("Direction")),
+    ]
+
+
+def group_choice(group: Group) -> tuple[int, str]:
+    if group.kind == GroupKind.TEACHING:
+        return group.id, f"{group.name} ({_l('teaching group')})"
+    return group.id, group.name
+
+
+class AudienceFields:
+    """Profiles and groups; no group chosen means the whole school (not for a teacher)."""
+
+    profiles = MultiCheckboxField(_l("For"))
+    groups = MultiCheckboxField(
+        _l("In these classes and groups"),
+        coerce=int,
+        description=_l("Choose none to address the whole school."),
+    )
+
+    def offer_audience(self, author: User) -> None:
+        """The choices this author has: a teacher addresses the classes and groups they teach."""
+        profiles = audience_profiles()
+        if author.profile == Profile.TEACHER:
+            profiles = [choice for choice in profiles if choice[0] in GROUP_PROFILES]
+            self.groups.description = _l("The classes and groups you teach.")
+        self.profiles.choices = profiles
+        self.groups.choices = [group_choice(g) for g in groups_for_author(author)]

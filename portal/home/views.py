@@ -11,6 +11,7 @@ from flask_login import current_user
 from portal.accounts import services as accounts
 from portal.accounts.models import User
 from portal.accounts.permissions import can_view_pupil_as_guardian
+from portal.content import announcements
 from portal.core.blueprints import profile_blueprint
 from portal.core.navigation import home_url
 from portal.core.permissions import visible_or_404
@@ -37,6 +38,7 @@ def index():
 def teacher_home():
     return render_template(
         "home/teacher.html",
+        announcements=announcements.shown_to(current_user),
         classes=groups.classes_of(current_user),
         teaching_groups=groups.groups_of(current_user, GroupKind.TEACHING),
     )
@@ -45,14 +47,18 @@ def teacher_home():
 @staff.get("/", endpoint="home")
 def staff_home():
     return render_template(
-        "home/staff.html", classes=groups.school_groups(current_user.school_id, GroupKind.CLASS)
+        "home/staff.html",
+        announcements=announcements.shown_to(current_user),
+        classes=groups.school_groups(current_user.school_id, GroupKind.CLASS),
     )
 
 
 @parent.get("/", endpoint="home")
 def parent_home():
     children = [(child, groups.classes_of(child)) for child in accounts.children_of(current_user)]
-    return render_template("home/parent.html", children=children)
+    return render_template(
+        "home/parent.html", announcements=announcements.shown_to(current_user), children=children
+    )
 
 
 @parent.get("/children/<int:pupil_id>")
@@ -72,6 +78,7 @@ def child(pupil_id: int):
 def pupil_home():
     return render_template(
         "home/pupil.html",
+        announcements=announcements.shown_to(current_user),
         classes=groups.classes_of(current_user),
         teaching_groups=groups.groups_of(current_user, GroupKind.TEACHING),
         guardianships=accounts.guardianships_of(current_user),

@@ -11,6 +11,7 @@ import html
 import re
 
 import nh3
+from flask_babel import gettext as _
 
 TAGS = frozenset(
     {
@@ -78,3 +79,14 @@ def plain_text(cleaned: str) -> str:
 
 def is_empty(cleaned: str) -> bool:
     return not plain_text(cleaned)
+
+
+def checked(body: str, field: str, empty_message: str, errors: dict[str, str]) -> str:
+    """The cleaned body; what is wrong with it (too long, nothing left) goes in ``errors``."""
+    if len(body) > MAX_LENGTH:
+        errors[field] = _("The text is too long.")
+        return ""
+    cleaned = clean(body)
+    if is_empty(cleaned):
+        errors[field] = empty_message
+    return cleaned

@@ -7,11 +7,12 @@ from __future__ import annotations
 import datetime as dt
 
 from flask_babel import lazy_gettext as _l
-from flask_babel import to_utc
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateTimeLocalField, HiddenField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
+from portal.core.forms import local_to_utc
+from portal.groups.forms import AudienceFields
 from portal.messaging.export import JUSTIFICATION_MAX, JUSTIFICATION_MIN
 from portal.messaging.services import SUBJECT_MAX
 
@@ -34,9 +35,7 @@ class ComposeForm(FlaskForm):
 
     def send_at_utc(self) -> dt.datetime | None:
         """The chosen time, read in the school's time zone."""
-        if self.send_at.data is None:
-            return None
-        return to_utc(self.send_at.data).replace(tzinfo=dt.UTC)
+        return local_to_utc(self.send_at.data)
 
 
 class ExportForm(FlaskForm):
@@ -54,5 +53,30 @@ class ExportForm(FlaskForm):
         ],
         description=_l(
             "Written to the audit log with your name, the person and what you exported."
+        ),
+    )
+
+
+class FlashForm(AudienceFields, FlaskForm):
+    # Texts, audience and times are checked by flash.create(), all at once.
+    title = StringField(_l("Title"))
+    body = TextAreaField(_l("Message"))
+    starts_at = DateTimeLocalField(
+        _l("Shown from"),
+        format="%Y-%m-%dT%H:%M",
+        validators=[Optional()],
+        description=_l("Leave empty to show it now."),
+    )
+    ends_at = DateTimeLocalField(
+        _l("Shown until"),
+        format="%Y-%m-%dT%H:%M",
+        validators=[Optional()],
+        description=_l("It disappears then, even for people who have not acknowledged it."),
+    )
+    emailed = BooleanField(
+        _l("Also send it by e-mail now"),
+        description=_l(
+            "To everyone of the audience who has an address, whatever their notification "
+            "choices, except people who refused every e-mail from Carnet."
         ),
     )

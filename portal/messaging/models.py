@@ -20,6 +20,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from portal.accounts.models import User
 from portal.core import clock
 from portal.extensions import db
+from portal.groups.audience import Target
 from portal.groups.models import Group
 
 
@@ -212,3 +213,74 @@ class ThreadMute(db.Model):
         ForeignKey("message.id", ondelete="CASCADE"), primary_key=True
     )
     created_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
+
+
+class FlashMessage(db.Model):
+    """An urgent message (a teacher absent, a strike, a bus problem: SPEC §3, seed 003), shown as
+    a banner at the top of every page of its audience from its start to its end, until each
+    reader acknowledges it."""
+
+    __tablename__ = "flash_message"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    title: Mapped[str] = mapped_column(String(200))
+    #: HTML cleaned on the server (portal.messaging.bodies).
+    body: Mapped[str] = mapped_column(Text, default="")
+    starts_at: Mapped[dt.datetime]
+    #: Set to the moment it was ended when its author ends it early.
+    ends_at: Mapped[dt.datetime]
+    #: Also e-mailed at its start to everyone of its audience who has not refused all e-mail.
+    emailed: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
+
+    author: Mapped[User | None] = relationship()
+    audience_rows: Mapped[list[FlashAudience]] = relationship(
+        cascade="all, delete-orphan", order_by="FlashAudience.id"
+    )
+
+    __table_args__ = (Index("ix_flash_message_showing", "school_id", "ends_at"),)
+
+    @property
+    def audience(self) -> frozenset[Target]:
+        return frozenset(Target(row.profile, row.group_id) for row in self.audience_rows)
+
+    def is_showing(self, at: dt.datetime) -> bool:
+        return self.starts_at <= at < self.ends_at
+
+
+class FlashAudience(db.Model):
+    """One target of a flash message: a profile, in one group or in the whole school."""
+
+    __tablename__ = "flash_audience"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    flash_message_id: Mapped[int] = mapped_column(
+        ForeignKey("flash_message.id", ondelete="CASCADE"), index=True
+    )
+    profile: Mapped[str] = mapped_column(String(10))
+    #: A class or teaching group; None for the whole school.
+    group_id: Mapped[int | None] = mapped_column(
+        ForeignKey("school_group.id", ondelete="CASCADE"), index=True
+    )
+
+    group: Mapped[Group | None] = relationship()
+
+    __table_args__ = (UniqueConstraint("flash_message_id", "profile", "group_id"),)
+
+
+class FlashAcknowledgement(db.Model):
+    """A reader said they have read a flash message: its banner no longer shows for them."""
+
+    __tablename__ = "flash_acknowledgement"
+
+    flash_message_id: Mapped[int] = mapped_column(
+        ForeignKey("flash_message.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    acknowledged_at: Mapped[dt.datetime] = mapped_column(default=clock.now)

@@ -300,18 +300,73 @@ def _absorbed(kind, window_row, payload, window, visible_from, person):
     return json.dumps(content, sort_keys=True), moved
 
 
-def withdraw(type_key: str, subject_key: str) -> int:
-    """Content deleted before its notifications left: nobody is told about it any more."""
+def _pending_on(type_key: str, subject_key: str):
+    return (
+        Notification.type == type_key,
+        Notification.subject_key == subject_key,
+        Notification.state.in_([NotificationState.OPEN, NotificationState.QUEUED]),
+    )
+
+
+def withdraw(type_key: str, subject_key: str, *, keep: Iterable[int] = ()) -> int:
+    """Content deleted, or people left out of its audience, before their notifications left:
+    nobody (but the people in ``keep``) is told about it any more."""
+    query = update(Notification).where(*_pending_on(type_key, subject_key))
+    kept = sorted(set(keep))
+    if kept:
+        query = query.where(~among(Notification.recipient_id, kept))
     return db.session.execute(
-        update(Notification)
-        .where(
-            Notification.type == type_key,
-            Notification.subject_key == subject_key,
-            Notification.state.in_([NotificationState.OPEN, NotificationState.QUEUED]),
+        query.values(state=NotificationState.CANCELLED, updated_at=clock.now()).execution_options(
+            synchronize_session=False
         )
-        .values(state=NotificationState.CANCELLED, updated_at=clock.now())
-        .execution_options(synchronize_session=False)
     ).rowcount
+
+
+def postpone(type_key: str, subject_key: str, visible_from: dt.datetime) -> int:
+    """The content's visible-from date moved without anyone being told of the change
+    (discreet mode): what is still pending about it waits for the new date all the same."""
+    kind = types.get(type_key)
+    if not kind.waits_for_visibility:
+        raise ValueError(f"{type_key} does not wait for visibility")
+    window = dt.timedelta(seconds=current_app.config["NOTIFICATION_WINDOW"])
+    rows = db.session.execute(
+        select(
+            Notification.id,
+            Notification.recipient_id,
+            Notification.opened_at,
+            Notification.due_at,
+            Notification.channel,
+            School.timezone,
+            NotificationTiming.digest_hour,
+        )
+        .join(User, User.id == Notification.recipient_id)
+        .outerjoin(School, School.id == User.school_id)
+        .outerjoin(NotificationTiming, NotificationTiming.user_id == User.id)
+        .where(*_pending_on(type_key, subject_key))
+        .with_for_update(of=Notification)
+    ).all()
+    moved: dict[dt.datetime, list[int]] = defaultdict(list)
+    for row in rows:
+        daily = row.channel == Channel.DAILY
+        due = due_at(
+            row.opened_at,
+            batched=kind.batched,
+            window=window,
+            daily_hour=(18 if row.digest_hour is None else row.digest_hour) if daily else None,
+            zone=row.timezone or "UTC",
+            visible_from=visible_from,
+        )
+        if due != row.due_at:
+            moved[due].append(row.id)
+            schedule.remember(due, row.recipient_id)
+    for due, ids in moved.items():
+        db.session.execute(
+            update(Notification)
+            .where(among(Notification.id, ids))
+            .values(due_at=due, updated_at=clock.now())
+            .execution_options(synchronize_session=False)
+        )
+    return sum(len(ids) for ids in moved.values())
 
 
 # --- the person's choices ----------------------------------------------------------------------

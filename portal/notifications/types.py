@@ -228,6 +228,8 @@ TYPES: dict[str, NotificationType] = {
             line=_text,
             mandatory=True,
             forcible=True,
+            # A flash message planned for later is told when it starts.
+            waits_for_visibility=True,
             needs=("text",),
         ),
     )

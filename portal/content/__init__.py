@@ -1,0 +1,1 @@
+"""Content that people subscribe to: announcements and homework (SPEC §5)."""
