@@ -8,6 +8,7 @@ profile is printed at the end.
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 
 import click
@@ -16,6 +17,9 @@ from sqlalchemy import func, select
 
 from portal.accounts import services as accounts
 from portal.accounts.models import AccountState, EmailSource, Profile, User
+from portal.content import announcements, homework
+from portal.content.announcements import AnnouncementInput
+from portal.content.homework import HomeworkInput
 from portal.core import clock, security
 from portal.extensions import db
 from portal.groups import services as groups
@@ -185,7 +189,7 @@ def build(seed: int = 2026) -> dict[str, str]:
     for index, (name, code, class_names, teaching_names) in enumerate(SCHOOLS):
         school = accounts.create_school(name, code)
         demo = index == 0
-        _person(
+        head = _person(
             school,
             Profile.ADMIN,
             rng,
@@ -222,7 +226,8 @@ def build(seed: int = 2026) -> dict[str, str]:
         for n, class_group in enumerate(classes):
             groups.add_member(class_group, teachers[2 * n])
             groups.add_member(class_group, teachers[(2 * n + 1) % len(teachers)])
-        if demo:  # the demo teacher teaches 5B and 4A
+        if demo:  # the demo teacher teaches 6A, and 5B and 4A too (the demo pupil is in 5B)
+            groups.add_member(classes[1], teachers[0])
             groups.add_member(classes[2], teachers[0])
         for class_group in classes:
             for n in range(rng.randint(25, 30)):
@@ -251,6 +256,8 @@ def build(seed: int = 2026) -> dict[str, str]:
                     first_parent,
                     known,
                 )
+        if demo:
+            _content(head, teachers[0], classes[1])
         if not demo and first_parent is not None:
             # The demo parent also has a child in the école: one family, two schools.
             sibling = _person(
@@ -267,6 +274,47 @@ def build(seed: int = 2026) -> dict[str, str]:
         pupil="demo.pupil",
     )
     return known
+
+
+def _content(head: User, teacher: User, class_5b) -> None:
+    """A home-page message from the direction, news with comments from the 5B teacher, and two
+    pieces of homework for 5B this week and next."""
+    db.session.flush()
+    announcements.publish(
+        head,
+        AnnouncementInput(
+            title="Bienvenue sur Carnet",
+            body="<p>Retrouvez ici les actualités, les devoirs et les messages du collège.</p>",
+            profiles=[Profile.PARENT, Profile.PUPIL, Profile.TEACHER, Profile.STAFF],
+            group_ids=[],
+            publish_at=None,
+            expires_at=None,
+        ),
+    )
+    announcements.publish(
+        teacher,
+        AnnouncementInput(
+            title="Sortie au musée des Beaux-Arts",
+            body="<p>La classe de 5B visitera le musée jeudi. Prévoir un pique-nique.</p>",
+            profiles=[Profile.PARENT, Profile.PUPIL],
+            group_ids=[class_5b.id],
+            publish_at=None,
+            expires_at=None,
+            comments_allowed=True,
+        ),
+    )
+    today = homework.today(head.school)
+    for days, title in ((2, "Exercices 4 à 7 page 58"), (8, "Réciter le poème")):
+        homework.set_homework(
+            teacher,
+            HomeworkInput(
+                group=class_5b,
+                title=title,
+                description="<p>À faire dans le cahier d'exercices.</p>",
+                due_on=today + dt.timedelta(days=days),
+                visible_from=None,
+            ),
+        )
 
 
 def _guardians(

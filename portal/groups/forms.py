@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, IntegerField, SearchField, SelectField
@@ -54,8 +55,9 @@ def audience_profiles() -> list[tuple[str, object]]:
 
 
 def group_choice(group: Group) -> tuple[int, str]:
+    """A class or teaching group offered by a form, named in the reader's language."""
     if group.kind == GroupKind.TEACHING:
-        return group.id, f"{group.name} ({_l('teaching group')})"
+        return group.id, _("%(name)s (teaching group)", name=group.name)
     return group.id, group.name
 
 
