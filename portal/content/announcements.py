@@ -20,7 +20,7 @@ from portal.core.errors import ValidationError
 from portal.core.text import checked_line
 from portal.extensions import db
 from portal.groups import audience
-from portal.groups.audience import Reach, Target
+from portal.groups.audience import Reach
 from portal.messaging import bodies
 from portal.notifications import services as notifications
 
@@ -84,11 +84,7 @@ def _fill(announcement: Announcement, title, body, targets, publish_at, asked) -
     announcement.publish_at, announcement.expires_at = publish_at, asked.expires_at
     announcement.comments_allowed = asked.comments_allowed
     announcement.updated_at = clock.now()
-    kept = {Target(row.profile, row.group_id): row for row in announcement.audience_rows}
-    announcement.audience_rows = [
-        kept.get(target) or AnnouncementAudience(profile=target.profile, group_id=target.group_id)
-        for target in sorted(targets, key=lambda t: (t.profile, t.group_id or 0))
-    ]
+    announcement.audience_rows = announcement.rows_for(targets, AnnouncementAudience)
     db.session.add(announcement)
     db.session.flush()
 

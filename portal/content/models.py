@@ -11,11 +11,11 @@ from portal.accounts.models import User
 from portal.core import clock
 from portal.core.db import CreatedAtMixin
 from portal.extensions import db
-from portal.groups.audience import Target
+from portal.groups.audience import AudienceRow, HasAudience
 from portal.groups.models import Group
 
 
-class Announcement(CreatedAtMixin, db.Model):
+class Announcement(HasAudience, CreatedAtMixin, db.Model):
     """The home-page message and news: shown on the home pages of its audience from its
     publication until its expiry."""
 
@@ -42,30 +42,18 @@ class Announcement(CreatedAtMixin, db.Model):
         cascade="all, delete-orphan", order_by="AnnouncementAudience.id"
     )
 
-    @property
-    def audience(self) -> frozenset[Target]:
-        return frozenset(Target(row.profile, row.group_id) for row in self.audience_rows)
-
     def is_live(self, at: dt.datetime) -> bool:
         return self.publish_at <= at and (self.expires_at is None or at < self.expires_at)
 
 
-class AnnouncementAudience(db.Model):
+class AnnouncementAudience(AudienceRow, db.Model):
     """One target of an announcement: a profile, in one group or in the whole school."""
 
     __tablename__ = "announcement_audience"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     announcement_id: Mapped[int] = mapped_column(
         ForeignKey("announcement.id", ondelete="CASCADE"), index=True
     )
-    profile: Mapped[str] = mapped_column(String(10))
-    #: A class or teaching group; None for the whole school.
-    group_id: Mapped[int | None] = mapped_column(
-        ForeignKey("school_group.id", ondelete="CASCADE"), index=True
-    )
-
-    group: Mapped[Group | None] = relationship()
 
     __table_args__ = (UniqueConstraint("announcement_id", "profile", "group_id"),)
 

@@ -15,8 +15,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, exists, or_, select, union
-from sqlalchemy.orm import aliased
+from sqlalchemy import ForeignKey, String, and_, exists, or_, select, union
+from sqlalchemy.orm import Mapped, aliased, mapped_column
 
 from portal.accounts.models import SCHOOL_PROFILES, AccountState, Guardianship, Profile, User
 from portal.core.db import among
@@ -34,6 +34,36 @@ class Target:
     profile: Profile
     #: A class or teaching group; None for the whole school.
     group_id: int | None
+
+
+class AudienceRow:
+    """A table of targets, one row each, of a piece of content (an announcement, a flash
+    message): the content's table has an ``audience_rows`` relationship to it."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    profile: Mapped[str] = mapped_column(String(10))
+    #: A class or teaching group; None for the whole school.
+    group_id: Mapped[int | None] = mapped_column(
+        ForeignKey("school_group.id", ondelete="CASCADE"), index=True
+    )
+
+
+class HasAudience:
+    """Content whose ``audience_rows`` say whom it is for."""
+
+    audience_rows: list
+
+    @property
+    def audience(self) -> frozenset[Target]:
+        return frozenset(Target(row.profile, row.group_id) for row in self.audience_rows)
+
+    def rows_for(self, audience: Iterable[Target], row_type) -> list:
+        """The rows for ``audience``, keeping the existing ones that stay."""
+        kept = {Target(row.profile, row.group_id): row for row in self.audience_rows}
+        return [
+            kept.get(target) or row_type(profile=target.profile, group_id=target.group_id)
+            for target in sorted(audience, key=lambda t: (t.profile, t.group_id or 0))
+        ]
 
 
 def targets(profiles: Iterable[str], group_ids: Iterable[int]) -> frozenset[Target]:

@@ -90,11 +90,8 @@ def create(author: User, asked: FlashInput) -> FlashMessage:
         starts_at=starts_at,
         ends_at=asked.ends_at,
         emailed=asked.emailed,
-        audience_rows=[
-            FlashAudience(profile=target.profile, group_id=target.group_id)
-            for target in sorted(targets, key=lambda t: (t.profile, t.group_id or 0))
-        ],
     )
+    flash.audience_rows = flash.rows_for(targets, FlashAudience)
     db.session.add(flash)
     db.session.flush()
     excerpt = bodies.plain_text(body)

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from portal.accounts.models import User
 from portal.core import clock
 from portal.extensions import db
-from portal.groups.audience import Target
+from portal.groups.audience import AudienceRow, HasAudience
 from portal.groups.models import Group
 
 
@@ -215,7 +215,7 @@ class ThreadMute(db.Model):
     created_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
 
 
-class FlashMessage(db.Model):
+class FlashMessage(HasAudience, db.Model):
     """An urgent message (a teacher absent, a strike, a bus problem: SPEC §3, seed 003), shown as
     a banner at the top of every page of its audience from its start to its end, until each
     reader acknowledges it."""
@@ -244,30 +244,18 @@ class FlashMessage(db.Model):
 
     __table_args__ = (Index("ix_flash_message_showing", "school_id", "ends_at"),)
 
-    @property
-    def audience(self) -> frozenset[Target]:
-        return frozenset(Target(row.profile, row.group_id) for row in self.audience_rows)
-
     def is_showing(self, at: dt.datetime) -> bool:
         return self.starts_at <= at < self.ends_at
 
 
-class FlashAudience(db.Model):
+class FlashAudience(AudienceRow, db.Model):
     """One target of a flash message: a profile, in one group or in the whole school."""
 
     __tablename__ = "flash_audience"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     flash_message_id: Mapped[int] = mapped_column(
         ForeignKey("flash_message.id", ondelete="CASCADE"), index=True
     )
-    profile: Mapped[str] = mapped_column(String(10))
-    #: A class or teaching group; None for the whole school.
-    group_id: Mapped[int | None] = mapped_column(
-        ForeignKey("school_group.id", ondelete="CASCADE"), index=True
-    )
-
-    group: Mapped[Group | None] = relationship()
 
     __table_args__ = (UniqueConstraint("flash_message_id", "profile", "group_id"),)
 

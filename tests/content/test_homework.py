@@ -76,16 +76,7 @@ def test_a_teacher_cant_set_homework_for_a_class_they_dont_teach(app, world):
     with in_english(app):
         assert _homework_count() == 0
         with pytest.raises(Exception, match="group"):
-            service.set_homework(
-                person(world, "teacher"),
-                HomeworkInput(
-                    group=db.session.get(Group, world.groups["4A"]),
-                    title="Lire",
-                    description="Lire le chapitre 2",
-                    due_on=FRIDAY,
-                    visible_from=None,
-                ),
-            )
+            service.set_homework(person(world, "teacher"), _asked(world, group="4A"))
         db.session.rollback()
         assert _homework_count() == 0
 
@@ -117,9 +108,9 @@ def test_bad_input_is_refused_next_to_each_field_and_nothing_is_saved(app, world
         assert _homework_count() == 0
 
 
-def _set_directly(world, **changes) -> int:
+def _asked(world, group="5B", **changes) -> HomeworkInput:
     asked = HomeworkInput(
-        group=db.session.get(Group, world.groups["5B"]),
+        group=db.session.get(Group, world.groups[group]),
         title="Rédaction",
         description="Une page sur les vacances",
         due_on=FRIDAY,
@@ -127,7 +118,11 @@ def _set_directly(world, **changes) -> int:
     )
     for key, value in changes.items():
         setattr(asked, key, value)
-    homework = service.set_homework(person(world, "teacher"), asked)
+    return asked
+
+
+def _set_directly(world, author="teacher", **changes) -> int:
+    homework = service.set_homework(person(world, author), _asked(world, **changes))
     db.session.commit()
     return homework.id
 
@@ -140,14 +135,7 @@ def test_changes_within_the_hour_give_one_notification_and_discreet_ones_none(ap
             service.change_homework(
                 person(world, "teacher"),
                 db.session.get(Homework, homework_id),
-                HomeworkInput(
-                    group=db.session.get(Group, world.groups["5B"]),
-                    title=title,
-                    description="Une page sur les vacances",
-                    due_on=FRIDAY,
-                    visible_from=None,
-                    discreet=minutes == 20,
-                ),
+                _asked(world, title=title, discreet=minutes == 20),
             )
             db.session.commit()
         clock.freeze(MONDAY + dt.timedelta(hours=1))
@@ -198,18 +186,7 @@ def test_homework_deleted_before_it_is_visible_tells_no_family(app, world):
 def test_a_parent_sees_the_week_of_each_child_labelled_by_child(app, world):
     with in_english(app):
         _set_directly(world, title="Rédaction 5B")
-        colleague = person(world, "colleague")
-        service.set_homework(
-            colleague,
-            HomeworkInput(
-                group=db.session.get(Group, world.groups["4A"]),
-                title="Carte de l'Europe",
-                description="Colorier la carte",
-                due_on=TUESDAY,
-                visible_from=None,
-            ),
-        )
-        db.session.commit()
+        _set_directly(world, "colleague", group="4A", title="Carte de l'Europe", due_on=TUESDAY)
     week = text(logged_in(app, world.logins["anne"]).get("/homework/"))
     lea, zoe = week.index("Léa Martin</h2>"), week.index("Zoé Martin</h2>")
     lea_part, zoe_part = (week[lea:zoe], week[zoe:]) if lea < zoe else (week[lea:], week[zoe:lea])
@@ -222,15 +199,7 @@ def test_a_parent_sees_the_week_of_each_child_labelled_by_child(app, world):
 
 def test_teaching_group_homework_reaches_its_pupils_and_their_guardians_only(app, world):
     with in_english(app):
-        asked = HomeworkInput(
-            group=db.session.get(Group, world.groups["ULIS"]),
-            title="Atelier lecture",
-            description="Lire trois pages",
-            due_on=FRIDAY,
-            visible_from=None,
-        )
-        service.set_homework(person(world, "teacher"), asked)
-        db.session.commit()
+        _set_directly(world, group="ULIS", title="Atelier lecture")
         clock.freeze(MONDAY + dt.timedelta(hours=1))
         assert deliver_due() == 2  # Hugo and Béatrice
     assert "Atelier lecture" in text(logged_in(app, world.logins["hugo"]).get("/homework/"))
