@@ -70,11 +70,16 @@ def _editor(form, announcement=None, error: ValidationError | None = None):
 
 @bp.get("/")
 def index():
-    mine = announcements.written_by(current_user) if can_write_announcements(current_user) else []
+    page = request.args.get("page", 1, type=int)
+    mine, more = [], False
+    if can_write_announcements(current_user):
+        mine, more = announcements.written_by(current_user, page)
     return render_template(
         "content/announcements.html",
         shown=announcements.shown_to(current_user),
         mine=mine,
+        page=page,
+        more=more,
         now=clock.now(),
     )
 

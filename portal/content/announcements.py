@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from portal.accounts.models import Profile, User
 from portal.content.models import Announcement, AnnouncementAudience, AnnouncementComment
@@ -114,6 +115,10 @@ def _tell(author: User, announcement: Announcement, asked: AnnouncementInput) ->
         visible_from=announcement.publish_at,
         forced=asked.forced,
     )
+    if announcement.expires_at is not None:
+        # Whoever would be told once it has expired (a daily digest, a short-lived
+        # announcement) is not told at all: it is no longer there to read.
+        notifications.withdraw("announcement", key, due_from=announcement.expires_at)
 
 
 def publish(author: User, asked: AnnouncementInput) -> Announcement:
@@ -172,6 +177,7 @@ def shown_to(user: User) -> list[tuple[Announcement, list[User]]]:
                 Announcement.school_id,
             ),
         )
+        .options(selectinload(Announcement.audience_rows), selectinload(Announcement.author))
         .order_by(Announcement.publish_at.desc(), Announcement.id.desc())
     )
     return [(a, _children(reach, a)) for a in found]
@@ -183,15 +189,20 @@ def _children(reach: Reach, announcement: Announcement) -> list[User]:
     return reach.children_for(announcement.audience, announcement.school_id)
 
 
-def written_by(user: User) -> list[Announcement]:
+def written_by(user: User, page: int = 1, per_page: int = 30) -> tuple[list[Announcement], bool]:
     """What the person manages: their own announcements; every one of the school for the
-    direction. Newest first."""
+    direction. Newest first; returns the page and whether there is another."""
     query = select(Announcement).where(Announcement.school_id == user.school_id)
     if user.profile != Profile.ADMIN:
         query = query.where(Announcement.author_id == user.id)
-    return list(
-        db.session.scalars(query.order_by(Announcement.publish_at.desc(), Announcement.id.desc()))
+    rows = list(
+        db.session.scalars(
+            query.order_by(Announcement.publish_at.desc(), Announcement.id.desc())
+            .offset((max(page, 1) - 1) * per_page)
+            .limit(per_page + 1)
+        )
     )
+    return rows[:per_page], len(rows) > per_page
 
 
 # --- comments ---------------------------------------------------------------------------------

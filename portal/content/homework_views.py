@@ -40,9 +40,12 @@ def _asked_week() -> dt.date | None:
     if not value:
         return None
     try:
-        return dt.date.fromisoformat(value)
+        day = dt.date.fromisoformat(value)
     except ValueError:
         abort(400)
+    if not 2000 <= day.year <= 2100:
+        abort(400)
+    return day
 
 
 @bp.get("/")

@@ -253,22 +253,42 @@ def sections(school_id: int, audience: Iterable[Target]) -> dict[int | None, set
     """The people of the audience by class or teaching group, for a list per class: a group
     target puts its people under that group; a school-wide target under their classes (a
     parent under their children's), or under None for people in no class (staff, the
-    direction). A person may be under several groups."""
+    direction). A person may be under several groups. One query per profile."""
     result: dict[int | None, set[int]] = defaultdict(set)
-    school_wide: dict[Profile, bool] = {}
+    named: dict[Profile, list[int]] = defaultdict(list)
     for target in audience:
         if target.group_id is None:
-            school_wide[target.profile] = True
+            _by_class(school_id, people(school_id, [target]), target.profile, result)
         else:
-            result[target.group_id].update(people(school_id, [target]))
-    for profile in school_wide:
-        _by_class(people(school_id, [Target(profile, None)]), profile, result)
+            named[target.profile].append(target.group_id)
+    for profile, group_ids in named.items():
+        for group_id, user_id in _members_by_group(profile, group_ids):
+            result[group_id].add(user_id)
     return dict(result)
 
 
-def _by_class(user_ids: list[int], profile: Profile, into: dict) -> None:
-    """Add these people to ``into`` under their classes (parents under their children's), or
-    under None."""
+def _members_by_group(profile: Profile, group_ids: list[int]) -> list[tuple[int, int]]:
+    """(group id, user id) for the people of this profile in these groups, blocked accounts
+    left out: members, or for parents the guardians of the pupils who are members."""
+    if profile == Profile.PARENT:
+        query = (
+            select(GroupMember.group_id, Guardianship.parent_id)
+            .join(Guardianship, Guardianship.pupil_id == GroupMember.user_id)
+            .join(User, User.id == GroupMember.user_id)
+            .where(User.profile == Profile.PUPIL, _not_blocked(Guardianship.parent_id))
+        )
+    else:
+        query = (
+            select(GroupMember.group_id, GroupMember.user_id)
+            .join(User, User.id == GroupMember.user_id)
+            .where(User.profile == profile, User.state != AccountState.BLOCKED)
+        )
+    return db.session.execute(query.where(among(GroupMember.group_id, group_ids))).all()
+
+
+def _by_class(school_id: int, user_ids: list[int], profile: Profile, into: dict) -> None:
+    """Add these people to ``into`` under their classes in this school (parents under their
+    children's), or under None."""
     if not user_ids:
         return
     placed: set[int] = set()
@@ -278,12 +298,14 @@ def _by_class(user_ids: list[int], profile: Profile, into: dict) -> None:
             .join(GroupMember, GroupMember.user_id == Guardianship.pupil_id)
             .join(Group, Group.id == GroupMember.group_id)
             .where(among(Guardianship.parent_id, user_ids), Group.kind == GroupKind.CLASS)
+            .where(Group.school_id == school_id)
         ).all()
     else:
         rows = db.session.execute(
             select(GroupMember.user_id, GroupMember.group_id)
             .join(Group, Group.id == GroupMember.group_id)
             .where(among(GroupMember.user_id, user_ids), Group.kind == GroupKind.CLASS)
+            .where(Group.school_id == school_id)
         ).all()
     for user_id, group_id in rows:
         into.setdefault(group_id, set()).add(user_id)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from portal.accounts.models import Profile, User
 from portal.core import clock
@@ -143,8 +144,10 @@ def banner_for(user: User) -> list[FlashMessage]:
     acknowledged = select(FlashAcknowledgement.flash_message_id).where(
         FlashAcknowledgement.user_id == user.id
     )
-    query = _showing(audience.reach_of(user), clock.now()).where(
-        FlashMessage.id.not_in(acknowledged)
+    query = (
+        _showing(audience.reach_of(user), clock.now())
+        .where(FlashMessage.id.not_in(acknowledged))
+        .options(selectinload(FlashMessage.author))
     )
     return list(db.session.scalars(query.order_by(FlashMessage.starts_at.desc())))
 
@@ -216,14 +219,13 @@ def sections(flash: FlashMessage) -> list[Section]:
 def of_school(school_id: int, page: int = 1, per_page: int = 20):
     """The school's flash messages, newest first, with how many acknowledged each; returns the
     page and whether there is another."""
-    counted = (
-        select(FlashAcknowledgement.flash_message_id, func.count().label("done"))
-        .group_by(FlashAcknowledgement.flash_message_id)
-        .subquery()
+    done = (
+        select(func.count())
+        .where(FlashAcknowledgement.flash_message_id == FlashMessage.id)
+        .scalar_subquery()
     )
     rows = db.session.execute(
-        select(FlashMessage, func.coalesce(counted.c.done, 0))
-        .outerjoin(counted, counted.c.flash_message_id == FlashMessage.id)
+        select(FlashMessage, done)
         .where(FlashMessage.school_id == school_id)
         .order_by(FlashMessage.starts_at.desc(), FlashMessage.id.desc())
         .offset((page - 1) * per_page)

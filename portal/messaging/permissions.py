@@ -21,7 +21,8 @@ def can_manage_flash(user: User, message: FlashMessage) -> bool:
 def can_read_flash(user: User, message: FlashMessage) -> bool:
     if can_manage_flash(user, message):
         return True
-    return message.starts_at <= clock.now() and flash.reaches(user, message)
+    shown = message.starts_at <= clock.now() and message.starts_at < message.ends_at
+    return shown and flash.reaches(user, message)
 
 
 def template_globals() -> dict:

@@ -308,13 +308,22 @@ def _pending_on(type_key: str, subject_key: str):
     )
 
 
-def withdraw(type_key: str, subject_key: str, *, keep: Iterable[int] = ()) -> int:
+def withdraw(
+    type_key: str,
+    subject_key: str,
+    *,
+    keep: Iterable[int] = (),
+    due_from: dt.datetime | None = None,
+) -> int:
     """Content deleted, or people left out of its audience, before their notifications left:
-    nobody (but the people in ``keep``) is told about it any more."""
+    nobody (but the people in ``keep``) is told about it any more. With ``due_from``, only
+    what would leave from then on is withdrawn (content that will have expired by then)."""
     query = update(Notification).where(*_pending_on(type_key, subject_key))
     kept = sorted(set(keep))
     if kept:
         query = query.where(~among(Notification.recipient_id, kept))
+    if due_from is not None:
+        query = query.where(Notification.due_at >= due_from)
     return db.session.execute(
         query.values(state=NotificationState.CANCELLED, updated_at=clock.now()).execution_options(
             synchronize_session=False

@@ -198,7 +198,8 @@ def test_a_parent_cant_comment_where_comments_are_off(app, world):
     # Another parent can't moderate; the author (the direction) can.
     other = logged_in(app, world.logins["anne"])
     remove = f"/announcements/comments/{comment_id}/remove"
-    assert other.post(remove, data={"csrf_token": token}).status_code in (400, 403)
+    answer = other.post(remove, data={"csrf_token": csrf_token(other, "/announcements/")})
+    assert answer.status_code == 403
     direction = logged_in(app, world.logins["admin"])
     answer = direction.post(remove, data={"csrf_token": csrf_token(direction, "/announcements/")})
     assert answer.status_code == 302
@@ -249,3 +250,14 @@ def test_the_announcement_form_in_english_and_french(app, world):
     french = text(direction.get("/announcements/new"))
     assert "Mode discret" in french
     assert "Les lecteurs peuvent commenter" in french
+
+
+def test_nobody_is_told_of_an_announcement_that_will_have_expired_by_then(app, world):
+    with in_english(app):
+        _publish(world, expires_at=MONDAY + dt.timedelta(minutes=30))  # told at 11:00: gone
+        _publish(world, title="Cantine", expires_at=MONDAY + dt.timedelta(days=2))
+        clock.freeze(MONDAY + dt.timedelta(days=1))
+        assert deliver_due() == 4
+        assert [present(n).headline for n in delivered_to(person(world, "anne"))] == [
+            "Announcement: Cantine"
+        ]

@@ -13,6 +13,7 @@ from portal.content import homework as service
 from portal.content.homework import HomeworkInput
 from portal.content.models import Homework
 from portal.core import clock
+from portal.core.errors import ValidationError
 from portal.extensions import db
 from portal.groups.models import Group
 from portal.notifications.present import present
@@ -75,8 +76,9 @@ def test_a_teacher_cant_set_homework_for_a_class_they_dont_teach(app, world):
     assert 'aria-invalid="true"' in text(answer)
     with in_english(app):
         assert _homework_count() == 0
-        with pytest.raises(Exception, match="group"):
+        with pytest.raises(ValidationError) as refused:
             service.set_homework(person(world, "teacher"), _asked(world, group="4A"))
+        assert list(refused.value.errors) == ["group"]
         db.session.rollback()
         assert _homework_count() == 0
 
@@ -232,3 +234,10 @@ def test_the_week_page_in_english(app, world):
     french = text(parent.get("/homework/"))
     assert "vendredi 27 novembre 2026" in french
     assert "Semaine suivante" in french
+
+
+def test_a_week_out_of_range_is_a_bad_request(app, world):
+    parent = logged_in(app, world.logins["anne"])
+    assert parent.get("/homework/?week=9999-12-31").status_code == 400
+    assert parent.get("/homework/?week=not-a-day").status_code == 400
+    assert parent.get("/homework/?week=2026-11-25").status_code == 200

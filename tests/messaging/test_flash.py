@@ -205,3 +205,17 @@ def test_the_banner_in_french_and_english(app, world):
         parent.get("/flash/banner", headers={"HX-Request": "true", "Accept-Language": "en"})
     )
     assert "I have read it" in english
+
+
+def test_a_planned_flash_message_ended_before_its_start_is_never_shown(app, world):
+    with in_english(app):
+        flash_id = _create(world, starts_at=MONDAY + dt.timedelta(hours=2))
+        flash.end(db.session.get(FlashMessage, flash_id))
+        db.session.commit()
+    clock.freeze(MONDAY + dt.timedelta(hours=3))
+    assert "Terminé" in text(logged_in(app, world.logins["staff"]).get("/flash/"))
+    beatrice = logged_in(app, world.logins["béatrice"])
+    assert "Grève des bus demain" not in _banner(beatrice)
+    assert beatrice.get(f"/flash/{flash_id}").status_code == 404
+    with in_english(app):
+        assert deliver_due() == 0
