@@ -76,6 +76,7 @@ def register_blueprints(app: Flask) -> None:
     from portal.accounts.views import bp as accounts
     from portal.admin.views import bp as admin
     from portal.admin.webmaster import bp as webmaster
+    from portal.attendance.views import bp as attendance
     from portal.content.announcement_views import bp as announcements
     from portal.content.homework_views import bp as homework
     from portal.core.health import bp as health
@@ -100,6 +101,7 @@ def register_blueprints(app: Flask) -> None:
         flash,
         announcements,
         homework,
+        attendance,
     )
     for blueprint in (*blueprints, *homes):
         app.register_blueprint(blueprint)
@@ -110,6 +112,7 @@ def register_request_hooks(app: Flask) -> None:
 
     from portal.accounts import permissions
     from portal.accounts.labels import profile_label, state_label
+    from portal.attendance import permissions as attendance_permissions
     from portal.content import permissions as content_permissions
     from portal.groups.labels import label as group_label
     from portal.messaging import attachments, conversations
@@ -121,6 +124,7 @@ def register_request_hooks(app: Flask) -> None:
     app.jinja_env.globals.update(
         permissions.template_globals(),
         **content_permissions.template_globals(),
+        **attendance_permissions.template_globals(),
         **messaging_permissions.template_globals(),
         get_locale=get_locale,
         current_timezone=lambda: str(get_timezone()),

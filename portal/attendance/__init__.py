@@ -1,0 +1,2 @@
+"""Attendance: timetabled sessions, the register, absences, lateness and early departures
+(SPEC §6)."""

@@ -1,0 +1,36 @@
+"""Who may do what with sessions and marks: one named predicate per action."""
+
+from __future__ import annotations
+
+from portal.accounts.models import Profile, User
+from portal.accounts.permissions import can_view_user
+from portal.attendance.models import AttendanceMark, ClassSession
+
+
+def can_manage_attendance(user: User) -> bool:
+    """The direction and the staff keep the timetable, reasons and teachers' absences."""
+    return user.profile in (Profile.ADMIN, Profile.STAFF)
+
+
+def can_take_register(user: User, session: ClassSession) -> bool:
+    """The session's teacher, or the direction and staff of its school."""
+    if user.school_id != session.school_id:
+        return False
+    return session.teacher_id == user.id or can_manage_attendance(user)
+
+
+def can_explain_mark(user: User, mark: AttendanceMark) -> bool:
+    return user.school_id == mark.school_id and can_manage_attendance(user)
+
+
+def can_view_attendance_of(user: User, person: User) -> bool:
+    """The person, their guardians, their teachers, the direction and staff of their school."""
+    return can_view_user(user, person)
+
+
+def template_globals() -> dict:
+    return {
+        "can_manage_attendance": can_manage_attendance,
+        "can_take_register": can_take_register,
+        "can_explain_mark": can_explain_mark,
+    }
