@@ -2,6 +2,7 @@
 
 from rq import cron
 
+from portal.attendance import alerts
 from portal.core import outbox
 from portal.messaging import attachments
 from portal.notifications import delivery
@@ -14,3 +15,5 @@ cron.register(delivery.sweep, queue_name="default", interval=60)
 cron.register(delivery.purge_consulted, queue_name="default", cron="17 3 * * *")
 # Files uploaded while composing and never sent, and contents no attachment names any more.
 cron.register(attachments.purge, queue_name="default", cron="41 3 * * *")
+# Alert rules over everyone they watch: periods slide and cycles turn without any new mark.
+cron.register(alerts.evaluate_all, queue_name="default", cron="7 * * * *")

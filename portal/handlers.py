@@ -1,5 +1,6 @@
 """Every outbox handler, imported once so that web processes and workers know every kind."""
 
+from portal.attendance import alerts  # noqa: F401 - 'alert_evaluation'
 from portal.core import mail  # noqa: F401 - 'mail'
 from portal.messaging import services  # noqa: F401 - 'message_delivery'
 from portal.notifications import delivery  # noqa: F401 - 'notification_mail'

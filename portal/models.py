@@ -1,7 +1,14 @@
 """Every model, imported once so that SQLAlchemy and Alembic know every table."""
 
 from portal.accounts.models import ActivationCode, Guardianship, School, User  # noqa: F401
-from portal.attendance.models import AttendanceMark, ClassSession  # noqa: F401
+from portal.attendance.models import (  # noqa: F401
+    Alert,
+    AlertRule,
+    AlertState,
+    AttendanceMark,
+    ClassSession,
+    PupilContact,
+)
 from portal.audit.models import AuditEntry  # noqa: F401
 from portal.content.models import (  # noqa: F401
     Announcement,

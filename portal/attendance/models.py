@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.accounts.models import User
@@ -91,3 +91,96 @@ class AttendanceMark(db.Model):
         Index("ix_attendance_mark_person_start", "person_id", "starts_at"),
         Index("ix_attendance_mark_school_day", "school_id", "day"),
     )
+
+
+class AlertRule(CreatedAtMixin, db.Model):
+    """An automated alert on attendance (seed 000): whom it watches, what it counts over which
+    period, when it fires, and what it then does."""
+
+    __tablename__ = "alert_rule"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    #: '#rrggbb', shown beside its alerts.
+    colour: Mapped[str] = mapped_column(String(7), default="#b45309")
+    enabled: Mapped[bool] = mapped_column(default=True)
+    #: rules.Population, rules.Metric, rules.Counted, rules.Trigger.
+    population: Mapped[str] = mapped_column(String(10))
+    metric: Mapped[str] = mapped_column(String(20))
+    counted: Mapped[str] = mapped_column(String(12), default="all")
+    trigger: Mapped[str] = mapped_column(String(10))
+    low: Mapped[int]
+    #: The M of 'between N and M'.
+    high: Mapped[int | None]
+    period_amount: Mapped[int]
+    period_unit: Mapped[str] = mapped_column(String(6))
+    #: A recurring cycle of this many days from cycle_first; None: no cycle.
+    cycle_days: Mapped[int | None]
+    cycle_first: Mapped[dt.date | None]
+    #: rules.Scope and its group.
+    scope: Mapped[str] = mapped_column(String(12), default="everyone")
+    scope_group_id: Mapped[int | None] = mapped_column(
+        ForeignKey("school_group.id", ondelete="SET NULL")
+    )
+    #: Actions besides the in-app notification, which is always on.
+    email_person: Mapped[bool] = mapped_column(default=False)
+    email_guardians: Mapped[bool] = mapped_column(default=False)
+    #: Ids of the admins e-mailed.
+    email_admin_ids: Mapped[list] = mapped_column(JSON, default=list)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
+
+    scope_group: Mapped[Group | None] = relationship()
+
+
+class AlertState(db.Model):
+    """Whether a rule's condition held for a person at its last evaluation, and in which cycle
+    it last fired: what makes it fire once per crossing."""
+
+    __tablename__ = "alert_state"
+
+    rule_id: Mapped[int] = mapped_column(
+        ForeignKey("alert_rule.id", ondelete="CASCADE"), primary_key=True
+    )
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True
+    )
+    holding: Mapped[bool] = mapped_column(default=False)
+    fired_cycle: Mapped[dt.date | None]
+    changed_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
+
+
+class Alert(db.Model):
+    """A rule fired for a person: listed under Alerts → Notifications until archived."""
+
+    __tablename__ = "alert"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id", ondelete="CASCADE"))
+    rule_id: Mapped[int | None] = mapped_column(ForeignKey("alert_rule.id", ondelete="SET NULL"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    #: The rule's name and colour when it fired (kept if the rule changes or goes).
+    rule_name: Mapped[str] = mapped_column(String(120))
+    colour: Mapped[str] = mapped_column(String(7))
+    #: What the metric counted when it fired (hours, sessions, days or times).
+    amount: Mapped[float]
+    fired_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
+    archived_at: Mapped[dt.datetime | None]
+
+    person: Mapped[User] = relationship()
+
+    __table_args__ = (Index("ix_alert_school_archived", "school_id", "archived_at", "fired_at"),)
+
+
+class PupilContact(db.Model):
+    """A pupil's designated tutor (the seed's maître d'apprentissage): told like a guardian by
+    the alerts that e-mail guardians, without an account."""
+
+    __tablename__ = "pupil_contact"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pupil_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(254))

@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from portal.accounts.models import AccountState, Guardianship, Profile, School, User
+from portal.attendance import alerts
 from portal.attendance.models import AttendanceMark, ClassSession, MarkKind
 from portal.core import clock
 from portal.core.errors import ValidationError
@@ -179,6 +180,7 @@ def record(
         if mark is not None:
             db.session.delete(mark)
             notifications.withdraw("attendance", key)
+            alerts.evaluate_later(session.school_id, [pupil.id])
             db.session.flush()
         return None
     changed = mark is None or mark.kind != kind or mark.minutes != minutes
@@ -198,6 +200,7 @@ def record(
         notifications.withdraw("attendance", key)
         if kind in TOLD:
             _tell_guardians(recorder, session, pupil, mark, key)
+        alerts.evaluate_later(session.school_id, [pupil.id])
     return mark
 
 
@@ -265,6 +268,8 @@ def explain(mark: AttendanceMark, reason: str, justified: bool) -> None:
     reason = " ".join((reason or "").split())
     if len(reason) > REASON_MAX:
         raise ValidationError("reason", _("At most %(n)d characters.", n=REASON_MAX))
+    if justified != mark.justified:  # rules may count justified or unjustified absences
+        alerts.evaluate_later(mark.school_id, [mark.person_id])
     mark.reason, mark.justified, mark.updated_at = reason, justified, clock.now()
     db.session.flush()
 
@@ -321,6 +326,8 @@ def record_teacher_absence(
             )
         )
     db.session.flush()
+    if len(sessions) > len(marked):
+        alerts.evaluate_later(school.id, [teacher.id])
     return len(sessions) - len(marked)
 
 

@@ -1,0 +1,298 @@
+"""Evaluating alert rules against the marks, and what a rule does when it fires (SPEC §6).
+
+After an attendance change, the people it touches are evaluated by a worker (outbox kind
+'alert_evaluation'); every rule is evaluated on the schedule too (rq cron), for periods that
+slide and cycles that turn. Rules that hold for someone with nothing counted ('fewer than N')
+are evaluated on the schedule only, over the people present in the population for the whole
+period. Firing is claimed with a conditional write on the person's state, so two workers never
+fire one crossing twice.
+"""
+
+from __future__ import annotations
+
+from flask import current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import distinct, func, select, update
+
+from portal.accounts.models import AccountState, Guardianship, Profile, School, User
+from portal.attendance import rules
+from portal.attendance.models import (
+    Alert,
+    AlertRule,
+    AlertState,
+    AttendanceMark,
+    MarkKind,
+    PupilContact,
+)
+from portal.attendance.rules import Counted, Metric, Totals, Trigger, Window
+from portal.core import clock, outbox
+from portal.core.db import among, insert_new
+from portal.core.i18n import deferred
+from portal.core.jobs import job
+from portal.core.mail import queue_mail
+from portal.extensions import db
+from portal.groups.models import GroupMember
+from portal.notifications import services as notifications
+
+_KINDS = {
+    Metric.ABSENCE_HOURS: MarkKind.ABSENT,
+    Metric.SESSIONS_MISSED: MarkKind.ABSENT,
+    Metric.ABSENCE_DAYS: MarkKind.ABSENT,
+    Metric.LATE_ARRIVALS: MarkKind.LATE,
+    Metric.EARLY_DEPARTURES: MarkKind.LEFT_EARLY,
+}
+
+
+def window_of(rule: AlertRule, school: School) -> Window | None:
+    return rules.window(
+        clock.now(),
+        amount=rule.period_amount,
+        unit=rules.PeriodUnit(rule.period_unit),
+        zone=school.timezone,
+        cycle_days=rule.cycle_days,
+        cycle_first=rule.cycle_first,
+    )
+
+
+def _population(rule: AlertRule):
+    """The ids of the people the rule watches: its profile in the school, within its scope."""
+    query = select(User.id).where(
+        User.school_id == rule.school_id,
+        User.profile == rule.population,
+        User.state != AccountState.BLOCKED,
+    )
+    if rule.scope != rules.Scope.EVERYONE and rule.scope_group_id is not None:
+        members = select(GroupMember.user_id).where(GroupMember.group_id == rule.scope_group_id)
+        member = User.id.in_(members)
+        query = query.where(member if rule.scope == rules.Scope.MEMBERS else ~member)
+    return query
+
+
+def _totals(rule: AlertRule, win: Window, person_ids: list[int] | None) -> dict[int, Totals]:
+    """Each watched person's marks of the rule's kind over the window, in one query."""
+    metric = Metric(rule.metric)
+    query = (
+        select(
+            AttendanceMark.person_id,
+            func.sum(AttendanceMark.minutes),
+            func.count(),
+            func.count(distinct(AttendanceMark.day)),
+        )
+        .where(
+            AttendanceMark.school_id == rule.school_id,
+            AttendanceMark.kind == _KINDS[metric],
+            AttendanceMark.starts_at >= win.start,
+            AttendanceMark.starts_at <= win.end,
+            AttendanceMark.person_id.in_(_population(rule)),
+        )
+        .group_by(AttendanceMark.person_id)
+    )
+    if metric in rules.ABSENCE_METRICS and rule.counted != Counted.ALL:
+        query = query.where(AttendanceMark.justified == (rule.counted == Counted.JUSTIFIED))
+    if person_ids is not None:
+        query = query.where(among(AttendanceMark.person_id, person_ids))
+    found = {}
+    for person_id, minutes, count, days in db.session.execute(query):
+        if metric == Metric.LATE_ARRIVALS:
+            found[person_id] = Totals(late=count)
+        elif metric == Metric.EARLY_DEPARTURES:
+            found[person_id] = Totals(early=count)
+        else:
+            found[person_id] = Totals(minutes=int(minutes or 0), sessions=count, days=days)
+    return found
+
+
+def _candidates(rule: AlertRule, win: Window, person_ids, totals) -> set[int]:
+    """Whom to decide for: the people named (if watched), else everyone with something counted
+    or still holding; for rules that hold at zero, everyone watched for the whole period."""
+    if person_ids is not None:
+        return set(db.session.scalars(_population(rule).where(among(User.id, person_ids))))
+    holding = db.session.scalars(
+        select(AlertState.person_id).where(AlertState.rule_id == rule.id, AlertState.holding)
+    )
+    found = set(totals) | set(holding)
+    if rules.holds_at_zero(Trigger(rule.trigger), rule.low, rule.high):
+        found |= set(db.session.scalars(_population(rule).where(User.created_at <= win.start)))
+    return found
+
+
+def evaluate(rule: AlertRule, person_ids: list[int] | None = None) -> list[Alert]:
+    """Decide for the people named (after an attendance change) or for everyone (on the
+    schedule); fire where a crossing happened. Returns the alerts fired."""
+    school = db.session.get(School, rule.school_id)
+    win = window_of(rule, school) if rule.enabled else None
+    trigger = Trigger(rule.trigger)
+    schedule_only = rules.holds_at_zero(trigger, rule.low, rule.high)
+    if win is None or (person_ids is not None and schedule_only):
+        return []
+    totals = _totals(rule, win, person_ids)
+    states = {
+        s.person_id: s
+        for s in db.session.scalars(select(AlertState).where(AlertState.rule_id == rule.id))
+    }
+    fired = []
+    for person_id in sorted(_candidates(rule, win, person_ids, totals)):
+        amount = rules.value(Metric(rule.metric), totals.get(person_id, Totals()))
+        state = states.get(person_id)
+        decision = rules.decide(
+            rules.holds(trigger, rule.low, rule.high, amount),
+            state is not None and state.holding,
+            state.fired_cycle if state else None,
+            win.cycle,
+        )
+        if decision == rules.Decision.FIRE and _claim(rule, person_id, win, state is None):
+            fired.append(_fire(rule, school, person_id, amount))
+        elif decision == rules.Decision.RECOVER:
+            state.holding, state.changed_at = False, clock.now()
+    db.session.flush()
+    return fired
+
+
+def _claim(rule: AlertRule, person_id: int, win: Window, new: bool) -> bool:
+    """Take the crossing for this worker; False when another one took it first."""
+    now = clock.now()
+    if new:
+        claimed = db.session.execute(
+            insert_new(AlertState.__table__)
+            .values(
+                rule_id=rule.id,
+                person_id=person_id,
+                holding=True,
+                fired_cycle=win.cycle,
+                changed_at=now,
+            )
+            .on_conflict_do_nothing()
+            .returning(AlertState.__table__.c.person_id)
+        ).first()
+        return claimed is not None
+    not_yet = (AlertState.holding.is_(False)) | (AlertState.fired_cycle.is_distinct_from(win.cycle))
+    return bool(
+        db.session.execute(
+            update(AlertState)
+            .where(AlertState.rule_id == rule.id, AlertState.person_id == person_id, not_yet)
+            .values(holding=True, fired_cycle=win.cycle, changed_at=now)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+    )
+
+
+# --- actions ----------------------------------------------------------------------------------
+
+
+def _fire(rule: AlertRule, school: School, person_id: int, amount: float) -> Alert:
+    """The in-app notification (always), then the e-mails the rule asks for."""
+    person = db.session.get(User, person_id)
+    alert = Alert(
+        school_id=rule.school_id,
+        rule_id=rule.id,
+        person_id=person_id,
+        rule_name=rule.name,
+        colour=rule.colour,
+        amount=round(amount, 2),
+    )
+    db.session.add(alert)
+    db.session.flush()
+    watchers = db.session.scalars(
+        select(User.id).where(
+            User.school_id == rule.school_id, User.profile.in_((Profile.ADMIN, Profile.STAFF))
+        )
+    ).all()
+    notifications.notify(
+        "attendance_alert",
+        watchers,
+        f"alert:{alert.id}",
+        {
+            "text": deferred("%(rule)s: %(person)s", rule=rule.name, person=person.display_name),
+            "url": "/alerts/",
+        },
+    )
+    for address in _addresses(rule, person):
+        _mail(address, rule, school, person, amount)
+    return alert
+
+
+def _addresses(rule: AlertRule, person: User) -> list[str]:
+    """Who is e-mailed: the person, their guardians and tutor, chosen admins; never anyone
+    who refused all e-mail or has no address."""
+    people: list[User] = []
+    if rule.email_person:
+        people.append(person)
+    if rule.email_guardians and person.profile == Profile.PUPIL:
+        people += db.session.scalars(
+            select(User)
+            .join(Guardianship, Guardianship.parent_id == User.id)
+            .where(Guardianship.pupil_id == person.id)
+        )
+    if rule.email_admin_ids:
+        people += db.session.scalars(
+            select(User).where(
+                among(User.id, [int(i) for i in rule.email_admin_ids]),
+                User.school_id == rule.school_id,
+                User.profile == Profile.ADMIN,
+            )
+        )
+    addresses = [
+        p.email for p in people if p.email and not p.refuses_email and p.state != "blocked"
+    ]
+    if rule.email_guardians and person.profile == Profile.PUPIL:
+        addresses += db.session.scalars(
+            select(PupilContact.email).where(PupilContact.pupil_id == person.id)
+        )
+    return sorted(set(addresses))
+
+
+def _mail(address: str, rule: AlertRule, school: School, person: User, amount: float) -> None:
+    with force_locale(school.default_language):
+        subject = _(
+            "Carnet: alert “%(rule)s” for %(person)s", rule=rule.name, person=person.display_name
+        )
+        text = _(
+            "The alert “%(rule)s” of %(school)s has fired for %(person)s: %(amount)s %(metric)s "
+            "over the period it watches.",
+            rule=rule.name,
+            school=school.name,
+            person=person.display_name,
+            amount=f"{amount:g}",
+            metric=metric_label(rule.metric),
+        )
+    queue_mail(address, subject, text)
+
+
+def metric_label(metric: str) -> str:
+    return {
+        Metric.ABSENCE_HOURS: _("hours of absence"),
+        Metric.SESSIONS_MISSED: _("sessions missed"),
+        Metric.ABSENCE_DAYS: _("days of absence"),
+        Metric.LATE_ARRIVALS: _("late arrivals"),
+        Metric.EARLY_DEPARTURES: _("early departures"),
+    }[metric]
+
+
+# --- when ---------------------------------------------------------------------------------
+
+
+def evaluate_later(school_id: int, person_ids: list[int]) -> None:
+    """After an attendance change, in its transaction: the people it touches are evaluated
+    by a worker once it commits."""
+    outbox.add("alert_evaluation", {"school_id": school_id, "person_ids": sorted(set(person_ids))})
+
+
+@outbox.handler("alert_evaluation")
+def _evaluate_people(payload: dict) -> None:
+    for rule in db.session.scalars(
+        select(AlertRule).where(AlertRule.school_id == payload["school_id"], AlertRule.enabled)
+    ):
+        evaluate(rule, payload["person_ids"])
+
+
+@job(queue="default", timeout=3600, retry=None)
+def evaluate_all() -> int:
+    """Every enabled rule over everyone it watches, one transaction per rule (rq cron)."""
+    fired = 0
+    rule_ids = db.session.scalars(select(AlertRule.id).where(AlertRule.enabled)).all()
+    for rule_id in rule_ids:
+        fired += len(evaluate(db.session.get(AlertRule, rule_id)))
+        db.session.commit()
+    current_app.logger.info("alert rules evaluated: %d fired", fired)
+    return fired
