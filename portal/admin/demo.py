@@ -17,6 +17,8 @@ from sqlalchemy import func, select
 
 from portal.accounts import services as accounts
 from portal.accounts.models import AccountState, EmailSource, Profile, User
+from portal.attendance import services as attendance
+from portal.attendance.models import AlertRule
 from portal.content import announcements, homework
 from portal.content.announcements import AnnouncementInput
 from portal.content.homework import HomeworkInput
@@ -277,8 +279,8 @@ def build(seed: int = 2026) -> dict[str, str]:
 
 
 def _content(head: User, teacher: User, class_5b) -> None:
-    """A home-page message from the direction, news with comments from the 5B teacher, and two
-    pieces of homework for 5B this week and next."""
+    """A home-page message from the direction, news with comments from the 5B teacher, today's
+    two 5B sessions with their registers to take, an alert rule, and two pieces of homework."""
     db.session.flush()
     announcements.publish(
         head,
@@ -304,6 +306,22 @@ def _content(head: User, teacher: User, class_5b) -> None:
         ),
     )
     today = homework.today(head.school)
+    for start, end in ((dt.time(8), dt.time(9)), (dt.time(10), dt.time(11))):
+        attendance.schedule(head, class_5b, teacher, today, start, end)
+    db.session.add(
+        AlertRule(
+            school_id=head.school_id,
+            name="Absences répétées",
+            population="pupil",
+            metric="sessions_missed",
+            counted="unjustified",
+            trigger="more",
+            low=3,
+            period_amount=30,
+            period_unit="days",
+            email_guardians=True,
+        )
+    )
     for days, title in ((2, "Exercices 4 à 7 page 58"), (8, "Réciter le poème")):
         homework.set_homework(
             teacher,

@@ -9,6 +9,7 @@ from wtforms import (
     BooleanField,
     DateField,
     DateTimeLocalField,
+    IntegerField,
     SelectField,
     StringField,
     TimeField,
@@ -16,6 +17,7 @@ from wtforms import (
 from wtforms.validators import Optional
 
 from portal.attendance.services import REASON_MAX
+from portal.core.forms import MultiCheckboxField
 
 
 class SessionForm(FlaskForm):
@@ -42,3 +44,28 @@ class TeacherAbsenceForm(FlaskForm):
     start = DateTimeLocalField(_l("From"), format="%Y-%m-%dT%H:%M", validators=[Optional()])
     end = DateTimeLocalField(_l("Until"), format="%Y-%m-%dT%H:%M", validators=[Optional()])
     reason = StringField(_l("Reason"), render_kw={"maxlength": REASON_MAX})
+
+
+class AlertRuleForm(FlaskForm):
+    # Every field is checked by alert_rules.save(), all at once; choices are set by the view.
+    name = StringField(_l("Name"))
+    colour = SelectField(_l("Colour"))
+    population = SelectField(_l("Who is watched"))
+    metric = SelectField(_l("What is counted"))
+    counted = SelectField(_l("Which absences"))
+    trigger = SelectField(_l("The alert fires when the count is"))
+    low = IntegerField(_l("N"), validators=[Optional()])
+    high = IntegerField(_l("M (for 'between')"), validators=[Optional()])
+    period_amount = IntegerField(_l("Over the last"), validators=[Optional()])
+    period_unit = SelectField(_l("Unit"))
+    cycle_days = IntegerField(
+        _l("Recurring cycle, in days"),
+        validators=[Optional()],
+        description=_l("Each cycle ignores what came before it (365 from 1 September: a year)."),
+    )
+    cycle_first = DateField(_l("First cycle starts on"), validators=[Optional()])
+    scope = SelectField(_l("Applies to"))
+    scope_group = SelectField(_l("Group"), coerce=int)
+    email_person = BooleanField(_l("E-mail the person"))
+    email_guardians = BooleanField(_l("E-mail the pupil's guardians and tutor"))
+    email_admins = MultiCheckboxField(_l("E-mail these administrators"), coerce=int)

@@ -22,6 +22,8 @@ class AuditTag(StrEnum):
     CONVERSATIONS_LISTED = "messaging:conversations:list"
     CONVERSATION_EXPORTED = "messaging:conversation:export"
     HOMEWORK_DELETED = "content:homework:delete"
+    ALERT_RULE_SAVED = "attendance:alert_rule:save"
+    ALERT_RULE_DELETED = "attendance:alert_rule:delete"
 
 
 class AuditEntry(db.Model):

@@ -76,6 +76,8 @@ def register_blueprints(app: Flask) -> None:
     from portal.accounts.views import bp as accounts
     from portal.admin.views import bp as admin
     from portal.admin.webmaster import bp as webmaster
+    from portal.attendance.alert_views import bp as alerts
+    from portal.attendance.alert_views import rules_bp as alert_rules
     from portal.attendance.views import bp as attendance
     from portal.content.announcement_views import bp as announcements
     from portal.content.homework_views import bp as homework
@@ -102,6 +104,8 @@ def register_blueprints(app: Flask) -> None:
         announcements,
         homework,
         attendance,
+        alerts,
+        alert_rules,
     )
     for blueprint in (*blueprints, *homes):
         app.register_blueprint(blueprint)
