@@ -62,8 +62,11 @@ def _population(rule: AlertRule):
         User.profile == rule.population,
         User.state != AccountState.BLOCKED,
     )
-    if rule.scope != rules.Scope.EVERYONE and rule.scope_group_id is not None:
-        members = select(GroupMember.user_id).where(GroupMember.group_id == rule.scope_group_id)
+    if rule.scope != rules.Scope.EVERYONE:
+        # A group deleted since: nobody is a member of it any more.
+        members = select(GroupMember.user_id).where(
+            GroupMember.group_id == (rule.scope_group_id or 0)
+        )
         member = User.id.in_(members)
         query = query.where(member if rule.scope == rules.Scope.MEMBERS else ~member)
     return query
