@@ -86,3 +86,21 @@ def in_english(app):
     with app.app_context(), force_locale("en"):
         yield
         db.session.rollback()
+
+
+def schedule_5b(world, start: int = 10, end: int = 11):
+    """A 5B session on the frozen Monday, from ``start`` to ``end`` o'clock in Paris, taught by
+    the teacher; returns its id (commits)."""
+    from portal.attendance import services
+    from portal.groups.models import Group
+
+    (session,) = services.schedule(
+        person(world, "admin"),
+        db.session.get(Group, world.groups["5B"]),
+        person(world, "teacher"),
+        dt.date(2026, 11, 23),
+        dt.time(start),
+        dt.time(end),
+    )
+    db.session.commit()
+    return session.id

@@ -24,7 +24,7 @@ from portal.attendance.permissions import (
 from portal.core import clock
 from portal.core.blueprints import profile_blueprint
 from portal.core.errors import ValidationError
-from portal.core.forms import local_to_utc
+from portal.core.forms import asked_day, local_to_utc
 from portal.core.permissions import get_or_404, require
 from portal.core.web import is_htmx
 from portal.extensions import db
@@ -39,16 +39,7 @@ STATES["left_early"] = MarkKind.LEFT_EARLY
 
 
 def _day() -> dt.date:
-    value = request.args.get("day", "")
-    if not value:
-        return services.local_day(clock.now(), current_user.school)
-    try:
-        day = dt.date.fromisoformat(value)
-    except ValueError:
-        abort(400)
-    if not 2000 <= day.year <= 2100:
-        abort(400)
-    return day
+    return asked_day("day") or services.local_day(clock.now(), current_user.school)
 
 
 @bp.get("/")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -19,6 +19,7 @@ from portal.content.permissions import can_edit_homework, can_view_homework
 from portal.core import clock
 from portal.core.blueprints import profile_blueprint
 from portal.core.errors import ValidationError
+from portal.core.forms import asked_day
 from portal.core.permissions import require, visible_or_404
 from portal.extensions import db
 from portal.groups.audience import groups_for_author
@@ -35,24 +36,11 @@ def _homework_or_404(homework_id: int) -> Homework:
     return homework
 
 
-def _asked_week() -> dt.date | None:
-    value = request.args.get("week", "")
-    if not value:
-        return None
-    try:
-        day = dt.date.fromisoformat(value)
-    except ValueError:
-        abort(400)
-    if not 2000 <= day.year <= 2100:
-        abort(400)
-    return day
-
-
 @bp.get("/")
 def index():
     """A pupil's week, each of a parent's children's, a teacher's groups (with what is not
     visible yet), or one group chosen by the direction and staff."""
-    monday = service.week_shown(current_user.school, _asked_week())
+    monday = service.week_shown(current_user.school, asked_day("week"))
     groups, chosen = [], request.args.get("group", type=int)
     if current_user.profile == Profile.PUPIL:
         weeks = service.weeks_of_pupils([current_user], monday)

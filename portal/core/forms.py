@@ -34,3 +34,20 @@ def utc_to_local(value: dt.datetime | None) -> dt.datetime | None:
     if value is None:
         return None
     return to_user_timezone(value).replace(tzinfo=None)
+
+
+def asked_day(name: str) -> dt.date | None:
+    """A day given in the query string (?day=2026-11-23), None when absent; a garbled one, or
+    one out of any school's calendar, is a 400."""
+    from flask import abort, request
+
+    value = request.args.get(name, "")
+    if not value:
+        return None
+    try:
+        day = dt.date.fromisoformat(value)
+    except ValueError:
+        abort(400)
+    if not 2000 <= day.year <= 2100:
+        abort(400)
+    return day

@@ -25,7 +25,7 @@ from portal.core import clock
 from portal.extensions import db
 from portal.groups.models import Group
 from tests.notifications.helpers import deliver_due, delivered_to
-from tests.school import MONDAY, in_english, person
+from tests.school import MONDAY, in_english, person, schedule_5b
 from tests.web import csrf_token, logged_in
 
 DAY = dt.timedelta(days=1)
@@ -250,16 +250,7 @@ def test_a_tap_on_the_register_fires_through_a_worker_with_every_action(app, wor
             email_guardians=True,
             email_admin_ids=[world.ids["admin"]],
         )
-        (session,) = services.schedule(
-            person(world, "admin"),
-            db.session.get(Group, world.groups["5B"]),
-            person(world, "teacher"),
-            dt.date(2026, 11, 23),
-            dt.time(10),
-            dt.time(11),
-        )
-        db.session.commit()
-        session_id, rule_id = session.id, rule.id
+        session_id, rule_id = schedule_5b(world), rule.id
     teacher = logged_in(app, world.logins["teacher"])
     url = f"/attendance/sessions/{session_id}/register"
     teacher.post(

@@ -15,7 +15,7 @@ from portal.extensions import db
 from portal.groups.models import Group
 from portal.notifications.present import present
 from tests.notifications.helpers import deliver_due, delivered_to
-from tests.school import MONDAY, in_english, person
+from tests.school import MONDAY, in_english, person, schedule_5b
 from tests.web import csrf_token, logged_in, text
 
 HTMX = {"HX-Request": "true"}
@@ -25,16 +25,7 @@ HTMX = {"HX-Request": "true"}
 def lesson(app, world) -> int:
     """5B, Monday 10:00 to 11:00 in Paris, taught by the teacher."""
     with in_english(app):
-        (session,) = services.schedule(
-            person(world, "admin"),
-            db.session.get(Group, world.groups["5B"]),
-            person(world, "teacher"),
-            dt.date(2026, 11, 23),
-            dt.time(10, 0),
-            dt.time(11, 0),
-        )
-        db.session.commit()
-        return session.id
+        return schedule_5b(world)
 
 
 def _tap(client, lesson, world, pupil, state, minutes=""):

@@ -3,18 +3,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 from playwright.sync_api import expect
 
-from portal.attendance import services
-from portal.extensions import db
-from portal.groups.models import Group
 from tests.browser.test_flash_and_homework import _log_in
 from tests.browser.test_homes import serious_violations
 from tests.notifications.helpers import deliver_due
-from tests.school import person
+from tests.school import schedule_5b
 
 pytestmark = pytest.mark.browser
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
@@ -28,15 +23,7 @@ def browser_context_args(browser_context_args):
 @pytest.fixture
 def lesson(app, world):
     with app.app_context():
-        services.schedule(
-            person(world, "admin"),
-            db.session.get(Group, world.groups["5B"]),
-            person(world, "teacher"),
-            dt.date(2026, 11, 23),
-            dt.time(10, 0),
-            dt.time(11, 0),
-        )
-        db.session.commit()
+        schedule_5b(world)
 
 
 def test_a_teacher_takes_the_register_on_a_phone_and_a_parent_sees_the_absence(
