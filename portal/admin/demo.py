@@ -305,7 +305,7 @@ def _content(head: User, teacher: User, class_5b) -> None:
             comments_allowed=True,
         ),
     )
-    today = homework.today(head.school)
+    today = clock.today(head.school.timezone)
     for start, end in ((dt.time(8), dt.time(9)), (dt.time(10), dt.time(11))):
         attendance.schedule(head, class_5b, teacher, today, start, end)
     db.session.add(

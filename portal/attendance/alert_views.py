@@ -18,6 +18,7 @@ from portal.attendance.rules import Metric
 from portal.core.blueprints import profile_blueprint
 from portal.core.errors import ValidationError
 from portal.core.permissions import get_or_404
+from portal.core.web import form_page
 from portal.extensions import db
 from portal.groups import services as groups
 from portal.groups.labels import label
@@ -137,18 +138,15 @@ def _asked(form: AlertRuleForm) -> RuleInput:
 
 def _edit(rule: AlertRule | None):
     form = _form(rule)
-    if form.validate_on_submit():
-        try:
-            alert_rules.save(current_user, _asked(form), rule)
-        except ValidationError as error:
-            db.session.rollback()
-            error.apply_to(form)
-        else:
-            db.session.commit()
-            flash(_("The alert is saved."), "success")
-            return redirect(url_for("alert_rules.rules"))
-    status = 400 if form.errors or form.form_errors else 200
-    return render_template("attendance/alert_rule_form.html", form=form, rule=rule), status
+    if not form.validate_on_submit():
+        return form_page("attendance/alert_rule_form.html", form, rule=rule)
+    try:
+        alert_rules.save(current_user, _asked(form), rule)
+    except ValidationError as error:
+        return form_page("attendance/alert_rule_form.html", form, error, rule=rule)
+    db.session.commit()
+    flash(_("The alert is saved."), "success")
+    return redirect(url_for("alert_rules.rules"))
 
 
 @rules_bp.route("/new", methods=["GET", "POST"])

@@ -10,8 +10,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
-from zoneinfo import ZoneInfo
 
+from portal.core.clock import local_day, local_moment
 from portal.notifications.timing import months_before
 
 
@@ -101,12 +101,10 @@ def window(
         start = months_before(now, amount)
     cycle = None
     if cycle_days and cycle_first is not None:
-        local = ZoneInfo(zone)
-        cycle = cycle_start(now.astimezone(local).date(), cycle_first, cycle_days)
+        cycle = cycle_start(local_day(now, zone), cycle_first, cycle_days)
         if cycle is None:
             return None
-        begins = dt.datetime.combine(cycle, dt.time(0), tzinfo=local).astimezone(dt.UTC)
-        start = max(start, begins)
+        start = max(start, local_moment(cycle, dt.time(0), zone))
     return Window(start, now, cycle)
 
 

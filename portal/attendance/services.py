@@ -31,19 +31,6 @@ REASON_MAX = 300
 TOLD = (MarkKind.ABSENT, MarkKind.LATE)
 
 
-def zone(school: School) -> ZoneInfo:
-    return ZoneInfo(school.timezone)
-
-
-def local_day(moment: dt.datetime, school: School) -> dt.date:
-    return moment.astimezone(zone(school)).date()
-
-
-def at(day: dt.date, time: dt.time, school: School) -> dt.datetime:
-    """A day and a wall-clock time of the school, in UTC."""
-    return dt.datetime.combine(day, time, tzinfo=zone(school)).astimezone(dt.UTC)
-
-
 # --- the timetable ----------------------------------------------------------------------------
 
 
@@ -88,8 +75,8 @@ def schedule(
             school_id=actor.school_id,
             group_id=group.id,
             teacher_id=teacher.id if teacher else None,
-            starts_at=at(day + dt.timedelta(weeks=n), start, school),
-            ends_at=at(day + dt.timedelta(weeks=n), end, school),
+            starts_at=clock.local_moment(day + dt.timedelta(weeks=n), start, school.timezone),
+            ends_at=clock.local_moment(day + dt.timedelta(weeks=n), end, school.timezone),
         )
         for n in range(weeks)
     ]
@@ -108,10 +95,12 @@ def cancel(session: ClassSession) -> None:
 
 
 def sessions_of_day(school: School, day: dt.date, *, teacher: User | None = None, group_id=None):
+    start = clock.local_moment(day, dt.time(0), school.timezone)
+    end = clock.local_moment(day + dt.timedelta(days=1), dt.time(0), school.timezone)
     query = select(ClassSession).where(
         ClassSession.school_id == school.id,
-        ClassSession.starts_at >= at(day, dt.time(0), school),
-        ClassSession.starts_at < at(day + dt.timedelta(days=1), dt.time(0), school),
+        ClassSession.starts_at >= start,
+        ClassSession.starts_at < end,
     )
     if teacher is not None:
         query = query.where(ClassSession.teacher_id == teacher.id)
@@ -190,7 +179,7 @@ def record(
             session_id=session.id,
             person_id=pupil.id,
             starts_at=session.starts_at,
-            day=local_day(session.starts_at, session.group.school),
+            day=clock.local_day(session.starts_at, session.group.school.timezone),
             recorded_by_id=recorder.id,
         )
         db.session.add(mark)
@@ -236,8 +225,9 @@ def _unchanged(mark: AttendanceMark | None, kind: MarkKind | None, minutes: int 
 
 def _tell_guardians(recorder, session, pupil, mark, key) -> None:
     school = session.group.school
-    start = session.starts_at.astimezone(zone(school)).strftime("%H:%M")
-    end = session.ends_at.astimezone(zone(school)).strftime("%H:%M")
+    local = ZoneInfo(school.timezone)
+    start = session.starts_at.astimezone(local).strftime("%H:%M")
+    end = session.ends_at.astimezone(local).strftime("%H:%M")
     day = deferred_date(mark.day)
     if mark.kind == MarkKind.ABSENT:
         text = deferred("absent on %(day)s, %(start)s–%(end)s", day=day, start=start, end=end)
@@ -320,7 +310,7 @@ def record_teacher_absence(
                 kind=MarkKind.ABSENT,
                 minutes=session.minutes,
                 starts_at=session.starts_at,
-                day=local_day(session.starts_at, school),
+                day=clock.local_day(session.starts_at, school.timezone),
                 reason=" ".join((reason or "").split()),
                 recorded_by_id=actor.id,
             )

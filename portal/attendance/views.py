@@ -26,7 +26,7 @@ from portal.core.blueprints import profile_blueprint
 from portal.core.errors import ValidationError
 from portal.core.forms import asked_day, local_to_utc
 from portal.core.permissions import get_or_404, require
-from portal.core.web import is_htmx
+from portal.core.web import form_page, is_htmx
 from portal.extensions import db
 from portal.groups.audience import groups_for_author
 from portal.groups.models import Group
@@ -39,7 +39,7 @@ STATES["left_early"] = MarkKind.LEFT_EARLY
 
 
 def _day() -> dt.date:
-    return asked_day("day") or services.local_day(clock.now(), current_user.school)
+    return asked_day("day") or clock.today(current_user.school.timezone)
 
 
 @bp.get("/")
@@ -107,7 +107,7 @@ def register(session_id: int):
         return _register_page(session, error, 400)
     db.session.commit()
     flash(_("The register is saved."), "success")
-    day = services.local_day(session.starts_at, current_user.school)
+    day = clock.local_day(session.starts_at, current_user.school.timezone)
     return redirect(url_for("attendance.index", day=day.isoformat()))
 
 
@@ -178,8 +178,7 @@ def new_session():
                 form.repeat_until.data,
             )
         except ValidationError as error:
-            db.session.rollback()
-            error.apply_to(form)
+            return form_page("attendance/session_form.html", form, error)
         else:
             db.session.commit()
             flash(
@@ -187,15 +186,14 @@ def new_session():
                 "success",
             )
             return redirect(url_for("attendance.index", day=form.day.data.isoformat()))
-    status = 400 if form.errors else 200
-    return render_template("attendance/session_form.html", form=form), status
+    return form_page("attendance/session_form.html", form)
 
 
 @bp.post("/sessions/<int:session_id>/cancel")
 def cancel_session(session_id: int):
     session = get_or_404(ClassSession, session_id)
     require(can_manage_attendance(current_user))
-    day = services.local_day(session.starts_at, current_user.school)
+    day = clock.local_day(session.starts_at, current_user.school.timezone)
     try:
         services.cancel(session)
     except ValidationError as error:
@@ -256,8 +254,7 @@ def teacher_absence():
                 form.reason.data or "",
             )
         except ValidationError as error:
-            db.session.rollback()
-            error.apply_to(form)
+            return form_page("attendance/teacher_absence.html", form, error)
         else:
             db.session.commit()
             flash(
@@ -269,5 +266,4 @@ def teacher_absence():
                 "success",
             )
             return redirect(url_for("attendance.index"))
-    status = 400 if form.errors else 200
-    return render_template("attendance/teacher_absence.html", form=form), status
+    return form_page("attendance/teacher_absence.html", form)

@@ -23,6 +23,7 @@ from portal.core.blueprints import profile_blueprint
 from portal.core.errors import ValidationError
 from portal.core.forms import local_to_utc, utc_to_local
 from portal.core.permissions import require, visible_or_404
+from portal.core.web import form_page
 from portal.extensions import db
 
 bp = profile_blueprint("announcements", __name__, "/announcements", *SCHOOL_PROFILES)
@@ -59,13 +60,7 @@ def _asked(form: AnnouncementForm) -> AnnouncementInput:
 
 
 def _editor(form, announcement=None, error: ValidationError | None = None):
-    if error is not None:
-        db.session.rollback()
-        error.apply_to(form)
-    status = 400 if form.errors or form.form_errors else 200
-    return render_template(
-        "content/announcement_form.html", form=form, announcement=announcement
-    ), status
+    return form_page("content/announcement_form.html", form, error, announcement=announcement)
 
 
 @bp.get("/")

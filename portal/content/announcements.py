@@ -100,10 +100,9 @@ def _tell(author: User, announcement: Announcement, asked: AnnouncementInput) ->
         # Nobody is told of this change; what was already pending still waits for publication.
         notifications.postpone("announcement", key, announcement.publish_at)
         return
-    excerpt = bodies.plain_text(announcement.body)
     payload = {
         "text": announcement.title,
-        "details": excerpt[:EXCERPT] + ("…" if len(excerpt) > EXCERPT else ""),
+        "details": bodies.excerpt(announcement.body, EXCERPT),
         "url": f"/announcements/{announcement.id}",
     }
     notifications.notify(

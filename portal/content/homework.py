@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -48,19 +47,8 @@ class HomeworkInput:
     discreet: bool = False
 
 
-def today(school) -> dt.date:
-    """The day it is in the school's time zone."""
-    return clock.now().astimezone(ZoneInfo(school.timezone)).date()
-
-
-def midnight(day: dt.date, school) -> dt.datetime:
-    """The start of ``day`` in the school's time zone, in UTC."""
-    local = dt.datetime.combine(day, dt.time(0), tzinfo=ZoneInfo(school.timezone))
-    return local.astimezone(dt.UTC)
-
-
 def visible_day(homework: Homework) -> dt.date:
-    return homework.visible_at.astimezone(ZoneInfo(homework.group.school.timezone)).date()
+    return clock.local_day(homework.visible_at, homework.group.school.timezone)
 
 
 def subject_key(homework: Homework) -> str:
@@ -76,7 +64,7 @@ def _checked(teacher: User, asked: HomeworkInput, current: Homework | None):
     title = checked_line("title", asked.title, TITLE_MAX, _("Give the homework a title."), errors)
     description = bodies.checked(asked.description, "description", _("Describe the work."), errors)
     school = asked.group.school
-    now_day = today(school)
+    now_day = clock.today(school.timezone)
     visible_from = asked.visible_from or now_day
     if asked.due_on is None:
         errors["due_on"] = _("Give the day the work is due.")
@@ -88,7 +76,7 @@ def _checked(teacher: User, asked: HomeworkInput, current: Homework | None):
         errors["due_on"] = _("Homework can be set up to one year ahead.")
     if errors:
         raise ValidationError.of(errors)
-    return title, description, midnight(visible_from, school)
+    return title, description, clock.local_moment(visible_from, dt.time(0), school.timezone)
 
 
 def _payload(homework: Homework, text) -> dict:
@@ -206,7 +194,7 @@ def week_shown(school, asked: dt.date | None) -> dt.date:
     Saturday on (what is due next matters more than what is past)."""
     if asked is not None:
         return monday_of(asked)
-    day = today(school)
+    day = clock.today(school.timezone)
     return monday_of(day + dt.timedelta(days=2) if day.weekday() >= 5 else day)
 
 

@@ -21,6 +21,7 @@ from portal.core.blueprints import profile_blueprint
 from portal.core.errors import ValidationError
 from portal.core.forms import asked_day
 from portal.core.permissions import require, visible_or_404
+from portal.core.web import form_page
 from portal.extensions import db
 from portal.groups.audience import groups_for_author
 from portal.groups.models import Group
@@ -56,7 +57,7 @@ def index():
         monday=monday,
         groups=groups,
         chosen=chosen,
-        today=service.today(current_user.school),
+        today=clock.today(current_user.school.timezone),
         now_utc=clock.now(),
         timedelta=dt.timedelta,
     )
@@ -79,11 +80,7 @@ def _asked(form: HomeworkForm) -> HomeworkInput:
 
 
 def _editor(form, homework=None, error: ValidationError | None = None):
-    if error is not None:
-        db.session.rollback()
-        error.apply_to(form)
-    status = 400 if form.errors or form.form_errors else 200
-    return render_template("content/homework_form.html", form=form, homework=homework), status
+    return form_page("content/homework_form.html", form, error, homework=homework)
 
 
 @bp.route("/new", methods=["GET", "POST"])

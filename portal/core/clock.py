@@ -1,8 +1,12 @@
-"""The one clock. Code asks now() and never datetime.now(); tests move it with set()/advance()."""
+"""The one clock. Code asks now() and never datetime.now(); tests move it with set()/advance().
+
+And the school's calendar: the day a moment falls on, and the moment a wall-clock time of a day
+is, in a time zone (times are stored in UTC, days and hours are the school's)."""
 
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 _offset = dt.timedelta(0)
 _frozen: dt.datetime | None = None
@@ -31,3 +35,17 @@ def advance(delta: dt.timedelta) -> None:
 def reset() -> None:
     global _offset, _frozen
     _offset, _frozen = dt.timedelta(0), None
+
+
+def local_day(moment: dt.datetime, zone: str) -> dt.date:
+    """The day ``moment`` falls on in ``zone``."""
+    return moment.astimezone(ZoneInfo(zone)).date()
+
+
+def today(zone: str) -> dt.date:
+    return local_day(now(), zone)
+
+
+def local_moment(day: dt.date, time: dt.time, zone: str) -> dt.datetime:
+    """The wall-clock ``time`` of ``day`` in ``zone``, in UTC."""
+    return dt.datetime.combine(day, time, tzinfo=ZoneInfo(zone)).astimezone(dt.UTC)

@@ -20,10 +20,21 @@ def safe_next(default: str) -> str:
     return default
 
 
+def _on_this_site(url: str | None) -> str | None:
+    """The path (and query) of a URL of this site; None for another host or no URL."""
+    parts = urlsplit(url or "")
+    if parts.netloc and parts.netloc != request.host:
+        return None
+    if not parts.path.startswith("/") or parts.path.startswith("//"):
+        return None
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
 def back(default: str) -> str:
     """The page the request came from, if it is on this site."""
-    referrer = request.referrer or ""
-    parts = urlsplit(referrer)
-    if parts.netloc and parts.netloc == request.host:
-        return parts.path + (f"?{parts.query}" if parts.query else "")
-    return default
+    return _on_this_site(request.referrer) or default
+
+
+def current_page(default: str) -> str:
+    """The page an HTMX request was made from, if it is on this site."""
+    return _on_this_site(request.headers.get("HX-Current-URL")) or default

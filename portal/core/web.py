@@ -230,5 +230,15 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(demo_command)
 
 
+def form_page(template: str, form, error=None, **context):
+    """A form's page, 400 when anything in it is refused. With a ValidationError from a service,
+    nothing it did is kept and each reason goes by its field."""
+    if error is not None:
+        db.session.rollback()
+        error.apply_to(form)
+    status = 400 if form.errors or form.form_errors else 200
+    return render_template(template, form=form, **context), status
+
+
 def is_htmx() -> bool:
     return bool(getattr(request, "htmx", False))

@@ -77,6 +77,12 @@ def plain_text(cleaned: str) -> str:
     return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
 
 
+def excerpt(cleaned: str, limit: int) -> str:
+    """The first ``limit`` characters of a cleaned body's words, with '…' where it was cut."""
+    words = plain_text(cleaned)
+    return words[:limit] + ("…" if len(words) > limit else "")
+
+
 def is_empty(cleaned: str) -> bool:
     return not plain_text(cleaned)
 

@@ -95,14 +95,13 @@ def create(author: User, asked: FlashInput) -> FlashMessage:
     flash.audience_rows = flash.rows_for(targets, FlashAudience)
     db.session.add(flash)
     db.session.flush()
-    excerpt = bodies.plain_text(body)
     notifications.notify(
         "flash_message",
         audience.people(flash.school_id, flash.audience),
         subject_key(flash),
         {
             "text": title,
-            "details": excerpt[:EXCERPT] + ("…" if len(excerpt) > EXCERPT else ""),
+            "details": bodies.excerpt(body, EXCERPT),
             "url": f"/flash/{flash.id}",
         },
         author=author,

@@ -3,8 +3,6 @@ direction's and staff's list, form and who-has-acknowledged view."""
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -14,8 +12,9 @@ from portal.core import clock
 from portal.core.blueprints import profile_blueprint
 from portal.core.errors import ValidationError
 from portal.core.forms import local_to_utc
+from portal.core.navigation import current_page, safe_next
 from portal.core.permissions import require, visible_or_404
-from portal.core.web import is_htmx
+from portal.core.web import form_page, is_htmx
 from portal.extensions import db
 from portal.messaging import flash as service
 from portal.messaging.flash import FlashInput
@@ -32,23 +31,10 @@ def _flash_or_404(flash_id: int) -> FlashMessage:
     return message
 
 
-def _local_path(url: str | None) -> str | None:
-    """The path of a URL of this site, to go back to after acknowledging; None otherwise."""
-    if not url:
-        return None
-    parts = urlsplit(url)
-    if parts.netloc and parts.netloc != request.host:
-        return None
-    path = parts.path or "/"
-    if not path.startswith("/") or path.startswith("//"):
-        return None
-    return path + (f"?{parts.query}" if parts.query else "")
-
-
 @bp.get("/banner")
 def banner():
     """The banner's content, loaded by every page of a school's people."""
-    back = _local_path(request.headers.get("HX-Current-URL")) or url_for("root.index")
+    back = current_page(url_for("root.index"))
     return render_template(
         "messaging/_flash_banner.html", showing=service.banner_for(current_user), back=back
     )
@@ -60,15 +46,14 @@ def acknowledge(flash_id: int):
     require(service.reaches(current_user, message))
     service.acknowledge(current_user, message)
     db.session.commit()
-    back = _local_path(request.form.get("next"))
     if is_htmx():
         return render_template(
             "messaging/_flash_banner.html",
             showing=service.banner_for(current_user),
-            back=back or url_for("root.index"),
+            back=safe_next(url_for("root.index")),
             acknowledged=message,
         )
-    return redirect(back or url_for("flash.show", flash_id=message.id))
+    return redirect(safe_next(url_for("flash.show", flash_id=message.id)))
 
 
 @bp.get("/")
@@ -87,11 +72,7 @@ def index():
 
 
 def _editor(form, error: ValidationError | None = None):
-    if error is not None:
-        db.session.rollback()
-        error.apply_to(form)
-    status = 400 if form.errors or form.form_errors else 200
-    return render_template("messaging/flash_form.html", form=form), status
+    return form_page("messaging/flash_form.html", form, error)
 
 
 @bp.route("/new", methods=["GET", "POST"])
