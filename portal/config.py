@@ -37,6 +37,8 @@ def load() -> dict:
     return {
         "CARNET_ENV": env,
         "SECRET_KEY": secret,
+        # Encrypts secrets kept in the database (a Fernet key); derived from SECRET_KEY if unset.
+        "DATA_KEY": os.environ.get("DATA_KEY") or None,
         "SQLALCHEMY_DATABASE_URI": os.environ.get("DATABASE_URL")
         or f"sqlite:///{INSTANCE / 'carnet.sqlite'}",
         "REDIS_URL": redis_url,
@@ -87,10 +89,22 @@ def load() -> dict:
         # How often an open page asks for the unread message count.
         "MESSAGE_COUNTER_SECONDS": int(os.environ.get("MESSAGE_COUNTER_SECONDS", 30)),
         "UNSUBSCRIBE_MAX_AGE": int(os.environ.get("UNSUBSCRIBE_MAX_AGE", 365 * 24 * 3600)),
+        # Webhooks (SPEC §9): seconds between a failed call and the next, growing over more than
+        # a day; how long one call may take.
+        "WEBHOOK_RETRY_DELAYS": _seconds(
+            os.environ.get("WEBHOOK_RETRY_DELAYS", "60,300,1800,7200,21600,43200,43200")
+        ),
+        "WEBHOOK_TIMEOUT": float(os.environ.get("WEBHOOK_TIMEOUT", 10)),
+        # Production calls https:// addresses only; development and tests may use http://.
+        "WEBHOOK_HTTPS_ONLY": env == "production",
         "BABEL_DEFAULT_LOCALE": "fr",
         "BABEL_DEFAULT_TIMEZONE": os.environ.get("CARNET_TIMEZONE", "Europe/Paris"),
         "LANGUAGES": ("fr", "en"),
     }
+
+
+def _seconds(listed: str) -> list[int]:
+    return [int(part) for part in listed.split(",") if part.strip()]
 
 
 def _limits_uri(redis_url: str) -> str:

@@ -34,3 +34,4 @@ from portal.notifications.models import (  # noqa: F401
     NotificationTiming,
     Subscription,
 )
+from portal.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint  # noqa: F401

@@ -57,3 +57,13 @@ class TestMailForm(FlaskForm):
         validators=[DataRequired(_l("This field is required.")), Length(max=254)],
         render_kw={"type": "email", "autocomplete": "email"},
     )
+
+
+class TutorForm(FlaskForm):
+    # Checked by attendance.services.add_tutor(), both fields at once.
+    name = StringField(_l("Tutor's name"), render_kw={"maxlength": 200, "autocomplete": "off"})
+    email = StringField(
+        _l("Tutor's e-mail address"),
+        description=_l("Told by the alerts that e-mail the pupil's guardians."),
+        render_kw={"type": "email", "maxlength": 254, "autocomplete": "off"},
+    )

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.accounts import services as accounts
 from portal.accounts.forms import ContactForm
-from portal.accounts.models import EmailSource, User
+from portal.accounts.models import EmailSource, Profile, User
 from portal.accounts.permissions import can_edit_contact, can_view_user
 from portal.admin import services
-from portal.admin.forms import SchoolSettingsForm, UserSearchForm
+from portal.admin.forms import SchoolSettingsForm, TutorForm, UserSearchForm
+from portal.attendance import services as attendance
+from portal.attendance.models import PupilContact
 from portal.content import announcements
 from portal.core.blueprints import profile_blueprint
 from portal.core.errors import ValidationError
@@ -51,7 +53,12 @@ def users():
     return render_template(template, form=form, people=people, page=page, has_next=has_next)
 
 
-def _user_page(person: User, contact_form: ContactForm | None = None, status: int = 200):
+def _user_page(
+    person: User,
+    contact_form: ContactForm | None = None,
+    status: int = 200,
+    tutor_form: TutorForm | None = None,
+):
     return render_template(
         "admin/user.html",
         person=person,
@@ -60,6 +67,8 @@ def _user_page(person: User, contact_form: ContactForm | None = None, status: in
         guardianships=accounts.guardianships_of(person),
         children=accounts.children_of(person),
         contact_form=contact_form or ContactForm(email=person.email, mobile=person.mobile),
+        tutors=attendance.tutors_of(person) if person.profile == Profile.PUPIL else [],
+        tutor_form=tutor_form or TutorForm(prefix="tutor"),
     ), status
 
 
@@ -86,6 +95,37 @@ def user_contact(user_id: int):
             flash(_("Contact details saved."), "success")
             return redirect(url_for("admin.user", user_id=person.id))
     return _user_page(person, form, 400)
+
+
+@bp.post("/users/<int:user_id>/tutors")
+def add_tutor(user_id: int):
+    pupil = get_or_404(User, user_id)
+    require(can_edit_contact(current_user, pupil) and pupil.profile == Profile.PUPIL)
+    form = TutorForm(prefix="tutor")
+    if form.validate_on_submit():
+        try:
+            attendance.add_tutor(pupil, form.name.data, form.email.data)
+        except ValidationError as error:
+            db.session.rollback()
+            error.apply_to(form)
+        else:
+            db.session.commit()
+            flash(_("The tutor is saved."), "success")
+            return redirect(url_for("admin.user", user_id=pupil.id))
+    return _user_page(pupil, status=400, tutor_form=form)
+
+
+@bp.post("/users/<int:user_id>/tutors/<int:tutor_id>/delete")
+def remove_tutor(user_id: int, tutor_id: int):
+    pupil = get_or_404(User, user_id)
+    require(can_edit_contact(current_user, pupil))
+    tutor = db.session.get(PupilContact, tutor_id)
+    if tutor is None or tutor.pupil_id != pupil.id:
+        abort(404)
+    attendance.remove_tutor(tutor)
+    db.session.commit()
+    flash(_("The tutor is removed."), "success")
+    return redirect(url_for("admin.user", user_id=pupil.id))
 
 
 @bp.get("/classes")

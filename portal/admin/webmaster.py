@@ -1,4 +1,5 @@
-"""The webmaster's platform console: the schools of the platform and the mail settings."""
+"""The webmaster's platform console: the schools of the platform, the mail settings and the
+webhook setting."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ from portal.core.errors import ValidationError
 from portal.extensions import db
 from portal.groups import services as groups
 from portal.groups.models import GroupKind
+from portal.webhooks import services as webhooks
+from portal.webhooks.forms import WebhookSettingsForm
 
 bp = profile_blueprint("webmaster", __name__, "/webmaster", "webmaster")
 
@@ -91,6 +94,17 @@ def send_test_mail():
         else:
             return _mail_page(200, test_form=form, test_result={"sent": sent, "answer": answer})
     return _mail_page(400, test_form=form)
+
+
+@bp.route("/webhooks", methods=["GET", "POST"])
+def webhook_settings():
+    form = WebhookSettingsForm(private_allowed=settings.current().webhooks_private_allowed)
+    if form.validate_on_submit():
+        webhooks.allow_private(current_user, form.private_allowed.data)
+        db.session.commit()
+        flash(_("The webhook settings are saved."), "success")
+        return redirect(url_for("webmaster.webhook_settings"))
+    return render_template("admin/webmaster_webhooks.html", form=form)
 
 
 @bp.get("/mail/files/<name>")

@@ -28,6 +28,7 @@ from portal.core.errors import ValidationError
 from portal.core.text import checked_line
 from portal.extensions import db
 from portal.groups.models import Group
+from portal.webhooks.models import WebhookEndpoint
 
 #: The colours a rule may take, named for people who don't see them.
 COLOURS = {
@@ -77,6 +78,7 @@ class RuleInput:
     email_person: bool = False
     email_guardians: bool = False
     email_admin_ids: list[int] = field(default_factory=list)
+    webhook_endpoint_id: int | None = None
 
 
 def _choices_ok(asked: RuleInput, errors: dict[str, str]) -> None:
@@ -128,6 +130,10 @@ def _checked(admin: User, asked: RuleInput) -> dict:
     )
     if set(asked.email_admin_ids) - admins:
         errors["email_admins"] = _("Choose administrators of the school.")
+    if asked.webhook_endpoint_id is not None:
+        endpoint = db.session.get(WebhookEndpoint, asked.webhook_endpoint_id)
+        if endpoint is None or endpoint.school_id != admin.school_id:
+            errors["webhook"] = _("Choose a webhook of the school.")
     if errors:
         raise ValidationError.of(errors)
     return {
@@ -148,6 +154,7 @@ def _checked(admin: User, asked: RuleInput) -> dict:
         "email_person": asked.email_person,
         "email_guardians": asked.email_guardians,
         "email_admin_ids": sorted(set(asked.email_admin_ids)),
+        "webhook_endpoint_id": asked.webhook_endpoint_id,
     }
 
 

@@ -23,6 +23,7 @@ from portal.extensions import db
 from portal.groups import services as groups
 from portal.groups.labels import label
 from portal.groups.models import GroupKind
+from portal.webhooks import services as webhooks
 
 #: The direction keeps the rules; the direction and staff read and archive the alerts.
 bp = profile_blueprint("alerts", __name__, "/alerts", Profile.ADMIN, Profile.STAFF)
@@ -108,9 +109,13 @@ def _form(rule: AlertRule | None = None) -> AlertRuleForm:
         .order_by(User.last_name)
     )
     form.email_admins.choices = [(a.id, a.sort_name) for a in admins]
+    form.webhook.choices = [(0, _("no webhook"))] + [
+        (e.id, e.url) for e in webhooks.of_school(current_user.school_id)
+    ]
     if rule is not None and request.method == "GET":
         form.scope_group.data = rule.scope_group_id or 0
         form.email_admins.data = list(rule.email_admin_ids)
+        form.webhook.data = rule.webhook_endpoint_id or 0
     return form
 
 
@@ -133,6 +138,7 @@ def _asked(form: AlertRuleForm) -> RuleInput:
         email_person=form.email_person.data,
         email_guardians=form.email_guardians.data,
         email_admin_ids=form.email_admins.data or [],
+        webhook_endpoint_id=form.webhook.data or None,
     )
 
 

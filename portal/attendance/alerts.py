@@ -34,6 +34,7 @@ from portal.core.mail import queue_mail
 from portal.extensions import db
 from portal.groups.models import GroupMember
 from portal.notifications import services as notifications
+from portal.webhooks import services as webhooks
 
 _KINDS = {
     Metric.ABSENCE_HOURS: MarkKind.ABSENT,
@@ -212,7 +213,36 @@ def _fire(rule: AlertRule, school: School, person_id: int, amount: float) -> Ale
     )
     for address in _addresses(rule, person):
         _mail(address, rule, school, person, amount)
+    if rule.webhook_endpoint_id is not None:
+        webhooks.emit(rule.webhook_endpoint_id, "attendance.alert", _event(alert, rule, person))
     return alert
+
+
+def _event(alert: Alert, rule: AlertRule, person: User) -> dict:
+    """What a webhook receives of an alert: the rule, the person, the count that crossed."""
+    return {
+        "alert_id": alert.id,
+        "fired_at": alert.fired_at.isoformat(),
+        "school_id": rule.school_id,
+        "rule": {
+            "id": rule.id,
+            "name": rule.name,
+            "colour": rule.colour,
+            "metric": rule.metric,
+            "counted": rule.counted,
+            "trigger": rule.trigger,
+            "low": rule.low,
+            "high": rule.high,
+            "period": {"amount": rule.period_amount, "unit": rule.period_unit},
+        },
+        "person": {
+            "id": person.id,
+            "profile": person.profile,
+            "first_name": person.first_name,
+            "last_name": person.last_name,
+        },
+        "amount": alert.amount,
+    }
 
 
 def _addresses(rule: AlertRule, person: User) -> list[str]:

@@ -69,3 +69,5 @@ class AlertRuleForm(FlaskForm):
     email_person = BooleanField(_l("E-mail the person"))
     email_guardians = BooleanField(_l("E-mail the pupil's guardians and tutor"))
     email_admins = MultiCheckboxField(_l("E-mail these administrators"), coerce=int)
+    # The school's own webhooks only: checked by alert_rules.save(), like the group.
+    webhook = SelectField(_l("Call this webhook"), coerce=int, default=0, validate_choice=False)

@@ -128,6 +128,10 @@ class AlertRule(CreatedAtMixin, db.Model):
     email_guardians: Mapped[bool] = mapped_column(default=False)
     #: Ids of the admins e-mailed.
     email_admin_ids: Mapped[list] = mapped_column(JSON, default=list)
+    #: The school's webhook endpoint called when it fires; None: no webhook.
+    webhook_endpoint_id: Mapped[int | None] = mapped_column(
+        ForeignKey("webhook_endpoint.id", ondelete="SET NULL")
+    )
     updated_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
 
     scope_group: Mapped[Group | None] = relationship()

@@ -14,11 +14,13 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from portal.accounts.models import AccountState, Guardianship, Profile, School, User
+from portal.accounts.services import normalise_email
 from portal.attendance import alerts
-from portal.attendance.models import AttendanceMark, ClassSession, MarkKind
+from portal.attendance.models import AttendanceMark, ClassSession, MarkKind, PupilContact
 from portal.core import clock
 from portal.core.errors import ValidationError
 from portal.core.i18n import deferred, deferred_date
+from portal.core.text import checked_line
 from portal.extensions import db
 from portal.groups.audience import GROUP_KINDS
 from portal.groups.models import Group, GroupMember
@@ -344,3 +346,40 @@ def marks_of_day(school: School, day: dt.date, group_id: int | None = None):
     if group_id is not None:
         query = query.join(ClassSession).where(ClassSession.group_id == group_id)
     return list(db.session.scalars(query.order_by(AttendanceMark.starts_at, AttendanceMark.id)))
+
+
+TUTORS_MAX = 3
+
+
+def tutors_of(pupil: User) -> list[PupilContact]:
+    return list(
+        db.session.scalars(
+            select(PupilContact).where(PupilContact.pupil_id == pupil.id).order_by(PupilContact.id)
+        )
+    )
+
+
+def add_tutor(pupil: User, name: str, email: str) -> PupilContact:
+    """A pupil's designated tutor (an apprenticeship master): e-mailed like a guardian by the
+    alerts that e-mail guardians; no account."""
+    errors: dict[str, str] = {}
+    name = checked_line("name", name, 200, _("Give the tutor's name."), errors)
+    try:
+        email = normalise_email(email or "")
+    except ValidationError as error:
+        errors["email"] = error.errors["email"]
+    if pupil.profile != Profile.PUPIL:
+        errors["name"] = _("Only a pupil has a tutor.")
+    elif len(tutors_of(pupil)) >= TUTORS_MAX:
+        errors["name"] = _("A pupil has at most %(max)d tutors.", max=TUTORS_MAX)
+    if errors:
+        raise ValidationError.of(errors)
+    tutor = PupilContact(pupil_id=pupil.id, name=name, email=email)
+    db.session.add(tutor)
+    db.session.flush()
+    return tutor
+
+
+def remove_tutor(tutor: PupilContact) -> None:
+    db.session.delete(tutor)
+    db.session.flush()

@@ -24,6 +24,10 @@ class AuditTag(StrEnum):
     HOMEWORK_DELETED = "content:homework:delete"
     ALERT_RULE_SAVED = "attendance:alert_rule:save"
     ALERT_RULE_DELETED = "attendance:alert_rule:delete"
+    WEBHOOK_SAVED = "webhooks:endpoint:save"
+    WEBHOOK_SECRET_ROTATED = "webhooks:endpoint:rotate"  # noqa: S105 - a tag
+    WEBHOOK_DELETED = "webhooks:endpoint:delete"
+    WEBHOOK_SETTINGS_CHANGED = "platform:webhooks:change"
 
 
 class AuditEntry(db.Model):

@@ -58,11 +58,14 @@ def job(queue: str = "default", timeout: int = 300, retry: Retry | None = DEFAUL
     return decorate
 
 
-def enqueue(fn: Callable, *args, job_id: str | None = None, at=None, pipeline=None):
+def enqueue(fn: Callable, *args, job_id: str | None = None, at=None, pipeline=None, retry=None):
     """Put a @job function on its queue now, or at ``at`` (aware datetime) with enqueue_at.
-    With a Redis ``pipeline``, nothing is sent until the caller executes it."""
+    With a Redis ``pipeline``, nothing is sent until the caller executes it; ``retry`` replaces
+    the function's own retries (a Retry read from the configuration)."""
     q = get_queue(fn.job_queue)
     options = {"job_id": job_id, "pipeline": pipeline, **fn.job_options}
+    if retry is not None:
+        options["retry"] = retry
     if at is not None:
         return q.enqueue_at(at, fn, *args, **options)
     return q.enqueue(fn, *args, **options)

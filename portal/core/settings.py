@@ -17,19 +17,22 @@ class PlatformSettings(db.Model):
     notification_email: Mapped[bool] = mapped_column(default=True)
     #: Envelope sender of every e-mail, where refusals and bounces come back.
     bounce_address: Mapped[str | None] = mapped_column(String(254))
+    #: Webhooks may call loopback, private, link-local and metadata addresses: a test or
+    #: development platform only (SPEC §9). Off by default.
+    webhooks_private_allowed: Mapped[bool] = mapped_column(default=False)
 
 
 def current() -> PlatformSettings:
     """The settings in force: the saved row, or the defaults while none was saved."""
     return db.session.get(PlatformSettings, 1) or PlatformSettings(
-        id=1, notification_email=True, bounce_address=None
+        id=1, notification_email=True, bounce_address=None, webhooks_private_allowed=False
     )
 
 
 def save(**values) -> PlatformSettings:
     settings = db.session.get(PlatformSettings, 1)
     if settings is None:
-        settings = PlatformSettings(id=1, notification_email=True)
+        settings = PlatformSettings(id=1, notification_email=True, webhooks_private_allowed=False)
         db.session.add(settings)
     for name, value in values.items():
         setattr(settings, name, value)

@@ -89,6 +89,7 @@ def register_blueprints(app: Flask) -> None:
     from portal.messaging.flash_views import bp as flash
     from portal.messaging.views import bp as messages
     from portal.notifications.views import bp as notifications
+    from portal.webhooks.views import bp as webhooks
 
     blueprints = (
         health,
@@ -106,6 +107,7 @@ def register_blueprints(app: Flask) -> None:
         attendance,
         alerts,
         alert_rules,
+        webhooks,
     )
     for blueprint in (*blueprints, *homes):
         app.register_blueprint(blueprint)

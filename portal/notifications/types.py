@@ -175,6 +175,17 @@ TYPES: dict[str, NotificationType] = {
             needs=("pupil", "text"),
         ),
         NotificationType(
+            key="webhook_disabled",
+            label=_l("Webhook switched off after failing calls"),
+            profiles=frozenset({A}),
+            batched=False,
+            channels=(_HOME, _MAIL),
+            defaults={A: _MAIL},
+            headline=lambda payload, events: _("Webhook: %(text)s", text=payload["text"]),
+            line=_text,
+            needs=("text",),
+        ),
+        NotificationType(
             key="sensitive_action",
             label=_l("Sensitive action by a teacher"),
             profiles=frozenset({A}),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from portal.attendance import alerts
-from portal.attendance.models import Alert, AlertRule, MarkKind
+from portal.attendance.models import Alert, AlertRule, MarkKind, PupilContact
 from portal.audit.models import AuditEntry
 from portal.extensions import db
 from tests.attendance.test_alerts import _mark, _rule
@@ -114,3 +114,49 @@ def test_only_the_direction_keeps_rules_and_other_schools_find_nothing(app, worl
     token = csrf_token(stranger, "/alerts/rules/")
     answer = stranger.post(f"/alerts/rules/{rule_id}/delete", data={"csrf_token": token})
     assert answer.status_code == 404
+
+
+def test_the_direction_gives_a_pupil_a_tutor_checked_field_by_field(app, world):
+    lea = world.ids["léa"]
+    admin = logged_in(app, world.logins["admin"])
+    token = csrf_token(admin, f"/admin/users/{lea}")
+    refused = admin.post(
+        f"/admin/users/{lea}/tutors",
+        data={"csrf_token": token, "tutor-name": " ", "tutor-email": "pas une adresse"},
+        headers={"Accept-Language": "en"},
+    )
+    assert refused.status_code == 400
+    page = text(refused)
+    assert "Give the tutor&#39;s name." in page and "This e-mail address is not valid." in page
+    answer = admin.post(
+        f"/admin/users/{lea}/tutors",
+        data={"csrf_token": token, "tutor-name": "M. Garage", "tutor-email": "atelier@garage.fr"},
+    )
+    assert answer.status_code == 302
+    with app.app_context():
+        [tutor] = db.session.scalars(select(PupilContact)).all()
+        assert (tutor.pupil_id, tutor.name, tutor.email) == (lea, "M. Garage", "atelier@garage.fr")
+    assert "atelier@garage.fr" in text(admin.get(f"/admin/users/{lea}"))
+    other = logged_in(app, world.logins["other_admin"])
+    other_token = csrf_token(other, "/admin/")
+    assert (
+        other.post(
+            f"/admin/users/{lea}/tutors/{tutor.id}/delete", data={"csrf_token": other_token}
+        ).status_code
+        == 404
+    )
+    parent = world.ids["anne"]
+    assert (
+        admin.post(
+            f"/admin/users/{parent}/tutors/{tutor.id}/delete", data={"csrf_token": token}
+        ).status_code
+        == 404
+    )
+    assert (
+        admin.post(
+            f"/admin/users/{lea}/tutors/{tutor.id}/delete", data={"csrf_token": token}
+        ).status_code
+        == 302
+    )
+    with app.app_context():
+        assert db.session.scalars(select(PupilContact)).all() == []

@@ -1,0 +1,175 @@
+"""Calling an endpoint (SPEC §9): one attempt per run of the job, signed anew each time; RQ's
+Retry runs it again after growing delays (WEBHOOK_RETRY_DELAYS, more than a day in all). When
+the last attempt fails the delivery has failed, the endpoint is switched off and the school's
+administrators are told."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from urllib.parse import urljoin
+
+import urllib3
+from flask import current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from rq import Retry, get_current_job
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
+from sqlalchemy import select
+from standardwebhooks import Webhook
+
+from portal.accounts.models import Profile, School, User
+from portal.core import clock, outbox, settings
+from portal.core.i18n import deferred
+from portal.core.jobs import enqueue, job, redis_connection
+from portal.extensions import db
+from portal.notifications import services as notifications
+from portal.webhooks import guard, services
+from portal.webhooks.models import DeliveryState, WebhookAttempt, WebhookDelivery
+
+REDIRECTS = frozenset({301, 302, 303, 307, 308})
+MAX_REDIRECTS = 3
+#: How much of the receiver's answer the log keeps.
+ANSWER_KEPT = 500
+USER_AGENT = "Carnet-Webhooks/1"
+
+
+class CallFailed(Exception):
+    """Raised after a failed attempt that has another one to come, so that RQ retries."""
+
+
+def _job_id(delivery_id: int) -> str:
+    return f"webhook-{delivery_id}"
+
+
+@outbox.handler("webhook")
+def _start(payload: dict) -> None:
+    """After the commit: the delivery's job, with the configured retries. A job of the same
+    delivery still waiting or running is left to finish rather than doubled."""
+    delivery_id = payload["delivery_id"]
+    try:
+        found = Job.fetch(_job_id(delivery_id), connection=redis_connection())
+    except NoSuchJobError:
+        found = None
+    waiting = {JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.STARTED, JobStatus.DEFERRED}
+    if found is not None and found.get_status(refresh=False) in waiting:
+        return
+    delays = current_app.config["WEBHOOK_RETRY_DELAYS"]
+    retry = Retry(max=len(delays), interval=delays) if delays else None
+    enqueue(deliver, delivery_id, job_id=_job_id(delivery_id), retry=retry)
+
+
+def headers_for(delivery: WebhookDelivery, secrets: list[str], sent_at: dt.datetime) -> dict:
+    """The Standard Webhooks headers: one v1 signature per secret in force, space-separated."""
+    signatures = " ".join(
+        Webhook(secret).sign(delivery.message_id, sent_at, delivery.body) for secret in secrets
+    )
+    return {
+        "content-type": "application/json",
+        "user-agent": USER_AGENT,
+        "webhook-id": delivery.message_id,
+        "webhook-timestamp": str(int(sent_at.timestamp())),
+        "webhook-signature": signatures,
+    }
+
+
+def _post(url: str, body: bytes, headers: dict, private_allowed: bool) -> WebhookAttempt:
+    """One call, following at most three redirects, each checked as the first URL was."""
+    timeout = current_app.config["WEBHOOK_TIMEOUT"]
+    manager = urllib3.PoolManager(
+        retries=False, timeout=urllib3.Timeout(connect=min(timeout, 5.0), read=timeout)
+    )
+    if not private_allowed:
+        manager.pool_classes_by_scheme = guard.GUARDED_POOLS
+    notes: list[str] = []
+    try:
+        for hop in range(MAX_REDIRECTS + 1):
+            guard.check_url(url, private_allowed)
+            response = manager.request(
+                "POST", url, body=body, headers=headers, redirect=False, preload_content=False
+            )
+            try:
+                answer = response.read(ANSWER_KEPT * 4).decode("utf-8", "replace")[:ANSWER_KEPT]
+            finally:
+                response.release_conn()
+            location = response.headers.get("location")
+            if response.status in REDIRECTS and location and hop < MAX_REDIRECTS:
+                url = urljoin(url, location)
+                notes.append(_("redirected to %(url)s", url=url))
+                continue
+            note = "; ".join(notes) or None
+            return WebhookAttempt(status_code=response.status, response=answer, error=note)
+    except guard.Refused as refusal:
+        notes.append(str(refusal.reason))
+    except urllib3.exceptions.TimeoutError:
+        notes.append(_("No answer within %(seconds)s seconds.", seconds=f"{timeout:g}"))
+    except (urllib3.exceptions.HTTPError, OSError) as exc:
+        notes.append(_("Connection failed: %(error)s", error=str(exc)))
+    finally:
+        manager.clear()
+    return WebhookAttempt(status_code=None, error="; ".join(notes)[:500])
+
+
+def _last_try() -> bool:
+    current = get_current_job()
+    return current is None or not current.retries_left
+
+
+@job(queue="default", timeout=120, retry=None)
+def deliver(delivery_id: int) -> str:
+    """One attempt at a delivery; raises CallFailed while attempts remain, for RQ to retry."""
+    delivery = db.session.get(WebhookDelivery, delivery_id)
+    if delivery is None or delivery.state != DeliveryState.PENDING:
+        return "skipped"
+    endpoint = delivery.endpoint
+    if not endpoint.enabled:
+        delivery.state, delivery.finished_at = DeliveryState.CANCELLED, clock.now()
+        db.session.commit()
+        return "cancelled"
+    school = db.session.get(School, delivery.school_id)
+    # The timestamp is the receiver's freshness check against its own clock: the real time.
+    sent_at = dt.datetime.fromtimestamp(time.time(), dt.UTC)
+    headers = headers_for(delivery, services.signing_secrets(endpoint), sent_at)
+    started = time.monotonic()
+    private_allowed = settings.current().webhooks_private_allowed
+    with force_locale(school.default_language):
+        attempt = _post(endpoint.url, delivery.body.encode(), headers, private_allowed)
+    attempt.duration_ms = round((time.monotonic() - started) * 1000)
+    attempt.attempted_at = clock.now()
+    delivery.tries.append(attempt)
+    delivery.attempts += 1
+    if attempt.succeeded:
+        delivery.state, delivery.finished_at = DeliveryState.SUCCEEDED, clock.now()
+        endpoint.failures = 0
+        db.session.commit()
+        return "succeeded"
+    if not _last_try():
+        db.session.commit()
+        raise CallFailed(f"webhook delivery {delivery_id}: {attempt.status_code or attempt.error}")
+    delivery.state, delivery.finished_at = DeliveryState.FAILED, clock.now()
+    endpoint.failures += 1
+    if endpoint.enabled:
+        with force_locale(school.default_language):
+            _switch_off(endpoint, school)
+    db.session.commit()
+    return "failed"
+
+
+def _switch_off(endpoint, school: School) -> None:
+    """An endpoint whose calls failed for more than a day stops being called; the school's
+    administrators are told, and may switch it on again and send the failed deliveries again."""
+    endpoint.enabled = False
+    endpoint.disabled_reason = _("Calls failed for more than a day: switched off by Carnet.")
+    admins = db.session.scalars(
+        select(User.id).where(User.school_id == school.id, User.profile == Profile.ADMIN)
+    ).all()
+    notifications.notify(
+        "webhook_disabled",
+        admins,
+        f"webhook:{endpoint.id}",
+        {
+            "text": deferred("%(url)s was switched off after failing calls", url=endpoint.url),
+            "url": f"/admin/webhooks/{endpoint.id}",
+        },
+    )
