@@ -27,7 +27,7 @@ from portal.attendance.models import (
 )
 from portal.attendance.rules import Counted, Metric, Totals, Trigger, Window
 from portal.core import clock, outbox
-from portal.core.db import among, insert_new
+from portal.core.db import after_commit, among, defer, insert_new
 from portal.core.i18n import deferred
 from portal.core.jobs import job
 from portal.core.mail import queue_mail
@@ -131,10 +131,10 @@ def evaluate(rule: AlertRule, person_ids: list[int] | None = None) -> list[Alert
     if win is None or (person_ids is not None and schedule_only):
         return []
     totals = _totals(rule, win, person_ids)
-    states = {
-        s.person_id: s
-        for s in db.session.scalars(select(AlertState).where(AlertState.rule_id == rule.id))
-    }
+    known = select(AlertState).where(AlertState.rule_id == rule.id)
+    if person_ids is not None:
+        known = known.where(among(AlertState.person_id, person_ids))
+    states = {s.person_id: s for s in db.session.scalars(known)}
     fired = []
     for person_id in sorted(_candidates(rule, win, person_ids, totals)):
         amount = rules.value(Metric(rule.metric), totals.get(person_id, Totals()))
@@ -307,8 +307,26 @@ def metric_label(metric: str) -> str:
 
 def evaluate_later(school_id: int, person_ids: list[int]) -> None:
     """After an attendance change, in its transaction: the people it touches are evaluated
-    by a worker once it commits."""
-    outbox.add("alert_evaluation", {"school_id": school_id, "person_ids": sorted(set(person_ids))})
+    by a worker once it commits. A whole register is one evaluation: the changes of one
+    transaction share one outbox row per school."""
+    for noted_school, item in db.session.info.get(_NOTED, []):
+        if noted_school == school_id and item in db.session:
+            touched = sorted(set(item.payload["person_ids"]) | set(person_ids))
+            item.payload = {"school_id": school_id, "person_ids": touched}
+            return
+    item = outbox.add(
+        "alert_evaluation", {"school_id": school_id, "person_ids": sorted(set(person_ids))}
+    )
+    defer(db.session, _NOTED, (school_id, item))
+
+
+#: The evaluation rows of the current transaction, forgotten when it ends.
+_NOTED = "alert_evaluation_rows"
+
+
+@after_commit(_NOTED)
+def _forget(noted: list) -> None:
+    """Committed, a row is the worker's: later changes get a row of their own."""
 
 
 @outbox.handler("alert_evaluation")

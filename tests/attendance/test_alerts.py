@@ -269,3 +269,26 @@ def test_a_tap_on_the_register_fires_through_a_worker_with_every_action(app, wor
     to = sorted(a for message in smtp.messages for a in message.rcpt_tos)
     assert {"admin@example.org", "anne@example.org", "t@x.org"} <= set(to)
     assert "alain@example.org" not in to
+
+
+def test_a_whole_register_is_one_evaluation_of_the_people_it_touched(app, world):
+    from portal.core.outbox import OutboxItem
+
+    with in_english(app):
+        session = db.session.get(ClassSession, schedule_5b(world))
+        absent, late = (MarkKind.ABSENT, None), (MarkKind.LATE, 10)
+        states = {world.ids["léa"]: absent, world.ids["hugo"]: late}
+        services.take_register(person(world, "teacher"), session, states)
+        db.session.commit()
+        # A later change is a transaction of its own, with its own evaluation.
+        services.record(person(world, "teacher"), session, person(world, "hugo"), None, None)
+        db.session.commit()
+        payloads = db.session.scalars(
+            select(OutboxItem.payload)
+            .where(OutboxItem.kind == "alert_evaluation")
+            .order_by(OutboxItem.id)
+        ).all()
+    assert payloads == [
+        {"school_id": world.school, "person_ids": sorted([world.ids["léa"], world.ids["hugo"]])},
+        {"school_id": world.school, "person_ids": [world.ids["hugo"]]},
+    ]
