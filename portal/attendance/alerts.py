@@ -13,7 +13,7 @@ from __future__ import annotations
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import distinct, func, select, update
+from sqlalchemy import distinct, func, literal, select, union_all, update
 
 from portal.accounts.models import AccountState, Guardianship, Profile, School, User
 from portal.attendance import rules
@@ -76,8 +76,28 @@ def _population(rule: AlertRule):
 def _totals(rule: AlertRule, win: Window, person_ids: list[int] | None) -> dict[int, Totals]:
     """Each watched person's marks of the rule's kind over the window, in one query."""
     metric = Metric(rule.metric)
+    return {
+        person_id: _as_totals(metric, minutes, count, days)
+        for person_id, minutes, count, days in db.session.execute(_counting(rule, win, person_ids))
+    }
+
+
+def _as_totals(metric: Metric, minutes, count: int, days: int) -> Totals:
+    if metric == Metric.LATE_ARRIVALS:
+        return Totals(late=count)
+    if metric == Metric.EARLY_DEPARTURES:
+        return Totals(early=count)
+    return Totals(minutes=int(minutes or 0), sessions=count, days=days)
+
+
+def _counting(rule: AlertRule, win: Window, person_ids: list[int] | None, tag=None):
+    """The query counting each watched person's marks of the rule's kind over the window;
+    with ``tag``, the rule's id comes first in each row (rules counted together)."""
+    metric = Metric(rule.metric)
+    columns = [literal(tag)] if tag is not None else []
     query = (
         select(
+            *columns,
             AttendanceMark.person_id,
             func.sum(AttendanceMark.minutes),
             func.count(),
@@ -96,22 +116,12 @@ def _totals(rule: AlertRule, win: Window, person_ids: list[int] | None) -> dict[
         query = query.where(AttendanceMark.justified == (rule.counted == Counted.JUSTIFIED))
     if person_ids is not None:
         query = query.where(among(AttendanceMark.person_id, person_ids))
-    found = {}
-    for person_id, minutes, count, days in db.session.execute(query):
-        if metric == Metric.LATE_ARRIVALS:
-            found[person_id] = Totals(late=count)
-        elif metric == Metric.EARLY_DEPARTURES:
-            found[person_id] = Totals(early=count)
-        else:
-            found[person_id] = Totals(minutes=int(minutes or 0), sessions=count, days=days)
-    return found
+    return query
 
 
-def _candidates(rule: AlertRule, win: Window, person_ids, totals) -> set[int]:
-    """Whom to decide for: the people named (if watched), else everyone with something counted
-    or still holding; for rules that hold at zero, everyone watched for the whole period."""
-    if person_ids is not None:
-        return set(db.session.scalars(_population(rule).where(among(User.id, person_ids))))
+def _candidates(rule: AlertRule, win: Window, totals) -> set[int]:
+    """Whom the schedule decides for: everyone with something counted or still holding; for
+    rules that hold at zero, everyone watched for the whole period."""
     holding = db.session.scalars(
         select(AlertState.person_id).where(AlertState.rule_id == rule.id, AlertState.holding)
     )
@@ -124,19 +134,66 @@ def _candidates(rule: AlertRule, win: Window, person_ids, totals) -> set[int]:
 def evaluate(rule: AlertRule, person_ids: list[int] | None = None) -> list[Alert]:
     """Decide for the people named (after an attendance change) or for everyone (on the
     schedule); fire where a crossing happened. Returns the alerts fired."""
+    if person_ids is not None:
+        return evaluate_people([rule], person_ids)
     school = db.session.get(School, rule.school_id)
     win = window_of(rule, school) if rule.enabled else None
-    trigger = Trigger(rule.trigger)
-    schedule_only = rules.holds_at_zero(trigger, rule.low, rule.high)
-    if win is None or (person_ids is not None and schedule_only):
+    if win is None:
         return []
-    totals = _totals(rule, win, person_ids)
+    totals = _totals(rule, win, None)
     known = select(AlertState).where(AlertState.rule_id == rule.id)
-    if person_ids is not None:
-        known = known.where(among(AlertState.person_id, person_ids))
     states = {s.person_id: s for s in db.session.scalars(known)}
+    return _decide(rule, school, win, totals, states, _candidates(rule, win, totals))
+
+
+def evaluate_people(rule_list: list[AlertRule], person_ids: list[int]) -> list[Alert]:
+    """Several rules of one school over the few people an attendance change touched: each
+    question (counts, who is watched, states) is one round trip for every rule together."""
+    if not rule_list or not person_ids:
+        return []
+    school = db.session.get(School, rule_list[0].school_id)
+    windows = {}
+    for rule in rule_list:
+        win = window_of(rule, school) if rule.enabled else None
+        # 'Fewer than' rules hold with nothing counted: they are for the schedule only.
+        if win is not None and not rules.holds_at_zero(Trigger(rule.trigger), rule.low, rule.high):
+            windows[rule.id] = win
+    chosen = [rule for rule in rule_list if rule.id in windows]
+    if not chosen:
+        return []
+    totals: dict[int, dict[int, Totals]] = {rule.id: {} for rule in chosen}
+    counts = union_all(*(_counting(r, windows[r.id], person_ids, r.id) for r in chosen))
+    for rule_id, person_id, minutes, count, days in db.session.execute(counts):
+        metric = Metric(next(r.metric for r in chosen if r.id == rule_id))
+        totals[rule_id][person_id] = _as_totals(metric, minutes, count, days)
+    watched: dict[int, set[int]] = {rule.id: set() for rule in chosen}
+    named = union_all(
+        *(
+            _population(r).add_columns(literal(r.id)).where(among(User.id, person_ids))
+            for r in chosen
+        )
+    )
+    for person_id, rule_id in db.session.execute(named):
+        watched[rule_id].add(person_id)
+    states: dict[int, dict[int, AlertState]] = {rule.id: {} for rule in chosen}
+    for state in db.session.scalars(
+        select(AlertState).where(
+            AlertState.rule_id.in_(list(windows)), among(AlertState.person_id, person_ids)
+        )
+    ):
+        states[state.rule_id][state.person_id] = state
     fired = []
-    for person_id in sorted(_candidates(rule, win, person_ids, totals)):
+    for rule in chosen:
+        win = windows[rule.id]
+        fired += _decide(rule, school, win, totals[rule.id], states[rule.id], watched[rule.id])
+    return fired
+
+
+def _decide(rule, school, win: Window, totals, states, candidates) -> list[Alert]:
+    """Each candidate's count against the rule; fire once per crossing, note recoveries."""
+    trigger = Trigger(rule.trigger)
+    fired = []
+    for person_id in sorted(candidates):
         amount = rules.value(Metric(rule.metric), totals.get(person_id, Totals()))
         state = states.get(person_id)
         decision = rules.decide(
@@ -331,10 +388,12 @@ def _forget(noted: list) -> None:
 
 @outbox.handler("alert_evaluation")
 def _evaluate_people(payload: dict) -> None:
-    for rule in db.session.scalars(
-        select(AlertRule).where(AlertRule.school_id == payload["school_id"], AlertRule.enabled)
-    ):
-        evaluate(rule, payload["person_ids"])
+    school_rules = db.session.scalars(
+        select(AlertRule)
+        .where(AlertRule.school_id == payload["school_id"], AlertRule.enabled)
+        .order_by(AlertRule.id)
+    ).all()
+    evaluate_people(list(school_rules), payload["person_ids"])
 
 
 @job(queue="default", timeout=3600, retry=None)

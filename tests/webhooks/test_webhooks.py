@@ -227,7 +227,7 @@ def test_a_call_to_an_address_turned_internal_is_refused_before_it_leaves(
         delivery_id = db.session.scalars(select(WebhookDelivery.id)).one()
         deliver(delivery_id)  # the last try, outside RQ
         [attempt] = db.session.scalars(select(WebhookAttempt)).all()
-        assert attempt.status_code is None and "private or reserved" in attempt.error
+        assert attempt.status_code is None and "réseau privé ou réservé" in attempt.error
     assert receiver.received == []
 
 
@@ -269,7 +269,7 @@ def test_a_redirect_to_an_internal_address_is_not_followed(app, world, monkeypat
             deliver(db.session.scalars(select(WebhookDelivery.id)).one())
             [attempt] = db.session.scalars(select(WebhookAttempt)).all()
             assert attempt.status_code is None
-            assert "redirected to" in attempt.error and "private or reserved" in attempt.error
+            assert "redirigé vers" in attempt.error and "réseau privé ou réservé" in attempt.error
         assert len(outside.received) == 1 and inside.received == []
 
 
