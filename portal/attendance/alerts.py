@@ -143,7 +143,8 @@ def evaluate(rule: AlertRule, person_ids: list[int] | None = None) -> list[Alert
     totals = _totals(rule, win, None)
     known = select(AlertState).where(AlertState.rule_id == rule.id)
     states = {s.person_id: s for s in db.session.scalars(known)}
-    return _decide(rule, school, win, totals, states, _candidates(rule, win, totals))
+    candidates = _candidates(rule, win, totals)
+    return _decide(rule, school, win, totals, states, candidates, _watchers(school.id))
 
 
 def evaluate_people(rule_list: list[AlertRule], person_ids: list[int]) -> list[Alert]:
@@ -182,14 +183,14 @@ def evaluate_people(rule_list: list[AlertRule], person_ids: list[int]) -> list[A
         )
     ):
         states[state.rule_id][state.person_id] = state
-    fired = []
+    fired, watchers = [], _watchers(school.id)
     for rule in chosen:
-        win = windows[rule.id]
-        fired += _decide(rule, school, win, totals[rule.id], states[rule.id], watched[rule.id])
+        win, counted = windows[rule.id], totals[rule.id]
+        fired += _decide(rule, school, win, counted, states[rule.id], watched[rule.id], watchers)
     return fired
 
 
-def _decide(rule, school, win: Window, totals, states, candidates) -> list[Alert]:
+def _decide(rule, school, win: Window, totals, states, candidates, watchers) -> list[Alert]:
     """Each candidate's count against the rule; fire once per crossing, note recoveries."""
     trigger = Trigger(rule.trigger)
     fired = []
@@ -203,7 +204,7 @@ def _decide(rule, school, win: Window, totals, states, candidates) -> list[Alert
             win.cycle,
         )
         if decision == rules.Decision.FIRE and _claim(rule, person_id, win, state is None):
-            fired.append(_fire(rule, school, person_id, amount))
+            fired.append(_fire(rule, school, person_id, amount, watchers))
         elif decision == rules.Decision.RECOVER:
             state.holding, state.changed_at = False, clock.now()
     db.session.flush()
@@ -241,7 +242,18 @@ def _claim(rule: AlertRule, person_id: int, win: Window, new: bool) -> bool:
 # --- actions ----------------------------------------------------------------------------------
 
 
-def _fire(rule: AlertRule, school: School, person_id: int, amount: float) -> Alert:
+def _watchers(school_id: int) -> list[int]:
+    """Who is told of every alert: the school's direction and staff."""
+    return list(
+        db.session.scalars(
+            select(User.id).where(
+                User.school_id == school_id, User.profile.in_((Profile.ADMIN, Profile.STAFF))
+            )
+        )
+    )
+
+
+def _fire(rule: AlertRule, school: School, person_id: int, amount: float, watchers) -> Alert:
     """The in-app notification (always), then the e-mails the rule asks for."""
     person = db.session.get(User, person_id)
     alert = Alert(
@@ -254,11 +266,6 @@ def _fire(rule: AlertRule, school: School, person_id: int, amount: float) -> Ale
     )
     db.session.add(alert)
     db.session.flush()
-    watchers = db.session.scalars(
-        select(User.id).where(
-            User.school_id == rule.school_id, User.profile.in_((Profile.ADMIN, Profile.STAFF))
-        )
-    ).all()
     notifications.notify(
         "attendance_alert",
         watchers,
