@@ -326,16 +326,18 @@ def record_teacher_absence(
 # --- reading ----------------------------------------------------------------------------------
 
 
-def marks_of_person(person: User, limit: int = 200) -> list[AttendanceMark]:
-    """A person's marks, the latest first."""
-    return list(
+def marks_of_person(person: User, page: int = 1, per_page: int = 50):
+    """One page of a person's marks, the latest first, and whether older ones follow."""
+    rows = list(
         db.session.scalars(
             select(AttendanceMark)
             .where(AttendanceMark.person_id == person.id)
             .order_by(AttendanceMark.starts_at.desc(), AttendanceMark.id.desc())
-            .limit(limit)
+            .offset((max(page, 1) - 1) * per_page)
+            .limit(per_page + 1)
         )
     )
+    return rows[:per_page], len(rows) > per_page
 
 
 def marks_of_day(school: School, day: dt.date, group_id: int | None = None):

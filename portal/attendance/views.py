@@ -20,6 +20,7 @@ from portal.attendance.permissions import (
     can_explain_mark,
     can_manage_attendance,
     can_take_register,
+    can_view_attendance_of,
 )
 from portal.core import clock
 from portal.core.blueprints import profile_blueprint
@@ -52,8 +53,8 @@ def index():
             if current_user.profile == Profile.PARENT
             else [current_user]
         )
-        shown = [(person, services.marks_of_person(person)) for person in people]
-        return render_template("attendance/family.html", shown=shown)
+        shown = [(person, *services.marks_of_person(person)) for person in people]
+        return render_template("attendance/family.html", shown=shown, page=1)
     day = _day()
     teacher = current_user if current_user.profile == Profile.TEACHER else None
     return render_template(
@@ -62,6 +63,17 @@ def index():
         sessions=services.sessions_of_day(current_user.school, day, teacher=teacher),
         timedelta=dt.timedelta,
     )
+
+
+@bp.get("/people/<int:person_id>")
+def person_marks(person_id: int):
+    """Every mark of one person, a page at a time (a guardian may live in another school)."""
+    person = db.session.get(User, person_id)
+    if person is None or not can_view_attendance_of(current_user, person):
+        abort(404)
+    page = request.args.get("page", 1, type=int)
+    marks, more = services.marks_of_person(person, page)
+    return render_template("attendance/family.html", shown=[(person, marks, more)], page=page)
 
 
 # --- the register -----------------------------------------------------------------------------

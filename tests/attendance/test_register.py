@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from portal.attendance import services
-from portal.attendance.models import AttendanceMark, ClassSession
+from portal.attendance.models import AttendanceMark, ClassSession, MarkKind
 from portal.extensions import db
 from portal.groups.models import Group
 from portal.notifications.present import present
@@ -247,3 +247,30 @@ def test_the_register_in_english(app, world, lesson):
     )
     assert "Everyone is present unless you say otherwise." in page
     assert "Left early" in page
+
+
+def test_a_childs_whole_year_is_read_a_page_at_a_time(app, world):
+    with app.app_context():
+        teacher, lea = person(world, "teacher"), person(world, "léa")
+        for n in range(55):
+            start = MONDAY - dt.timedelta(days=n + 1)
+            session = ClassSession(
+                school_id=world.school,
+                group_id=world.groups["5B"],
+                teacher_id=teacher.id,
+                starts_at=start,
+                ends_at=start + dt.timedelta(hours=1),
+            )
+            db.session.add(session)
+            db.session.flush()
+            services.record(teacher, session, lea, MarkKind.ABSENT, None)
+        db.session.commit()
+    anne = logged_in(app, world.logins["anne"])
+    first = text(anne.get("/attendance/", headers={"Accept-Language": "en"}))
+    assert first.count("<tr>") == 1 + 50  # the head, then the latest 50
+    older = text(anne.get(f"/attendance/people/{world.ids['léa']}?page=2"))
+    assert older.count("<tr>") == 1 + 5
+    assert f"/attendance/people/{world.ids['léa']}?page=1" in older
+    for stranger in ("other_parent", "carole"):
+        client = logged_in(app, world.logins[stranger])
+        assert client.get(f"/attendance/people/{world.ids['léa']}").status_code == 404
