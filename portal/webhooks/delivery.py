@@ -98,7 +98,7 @@ def _post(url: str, body: bytes, headers: dict, private_allowed: bool) -> Webhoo
                 url = urljoin(url, location)
                 notes.append(_("redirected to %(url)s", url=url))
                 continue
-            note = "; ".join(notes) or None
+            note = "; ".join(notes)[:500] or None
             return WebhookAttempt(status_code=response.status, response=answer, error=note)
     except guard.Refused as refusal:
         notes.append(str(refusal.reason))

@@ -31,6 +31,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import math
 import os
 import random
 import shutil
@@ -282,8 +283,26 @@ def _sessions_and_marks(db, ids: dict, days: list[dt.date]) -> int:
     return per_class
 
 
+def _expected(metric: str, counted: str, school_days: float) -> float:
+    """What an ordinary pupil of this data counts over so many school days."""
+    marks_a_day = MARKS / PUPILS / len(_school_days())
+    absent = 0.8 * marks_a_day * (0.5 if counted != "all" else 1)
+    share = absent / len(SLOTS)  # of a day's sessions
+    return (
+        school_days
+        * {
+            "absence_hours": absent,
+            "sessions_missed": absent,
+            "absence_days": 1 - (1 - share) ** len(SLOTS),
+            "late_arrivals": 0.15 * marks_a_day,
+            "early_departures": 0.05 * marks_a_day,
+        }[metric]
+    )
+
+
 def _rules(db, ids: dict) -> int:
-    """50 rules of every kind the seed lists."""
+    """50 rules of every kind the seed lists, set as a school sets them: to catch the pupils
+    well above (or, for 'fewer than', well below) what an ordinary pupil counts."""
     from portal.attendance.models import AlertRule
 
     chance = random.Random(50)
@@ -294,14 +313,23 @@ def _rules(db, ids: dict) -> int:
         "late_arrivals",
         "early_departures",
     ]
+    absences = ("absence_hours", "sessions_missed", "absence_days")
     group_ids = ids["classes"][:40]
     made = 0
     for n in range(50):
         metric = metrics[n % len(metrics)]
         unit = "months" if n % 3 == 0 else "days"
         amount = chance.choice([1, 2, 3, 6]) if unit == "months" else chance.choice([7, 14, 30, 60])
+        counted = ("all", "justified", "unjustified")[n % 3] if metric in absences else "all"
+        cycle = n % 5
+        school_days = (amount * 21 if unit == "months" else amount * 5 / 7) if cycle != 1 else 8
+        expected = _expected(metric, counted, school_days)
         trigger = ("more", "more", "between", "fewer")[n % 4]
-        low = chance.randint(3, 40)
+        low = {
+            "more": math.ceil(expected * 1.3) + 1,
+            "between": math.ceil(expected * 1.25) + 1,
+            "fewer": max(1, math.floor(expected * 0.7)),
+        }[trigger]
         scope = ("everyone", "everyone", "members", "not_members")[n % 4]
         db.session.add(
             AlertRule(
@@ -309,18 +337,14 @@ def _rules(db, ids: dict) -> int:
                 name=f"Rule {n}",
                 population="pupil",
                 metric=metric,
-                counted=("all", "justified", "unjustified")[n % 3]
-                if metric in ("absence_hours", "sessions_missed", "absence_days")
-                else "all",
+                counted=counted,
                 trigger=trigger,
                 low=low,
-                high=low + chance.randint(5, 30) if trigger == "between" else None,
+                high=math.ceil(expected * 1.6) + 2 if trigger == "between" else None,
                 period_amount=amount,
                 period_unit=unit,
-                cycle_days=365 if n % 5 == 0 else (30 if n % 5 == 1 else None),
-                cycle_first=dt.date(2025, 9, 1)
-                if n % 5 == 0
-                else (dt.date(2026, 6, 1) if n % 5 == 1 else None),
+                cycle_days={0: 365, 1: 30}.get(cycle),
+                cycle_first={0: dt.date(2025, 9, 1), 1: dt.date(2026, 6, 1)}.get(cycle),
                 scope=scope,
                 scope_group_id=chance.choice(group_ids) if scope != "everyone" else None,
                 email_admin_ids=[ids["admin"]] if n % 10 == 0 else [],

@@ -60,6 +60,16 @@ def _verified(secret: str, call) -> dict:
     return Webhook(secret).verify(call.body, call.headers)
 
 
+def _test_event(app, world, endpoint_id: int, *, now: bool = True) -> None:
+    """A test event to the endpoint, committed; with ``now``, its one and last attempt made
+    at once in this process (outside RQ, so without retries)."""
+    with app.app_context():
+        services.send_test(person(world, "admin"), db.session.get(WebhookEndpoint, endpoint_id))
+        db.session.commit()
+        if now:
+            deliver(db.session.scalars(select(WebhookDelivery.id)).one())
+
+
 def _attempts(app, endpoint_id: int) -> list[tuple[str, int | None]]:
     with app.app_context():
         return [
@@ -111,9 +121,7 @@ def test_a_receiver_failing_twice_gets_three_attempts_after_growing_delays(app, 
     endpoint_id, secret = _endpoint(app, world, receiver.url)
     process = workers.start(app, "webhooks", scheduler=True, WEBHOOK_RETRY_DELAYS="2,4,8")
     try:
-        with app.app_context():
-            services.send_test(person(world, "admin"), db.session.get(WebhookEndpoint, endpoint_id))
-            db.session.commit()
+        _test_event(app, world, endpoint_id, now=False)
         assert wait_for(lambda: len(receiver.received) == 3, seconds=60), receiver.received
         assert wait_for(lambda: ("succeeded", 200) in _attempts(app, endpoint_id), seconds=10)
     finally:
@@ -146,9 +154,7 @@ def test_a_delivery_that_never_succeeds_fails_switches_the_endpoint_off_and_tell
     endpoint_id, _secret = _endpoint(app, world, receiver.url)
     app.config["WEBHOOK_RETRY_DELAYS"] = [0, 0]
     try:
-        with app.app_context():
-            services.send_test(person(world, "admin"), db.session.get(WebhookEndpoint, endpoint_id))
-            db.session.commit()
+        _test_event(app, world, endpoint_id, now=False)
         worker()
     finally:
         app.config["WEBHOOK_RETRY_DELAYS"] = [60, 300, 1800, 7200, 21600, 43200, 43200]
@@ -221,11 +227,8 @@ def test_a_call_to_an_address_turned_internal_is_refused_before_it_leaves(
     _allow_private(app)
     endpoint_id, _secret = _endpoint(app, world, receiver.url)
     _allow_private(app, False)
+    _test_event(app, world, endpoint_id)
     with app.app_context():
-        services.send_test(person(world, "admin"), db.session.get(WebhookEndpoint, endpoint_id))
-        db.session.commit()
-        delivery_id = db.session.scalars(select(WebhookDelivery.id)).one()
-        deliver(delivery_id)  # the last try, outside RQ
         [attempt] = db.session.scalars(select(WebhookAttempt)).all()
         assert attempt.status_code is None and "réseau privé ou réservé" in attempt.error
     assert receiver.received == []
@@ -246,10 +249,7 @@ def test_a_name_rebound_to_loopback_is_refused_once_connected(app, world, receiv
 
     monkeypatch.setattr(socket, "getaddrinfo", rebinding)
     endpoint_id, _secret = _endpoint(app, world, f"http://rebind.example:{port}/hook")
-    with app.app_context():
-        services.send_test(person(world, "admin"), db.session.get(WebhookEndpoint, endpoint_id))
-        db.session.commit()
-        deliver(db.session.scalars(select(WebhookDelivery.id)).one())
+    _test_event(app, world, endpoint_id)
     assert _attempts(app, endpoint_id) == [("failed", None)]
     assert receiver.received == []
 
@@ -262,11 +262,8 @@ def test_a_redirect_to_an_internal_address_is_not_followed(app, world, monkeypat
     with Receiver() as inside, Receiver("127.0.0.2") as outside:
         outside.answers = [(307, {"location": inside.url})]
         endpoint_id, _secret = _endpoint(app, world, outside.url)
+        _test_event(app, world, endpoint_id)
         with app.app_context():
-            admin = person(world, "admin")
-            services.send_test(admin, db.session.get(WebhookEndpoint, endpoint_id))
-            db.session.commit()
-            deliver(db.session.scalars(select(WebhookDelivery.id)).one())
             [attempt] = db.session.scalars(select(WebhookAttempt)).all()
             assert attempt.status_code is None
             assert "redirigé vers" in attempt.error and "réseau privé ou réservé" in attempt.error
@@ -278,10 +275,7 @@ def test_a_redirect_is_followed_with_the_same_signed_body(app, world):
     with Receiver() as final, Receiver() as first:
         first.answers = [(308, {"location": final.url})]
         endpoint_id, secret = _endpoint(app, world, first.url)
-        with app.app_context():
-            services.send_test(person(world, "admin"), db.session.get(WebhookEndpoint, endpoint_id))
-            db.session.commit()
-            deliver(db.session.scalars(select(WebhookDelivery.id)).one())
+        _test_event(app, world, endpoint_id)
         assert _verified(secret, final.received[0])["type"] == "webhook.test"
     assert _attempts(app, endpoint_id) == [("succeeded", 200)]
 
