@@ -34,15 +34,15 @@ import json
 import math
 import os
 import random
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
+
+from tests.perf.private import measured, private_stack  # noqa: E402 - after the path
 
 PUPILS = int(os.environ.get("BENCH_PUPILS", 20_000))
 MARKS = int(os.environ.get("BENCH_MARKS", 5_000_000))
@@ -54,15 +54,6 @@ REGISTERS = 40
 INCREMENTAL_GOAL_MS = 100
 RATIO_GOAL = 0.05
 BATCH = 20_000
-
-
-def _environment(run_dir: Path) -> list:
-    from portal import stack
-
-    database = os.environ.get("BENCH_DATABASE", "postgresql")
-    environment, stops = stack.start_private(run_dir, database)
-    os.environ.update(environment, SECRET_KEY="benchmark")
-    return stops
 
 
 def _school_days() -> list[dt.date]:
@@ -381,7 +372,7 @@ def _registers(db, ids: dict, per_class: int, days: list[dt.date]) -> list[float
     teacher = db.session.get(User, ids["teacher"])
     timings = []
     last = len(days) - 1
-    for c in chance.sample(range(len(ids["classes"])), REGISTERS):
+    for c in chance.sample(range(len(ids["classes"])), min(REGISTERS, len(ids["classes"]))):
         session = db.session.get(ClassSession, c * per_class + last * len(SLOTS) + len(SLOTS))
         pupils = ids["pupils"][c * CLASS_SIZE : (c + 1) * CLASS_SIZE]
         states = {p: (MarkKind.ABSENT, None) for p in chance.sample(pupils, 3)}
@@ -441,22 +432,9 @@ def _measure(app, db) -> dict:
 
 
 def main() -> None:
-    run_dir = Path(tempfile.mkdtemp(prefix="carnet-bench-alerts-"))
-    stops = _environment(run_dir)
-    try:
-        from portal import create_app
-        from portal.extensions import db
-
-        app = create_app()
-        with app.app_context():
-            result = _measure(app, db)
-            db.session.remove()
-            db.engine.dispose()
-    finally:
-        for stop in reversed(stops):
-            stop()
-        shutil.rmtree(run_dir, ignore_errors=True)
-    print(json.dumps(result), flush=True)
+    with private_stack("alerts"):
+        result = measured(_measure)
+    print(json.dumps(result), flush=True)  # last, after the servers' own farewells
 
 
 if __name__ == "__main__":

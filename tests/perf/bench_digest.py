@@ -17,16 +17,16 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
+
+from tests.perf.private import private_stack  # noqa: E402 - after the path
 
 RECIPIENTS = int(os.environ.get("BENCH_RECIPIENTS", 100_000))
 EVENTS = int(os.environ.get("BENCH_EVENTS", 1_000_000))
@@ -34,16 +34,6 @@ WINDOW = int(os.environ.get("BENCH_WINDOW", 10))
 ROUNDS = 3
 CLASS_SIZE = 100
 WORKERS = 2
-
-
-def _environment(run_dir: Path) -> list:
-    """Redis and the database for this run; returns what to stop at the end."""
-    from portal import stack
-
-    database = os.environ.get("BENCH_DATABASE", "postgresql")
-    environment, stops = stack.start_private(run_dir, database)
-    os.environ.update(environment, SECRET_KEY="benchmark", NOTIFICATION_WINDOW=str(WINDOW))
-    return stops
 
 
 def _parents(db, school_id: int) -> list[int]:
@@ -130,8 +120,11 @@ def _wait_delivered(db, Notification, started: float) -> tuple[float, float]:
 
 
 def main() -> None:
-    run_dir = Path(tempfile.mkdtemp(prefix="carnet-bench-digest-"))
-    stops = _environment(run_dir)
+    with private_stack("digest", NOTIFICATION_WINDOW=str(WINDOW)):
+        _run()
+
+
+def _run() -> None:
     workers = []
     try:
         from flask_migrate import upgrade
@@ -196,9 +189,6 @@ def main() -> None:
             os.killpg(worker.pid, signal.SIGTERM)
         for worker in workers:
             worker.wait(timeout=60)
-        for stop in reversed(stops):
-            stop()
-        shutil.rmtree(run_dir, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -28,10 +28,8 @@ import json
 import os
 import re
 import secrets
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.parse
 from collections import Counter
@@ -39,6 +37,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
+
+from tests.perf.private import measured, private_stack  # noqa: E402 - after the path
 
 RECIPIENTS = int(os.environ.get("BENCH_RECIPIENTS", 100_000))
 FEW = 10
@@ -50,25 +50,6 @@ TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 MESSAGE_URL = re.compile(r"/messages/([0-9]+)$")
 SCRATCH = "bench_inbox_entry"
 BULK_TRIES = 3
-
-
-def _environment(run_dir: Path) -> list:
-    """Redis, and the database unless DATABASE_URL names one; returns what to stop at the end."""
-    from portal import stack
-
-    if os.environ.get("DATABASE_URL"):
-        redis_process, redis_url = stack.start_redis(run_dir)
-        environment = {
-            "CARNET_ENV": "test",
-            "CARNET_INSTANCE": str(run_dir / "instance"),
-            "REDIS_URL": redis_url,
-        }
-        stops = [lambda: (redis_process.terminate(), redis_process.wait())]
-    else:
-        database = os.environ.get("BENCH_DATABASE", "postgresql")
-        environment, stops = stack.start_private(run_dir, database)
-    os.environ.update(environment, SECRET_KEY="benchmark")
-    return stops
 
 
 # --- the data ----------------------------------------------------------------------------------
@@ -421,20 +402,8 @@ def _measure(app, db) -> dict:
 
 
 def main() -> None:
-    run_dir = Path(tempfile.mkdtemp(prefix="carnet-bench-fanout-"))
-    stops = _environment(run_dir)
-    try:
-        from portal import create_app
-        from portal.extensions import db
-
-        app = create_app()
-        with app.app_context():
-            result = _measure(app, db)
-            db.engine.dispose()
-    finally:
-        for stop in reversed(stops):
-            stop()
-        shutil.rmtree(run_dir, ignore_errors=True)
+    with private_stack("fanout", external_database=True):
+        result = measured(_measure)
     print(json.dumps(result), flush=True)  # last, after the servers' own farewells
 
 
