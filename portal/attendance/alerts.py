@@ -73,12 +73,12 @@ def _population(rule: AlertRule):
     return query
 
 
-def _totals(rule: AlertRule, win: Window, person_ids: list[int] | None) -> dict[int, Totals]:
-    """Each watched person's marks of the rule's kind over the window, in one query."""
+def _totals(rule: AlertRule, win: Window) -> dict[int, Totals]:
+    """Everyone watched: their marks of the rule's kind over the window, in one query."""
     metric = Metric(rule.metric)
     return {
         person_id: _as_totals(metric, minutes, count, days)
-        for person_id, minutes, count, days in db.session.execute(_counting(rule, win, person_ids))
+        for person_id, minutes, count, days in db.session.execute(_counting(rule, win, None))
     }
 
 
@@ -140,7 +140,7 @@ def evaluate(rule: AlertRule, person_ids: list[int] | None = None) -> list[Alert
     win = window_of(rule, school) if rule.enabled else None
     if win is None:
         return []
-    totals = _totals(rule, win, None)
+    totals = _totals(rule, win)
     known = select(AlertState).where(AlertState.rule_id == rule.id)
     states = {s.person_id: s for s in db.session.scalars(known)}
     candidates = _candidates(rule, win, totals)
@@ -163,9 +163,10 @@ def evaluate_people(rule_list: list[AlertRule], person_ids: list[int]) -> list[A
     if not chosen:
         return []
     totals: dict[int, dict[int, Totals]] = {rule.id: {} for rule in chosen}
+    metrics = {rule.id: rule.metric for rule in chosen}
     counts = union_all(*(_counting(r, windows[r.id], person_ids, r.id) for r in chosen))
     for rule_id, person_id, minutes, count, days in db.session.execute(counts):
-        metric = Metric(next(r.metric for r in chosen if r.id == rule_id))
+        metric = Metric(metrics[rule_id])
         totals[rule_id][person_id] = _as_totals(metric, minutes, count, days)
     watched: dict[int, set[int]] = {rule.id: set() for rule in chosen}
     named = union_all(
