@@ -403,3 +403,21 @@ def test_only_the_webmaster_lets_webhooks_reach_private_addresses(app, world):
         assert db.session.scalars(select(AuditEntry.tag)).all() == ["platform:webhooks:change"]
     admin = logged_in(app, world.logins["admin"])
     assert admin.get("/webmaster/webhooks").status_code == 403
+
+
+def test_a_crafted_webhook_choice_is_refused_next_to_the_field(app, world):
+    """A school without webhooks shows no webhook field, but an answer naming one still gets
+    its reason, next to the field."""
+    _allow_private(app)
+    endpoint_id, _secret = _endpoint(app, world, "https://hooks.example.org/carnet")
+    other = logged_in(app, world.logins["other_admin"])
+    for choice, reason in (
+        (str(endpoint_id), "Choose a webhook of the school."),
+        ("abc", "coerce"),
+    ):
+        answer = other.post(
+            "/alerts/rules/new",
+            data={**_late_rule(other, endpoint_id), "webhook": choice},
+            headers={"Accept-Language": "en"},
+        )
+        assert answer.status_code == 400 and reason in text(answer)
