@@ -10,6 +10,9 @@ fire one crossing twice.
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
+from collections import defaultdict
+
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
@@ -78,7 +81,7 @@ def _totals(rule: AlertRule, win: Window) -> dict[int, Totals]:
     metric = Metric(rule.metric)
     return {
         person_id: _as_totals(metric, minutes, count, days)
-        for person_id, minutes, count, days in db.session.execute(_counting(rule, win, None))
+        for person_id, minutes, count, days in db.session.execute(_counting(rule, win))
     }
 
 
@@ -90,14 +93,11 @@ def _as_totals(metric: Metric, minutes, count: int, days: int) -> Totals:
     return Totals(minutes=int(minutes or 0), sessions=count, days=days)
 
 
-def _counting(rule: AlertRule, win: Window, person_ids: list[int] | None, tag=None):
-    """The query counting each watched person's marks of the rule's kind over the window;
-    with ``tag``, the rule's id comes first in each row (rules counted together)."""
+def _counting(rule: AlertRule, win: Window):
+    """The query counting each watched person's marks of the rule's kind over the window."""
     metric = Metric(rule.metric)
-    columns = [literal(tag)] if tag is not None else []
     query = (
         select(
-            *columns,
             AttendanceMark.person_id,
             func.sum(AttendanceMark.minutes),
             func.count(),
@@ -114,8 +114,6 @@ def _counting(rule: AlertRule, win: Window, person_ids: list[int] | None, tag=No
     )
     if metric in rules.ABSENCE_METRICS and rule.counted != Counted.ALL:
         query = query.where(AttendanceMark.justified == (rule.counted == Counted.JUSTIFIED))
-    if person_ids is not None:
-        query = query.where(among(AttendanceMark.person_id, person_ids))
     return query
 
 
@@ -149,7 +147,7 @@ def evaluate(rule: AlertRule, person_ids: list[int] | None = None) -> list[Alert
 
 def evaluate_people(rule_list: list[AlertRule], person_ids: list[int]) -> list[Alert]:
     """Several rules of one school over the few people an attendance change touched: each
-    question (counts, who is watched, states) is one round trip for every rule together."""
+    question (their marks, who is watched, states) is one round trip for every rule together."""
     if not rule_list or not person_ids:
         return []
     school = db.session.get(School, rule_list[0].school_id)
@@ -162,12 +160,7 @@ def evaluate_people(rule_list: list[AlertRule], person_ids: list[int]) -> list[A
     chosen = [rule for rule in rule_list if rule.id in windows]
     if not chosen:
         return []
-    totals: dict[int, dict[int, Totals]] = {rule.id: {} for rule in chosen}
-    metrics = {rule.id: rule.metric for rule in chosen}
-    counts = union_all(*(_counting(r, windows[r.id], person_ids, r.id) for r in chosen))
-    for rule_id, person_id, minutes, count, days in db.session.execute(counts):
-        metric = Metric(metrics[rule_id])
-        totals[rule_id][person_id] = _as_totals(metric, minutes, count, days)
+    totals = named_totals(chosen, windows, person_ids)
     watched: dict[int, set[int]] = {rule.id: set() for rule in chosen}
     named = union_all(
         *(
@@ -189,6 +182,78 @@ def evaluate_people(rule_list: list[AlertRule], person_ids: list[int]) -> list[A
         win, counted = windows[rule.id], totals[rule.id]
         fired += _decide(rule, school, win, counted, states[rule.id], watched[rule.id], watchers)
     return fired
+
+
+def named_totals(chosen: list[AlertRule], windows: dict, person_ids: list[int]) -> dict:
+    """Each rule's totals for the people named, by rule id then person id: their marks are read
+    once over the longest window and every rule counts its own window from them."""
+    marks = _marks_of(chosen[0].school_id, person_ids, min(w.start for w in windows.values()))
+    totals: dict[int, dict[int, Totals]] = {}
+    for rule in chosen:
+        metric, win = Metric(rule.metric), windows[rule.id]
+        counted = rule.counted if metric in rules.ABSENCE_METRICS else Counted.ALL
+        totals[rule.id] = {
+            person_id: _as_totals(metric, *series[_KINDS[metric], counted].within(win))
+            for person_id, series in marks.items()
+        }
+    return totals
+
+
+class _Series:
+    """One person's marks of one kind (and justification), in time order, with running sums:
+    what any window holds is two binary searches away."""
+
+    def __init__(self) -> None:
+        self.times: list = []
+        self.minutes = [0]  # minutes of the marks before each position
+        self.days = [0]  # days begun by the marks before each position
+        self._last_day = None
+
+    def add(self, starts_at, minutes: int | None, day) -> None:
+        self.times.append(starts_at)
+        self.minutes.append(self.minutes[-1] + (minutes or 0))
+        self.days.append(self.days[-1] + (day != self._last_day))
+        self._last_day = day
+
+    def within(self, win: Window) -> tuple[int, int, int]:
+        """Minutes, marks and distinct days between the window's bounds (both included)."""
+        first = bisect_left(self.times, win.start)
+        end = bisect_right(self.times, win.end)
+        if end <= first:
+            return 0, 0, 0
+        # The first mark in the window begins a day even when an earlier one shared it.
+        days = 1 + self.days[end] - self.days[first + 1]
+        return self.minutes[end] - self.minutes[first], end - first, days
+
+
+def _marks_of(school_id: int, person_ids: list[int], since) -> dict:
+    """The named people's marks since ``since``, read once, kept per person as series by kind
+    and by justification (every rule then counts its own window from them)."""
+    found: dict[int, dict] = {
+        person_id: defaultdict(_Series) for person_id in sorted(set(person_ids))
+    }
+    rows = db.session.execute(
+        select(
+            AttendanceMark.person_id,
+            AttendanceMark.kind,
+            AttendanceMark.justified,
+            AttendanceMark.starts_at,
+            AttendanceMark.minutes,
+            AttendanceMark.day,
+        )
+        .where(
+            AttendanceMark.school_id == school_id,
+            among(AttendanceMark.person_id, person_ids),
+            AttendanceMark.starts_at >= since,
+        )
+        .order_by(AttendanceMark.person_id, AttendanceMark.starts_at)
+    )
+    for person_id, kind, justified, starts_at, minutes, day in rows:
+        series = found[person_id]
+        series[kind, Counted.ALL].add(starts_at, minutes, day)
+        chosen = Counted.JUSTIFIED if justified else Counted.UNJUSTIFIED
+        series[kind, chosen].add(starts_at, minutes, day)
+    return found
 
 
 def _decide(rule, school, win: Window, totals, states, candidates, watchers) -> list[Alert]:

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from portal.accounts import services as accounts
-from portal.accounts.models import EmailSource
+from portal.accounts.models import EmailSource, School
 from portal.attendance import alerts, services
 from portal.attendance.models import (
     Alert,
@@ -20,7 +20,7 @@ from portal.attendance.models import (
     MarkKind,
     PupilContact,
 )
-from portal.attendance.rules import cycle_start
+from portal.attendance.rules import Totals, cycle_start
 from portal.core import clock
 from portal.extensions import db
 from portal.groups.models import Group
@@ -292,3 +292,55 @@ def test_a_whole_register_is_one_evaluation_of_the_people_it_touched(app, world)
         {"school_id": world.school, "person_ids": sorted([world.ids["léa"], world.ids["hugo"]])},
         {"school_id": world.school, "person_ids": [world.ids["hugo"]]},
     ]
+
+
+def test_a_change_counts_each_rule_as_the_schedule_does(ctx):
+    """After a change, the touched people's marks are read once and every rule counts its own
+    window from them: the same totals as the schedule's counting in the database."""
+    marks = [
+        ("léa", MarkKind.ABSENT, 1, 2, None),
+        ("léa", MarkKind.ABSENT, 1, 1, None),  # the same day
+        ("léa", MarkKind.ABSENT, 9, 3, None),
+        ("léa", MarkKind.LATE, 2, 1, 10),
+        ("léa", MarkKind.LEFT_EARLY, 40, 1, 20),
+        ("hugo", MarkKind.ABSENT, 5, 1, None),
+        ("hugo", MarkKind.ABSENT, 31, 2, None),
+        ("hugo", MarkKind.LATE, 5, 1, 5),
+    ]
+    for n, (name, kind, days_ago, hours, minutes) in enumerate(marks):
+        at = MONDAY - days_ago * DAY - dt.timedelta(hours=2 * (n % 3))
+        _mark(ctx, name, kind, at=at, hours=hours, minutes=minutes)
+    for hours in (-1, 1):  # one day, cut by the start of the 7-day windows
+        _mark(ctx, "hugo", at=MONDAY - 7 * DAY + dt.timedelta(hours=hours))
+    justified = db.session.scalars(
+        select(AttendanceMark).where(AttendanceMark.person_id == ctx.ids["léa"]).limit(2)
+    )
+    for mark in justified:
+        mark.justified = True
+    db.session.commit()
+    school = db.session.get(School, ctx.school)
+    shapes = (
+        [
+            {"metric": metric, "counted": counted, "period_amount": amount, "period_unit": unit}
+            for metric in ("absence_hours", "sessions_missed", "absence_days")
+            for counted in ("all", "justified", "unjustified")
+            for amount, unit in ((7, "days"), (30, "days"), (2, "months"))
+        ]
+        + [
+            {"metric": metric, "period_amount": 60}
+            for metric in ("late_arrivals", "early_departures")
+        ]
+        + [{"period_amount": 60, "cycle_days": 30, "cycle_first": dt.date(2026, 10, 1)}]
+    )
+    chosen = [_rule(ctx, **shape) for shape in shapes]
+    windows = {rule.id: alerts.window_of(rule, school) for rule in chosen}
+    people = [ctx.ids["léa"], ctx.ids["hugo"]]
+    named = alerts.named_totals(chosen, windows, people)
+    nonzero = 0
+    for rule in chosen:
+        counted = alerts._totals(rule, windows[rule.id])
+        for person_id in people:
+            expected = counted.get(person_id, Totals())
+            assert named[rule.id][person_id] == expected, (rule.metric, rule.counted, person_id)
+            nonzero += expected != Totals()
+    assert nonzero > len(chosen)  # the comparison is over marks, not over empty windows
