@@ -34,4 +34,9 @@ from portal.notifications.models import (  # noqa: F401
     NotificationTiming,
     Subscription,
 )
+from portal.pupil_files.models import (  # noqa: F401
+    FileEvent,
+    FileEventType,
+    PupilFile,
+)
 from portal.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint  # noqa: F401

@@ -60,6 +60,8 @@ class School(CreatedAtMixin, db.Model):
     #: Language for people who have not chosen one and whose browser says nothing useful.
     default_language: Mapped[str] = mapped_column(String(5), default="fr")
     email_priority: Mapped[EmailPriority] = mapped_column(String(10), default=EmailPriority.USER)
+    #: Guardians and pupils may read the pupil's file and its events (SPEC §7); off by default.
+    families_see_file: Mapped[bool] = mapped_column(default=False)
 
 
 class User(UserMixin, CreatedAtMixin, db.Model):

@@ -26,6 +26,8 @@ from portal.accounts.models import (
     School,
     User,
 )
+from portal.audit import services as audit
+from portal.audit.models import AuditTag
 from portal.core import clock, mail, security
 from portal.core.errors import ValidationError
 from portal.core.text import fold, one_line
@@ -53,6 +55,9 @@ def create_school(name: str, code: str, timezone: str = "Europe/Paris", language
     db.session.add(school)
     db.session.flush()
     groups.create_school_groups(school)
+    from portal.pupil_files.services import install_default_types  # a domain above accounts
+
+    install_default_types(school)
     return school
 
 
@@ -355,6 +360,14 @@ def set_contact(user: User, email: str | None, mobile: str | None, source: Email
 def set_email_priority(school: School, priority: EmailPriority) -> None:
     school.email_priority = EmailPriority(priority)
     db.session.flush()
+
+
+def set_families_see_file(actor: User, school: School, allowed: bool) -> None:
+    """Whether guardians and pupils read the pupil's file (SPEC §7); audited when it changes."""
+    if school.families_see_file != allowed:
+        school.families_see_file = allowed
+        db.session.flush()
+        audit.record(actor, AuditTag.SCHOOL_SETTINGS_CHANGED, school.id, families_see_file=allowed)
 
 
 # --- refusing all e-mail --------------------------------------------------------------------

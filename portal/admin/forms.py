@@ -33,6 +33,9 @@ class SchoolSettingsForm(FlaskForm):
             ),
         ],
     )
+    families_see_file = BooleanField(
+        _l("Guardians and pupils may read the pupil's file and its events")
+    )
 
 
 class MailSettingsForm(FlaskForm):

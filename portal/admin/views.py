@@ -141,9 +141,12 @@ def classes():
 @bp.route("/settings", methods=["GET", "POST"])
 def settings():
     school = current_user.school
-    form = SchoolSettingsForm(email_priority=school.email_priority)
+    form = SchoolSettingsForm(
+        email_priority=school.email_priority, families_see_file=school.families_see_file
+    )
     if form.validate_on_submit():
         accounts.set_email_priority(school, form.email_priority.data)
+        accounts.set_families_see_file(current_user, school, form.families_see_file.data)
         db.session.commit()
         flash(_("Settings saved."), "success")
         return redirect(url_for("admin.settings"))

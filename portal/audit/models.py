@@ -28,6 +28,12 @@ class AuditTag(StrEnum):
     WEBHOOK_SECRET_ROTATED = "webhooks:endpoint:rotate"  # noqa: S105 - a tag
     WEBHOOK_DELETED = "webhooks:endpoint:delete"
     WEBHOOK_SETTINGS_CHANGED = "platform:webhooks:change"
+    EVENT_TYPE_SAVED = "pupil_files:event_type:save"
+    EVENT_TYPE_DELETED = "pupil_files:event_type:delete"
+    FILE_EVENT_RECORDED = "pupil_files:event:record"
+    FILE_EVENT_CHANGED = "pupil_files:event:change"
+    FILE_EVENT_DELETED = "pupil_files:event:delete"
+    SCHOOL_SETTINGS_CHANGED = "school:settings:change"
 
 
 class AuditEntry(db.Model):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, render_template, request
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext
 from flask_login import current_user
@@ -45,6 +46,7 @@ def init_extensions(app: Flask) -> None:
     login_manager.user_loader(_load_user)
     app.jinja_env.filters["datetime"] = i18n.local_datetime
     app.jinja_env.filters["date"] = i18n.local_date
+    app.jinja_env.filters["decimal"] = format_decimal
     app.jinja_env.add_extension("jinja2.ext.do")
 
 
@@ -89,6 +91,8 @@ def register_blueprints(app: Flask) -> None:
     from portal.messaging.flash_views import bp as flash
     from portal.messaging.views import bp as messages
     from portal.notifications.views import bp as notifications
+    from portal.pupil_files.views import bp as files
+    from portal.pupil_files.views import types_bp as event_types
     from portal.webhooks.views import bp as webhooks
 
     blueprints = (
@@ -108,6 +112,8 @@ def register_blueprints(app: Flask) -> None:
         alerts,
         alert_rules,
         webhooks,
+        files,
+        event_types,
     )
     for blueprint in (*blueprints, *homes):
         app.register_blueprint(blueprint)
@@ -125,6 +131,8 @@ def register_request_hooks(app: Flask) -> None:
     from portal.messaging import permissions as messaging_permissions
     from portal.notifications.present import channel_label, present
     from portal.notifications.services import unread_count
+    from portal.pupil_files import labels as file_labels
+    from portal.pupil_files import permissions as file_permissions
 
     app.jinja_env.filters["group_label"] = group_label
     app.jinja_env.globals.update(
@@ -132,6 +140,8 @@ def register_request_hooks(app: Flask) -> None:
         **content_permissions.template_globals(),
         **attendance_permissions.template_globals(),
         **messaging_permissions.template_globals(),
+        **file_permissions.template_globals(),
+        **file_labels.template_globals(),
         get_locale=get_locale,
         current_timezone=lambda: str(get_timezone()),
         profile_label=profile_label,
