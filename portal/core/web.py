@@ -5,9 +5,8 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, render_template, request
-from flask_babel import format_decimal
+from flask_babel import format_decimal, lazy_gettext
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import select

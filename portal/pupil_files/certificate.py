@@ -3,9 +3,8 @@ with fpdf2, in the school's language."""
 
 from __future__ import annotations
 
-from flask_babel import force_locale, format_date, format_decimal
+from flask_babel import force_locale, format_date, format_decimal, ngettext
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from fpdf import FPDF
 
 from portal.accounts.models import School, User
@@ -34,7 +33,8 @@ def certificate_pdf(school: School, pupil: User, figures: Indicators, classes: l
             _("Hours attended: %(hours)s", hours=format_decimal(figures.hours_attended)),
         ]
         if figures.attendance_rate is not None:
-            lines.append(_("Attendance rate: %(rate)s %%", rate=format_decimal(figures.attendance_rate)))
+            rate = format_decimal(figures.attendance_rate)
+            lines.append(_("Attendance rate: %(rate)s %%", rate=rate))
         title = _("Certificate of attendance")
         issued = _(
             "Issued on %(day)s by %(school)s.",

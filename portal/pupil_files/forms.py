@@ -12,14 +12,16 @@ from portal.pupil_files.services import COMMENT_MAX, NAME_MAX, REASON_MAX, VALUE
 
 
 class EventTypeForm(FlaskForm):
+    """Choices are checked by the service, which says what is wrong with each."""
+
     name = StringField(_l("Name"), render_kw={"maxlength": NAME_MAX})
-    sets_status = SelectField(_l("Status it sets"))
+    sets_status = SelectField(_l("Status it sets"), validate_choice=False)
     reason_required = BooleanField(_l("A reason is mandatory"))
-    fields = MultiCheckboxField(_l("Extra fields it asks for"))
+    fields = MultiCheckboxField(_l("Extra fields it asks for"), validate_choice=False)
     custom_fields = TextAreaField(
         _l("Fields of your own (one name a line, at most three)"), render_kw={"rows": 3}
     )
-    notify = MultiCheckboxField(_l("Whom it notifies"))
+    notify = MultiCheckboxField(_l("Whom it notifies"), validate_choice=False)
 
 
 class EventForm(FlaskForm):

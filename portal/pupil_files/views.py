@@ -124,7 +124,9 @@ def _event_form(pupil: User, form: EventForm | None = None, event: FileEvent | N
     else:
         form.type_id.choices = [(t.id, labels.type_label(t)) for t in choices]
         wanted = form.type_id.data or request.args.get("type_id", type=int)
-        event_type = next((t for t in choices if t.id == wanted), choices[0] if choices else None)
+        event_type = next((t for t in choices if t.id == wanted), None)
+        if event_type is None and request.method == "GET":  # a crafted choice is refused on POST
+            event_type = choices[0] if choices else None
         if event_type is not None:
             form.type_id.data = event_type.id
     form.status.choices = [
@@ -180,7 +182,8 @@ def new_event(pupil_id: int):
     if request.method == "GET" or not form.validate_on_submit():
         return _event_form_page(form, None, **context)
     if event_type is None:
-        return _event_form_page(form, ValidationError("type_id", _("Choose a type.")), **context)
+        refused = ValidationError("type_id", _("Choose a type from the list."))
+        return _event_form_page(form, refused, **context)
     try:
         event = services.record(current_user, pupil, event_type, _given(form, custom))
     except ValidationError as error:
