@@ -140,9 +140,13 @@ def change_type(actor: User, event_type: FileEventType, given: TypeInput) -> Non
         setattr(event_type, name, value)
     db.session.flush()
     audit.record(
-        actor, AuditTag.EVENT_TYPE_SAVED, actor.school_id, type_id=event_type.id,
-        before=before, after=values,
-    )  # fmt: skip
+        actor,
+        AuditTag.EVENT_TYPE_SAVED,
+        actor.school_id,
+        type_id=event_type.id,
+        before=before,
+        after=values,
+    )
 
 
 def set_type_enabled(actor: User, event_type: FileEventType, enabled: bool) -> None:
@@ -167,9 +171,12 @@ def delete_type(actor: User, event_type: FileEventType) -> None:
             "type", _("Events of this type are recorded: switch it off rather than delete it.")
         )
     audit.record(
-        actor, AuditTag.EVENT_TYPE_DELETED, actor.school_id, type_id=event_type.id,
+        actor,
+        AuditTag.EVENT_TYPE_DELETED,
+        actor.school_id,
+        type_id=event_type.id,
         name=labels.type_label(event_type),
-    )  # fmt: skip
+    )
     db.session.delete(event_type)
     db.session.flush()
 
@@ -316,9 +323,14 @@ def record(actor: User, pupil: User, event_type: FileEventType, given: EventInpu
     db.session.add(event)
     db.session.flush()
     audit.record(
-        actor, AuditTag.FILE_EVENT_RECORDED, pupil.school_id, event_id=event.id,
-        pupil_id=pupil.id, type=labels.type_label(event_type), day=event.day.isoformat(),
-    )  # fmt: skip
+        actor,
+        AuditTag.FILE_EVENT_RECORDED,
+        pupil.school_id,
+        event_id=event.id,
+        pupil_id=pupil.id,
+        type=labels.type_label(event_type),
+        day=event.day.isoformat(),
+    )
     if event.day > today:
         _apply_on_its_day(event)
     else:
@@ -358,9 +370,7 @@ def apply(event: FileEvent) -> bool:
 def refresh_status(pupil_file: PupilFile) -> tuple[str, str]:
     """The file's status from its events in effect; (before, after)."""
     before = pupil_file.status
-    status = FileStatus.NOT_STARTED
-    for event in events_in_effect(pupil_file):
-        status = event.status_set or status
+    status = _status_of(events_in_effect(pupil_file))
     if status != before:
         pupil_file.status, pupil_file.updated_at = status, clock.now()
         db.session.flush()
@@ -433,8 +443,7 @@ def change(actor: User, event: FileEvent, given: EventInput) -> None:
     """Correct an event: nothing it triggered runs again; the status follows the history, and a
     future event moved follows its new day."""
     columns = _checked_event(event.type, given)
-    before = {"day": event.day.isoformat(), "comment": event.comment, "reason": event.reason,
-              "values": event.values}  # fmt: skip
+    before = _snapshot(event)
     for name, value in columns.items():
         setattr(event, name, value)
     event.updated_at, event.updated_by_id = clock.now(), actor.id
@@ -452,11 +461,24 @@ def change(actor: User, event: FileEvent, given: EventInput) -> None:
         refresh_status(event.file)
     db.session.flush()
     audit.record(
-        actor, AuditTag.FILE_EVENT_CHANGED, event.school_id, event_id=event.id,
-        pupil_id=event.file.pupil_id, before=before,
-        after={"day": event.day.isoformat(), "comment": event.comment, "reason": event.reason,
-               "values": event.values},
-    )  # fmt: skip
+        actor,
+        AuditTag.FILE_EVENT_CHANGED,
+        event.school_id,
+        event_id=event.id,
+        pupil_id=event.file.pupil_id,
+        before=before,
+        after=_snapshot(event),
+    )
+
+
+def _snapshot(event: FileEvent) -> dict:
+    """What a correction may change, for the audit log."""
+    return {
+        "day": event.day.isoformat(),
+        "comment": event.comment,
+        "reason": event.reason,
+        "values": event.values,
+    }
 
 
 @dataclass
@@ -519,12 +541,16 @@ def consequences(event: FileEvent) -> list[Consequence]:
     return found
 
 
-def _status_without(event: FileEvent) -> str:
+def _status_of(events: list[FileEvent]) -> FileStatus:
+    """The status the last of these events to set one set."""
     status = FileStatus.NOT_STARTED
-    for other in events_in_effect(event.file):
-        if other.id != event.id:
-            status = other.status_set or status
-    return str(status)
+    for event in events:
+        status = event.status_set or status
+    return status
+
+
+def _status_without(event: FileEvent) -> str:
+    return str(_status_of([e for e in events_in_effect(event.file) if e.id != event.id]))
 
 
 def delete(actor: User, event: FileEvent) -> list[Consequence]:
@@ -535,12 +561,16 @@ def delete(actor: User, event: FileEvent) -> list[Consequence]:
         outbox.cancel(event.due_item_id)
     pupil_file = event.file
     audit.record(
-        actor, AuditTag.FILE_EVENT_DELETED, event.school_id, event_id=event.id,
-        pupil_id=pupil_file.pupil_id, type=labels.type_label(event.type),
-        day=event.day.isoformat(), comment=event.comment, reason=event.reason,
-        values=event.values, triggered=event.triggered,
+        actor,
+        AuditTag.FILE_EVENT_DELETED,
+        event.school_id,
+        event_id=event.id,
+        pupil_id=pupil_file.pupil_id,
+        type=labels.type_label(event.type),
+        **_snapshot(event),
+        triggered=event.triggered,
         to_correct=[c.text for c in listed],
-    )  # fmt: skip
+    )
     db.session.delete(event)
     db.session.flush()
     refresh_status(pupil_file)

@@ -29,9 +29,15 @@ from portal.pupil_files.permissions import (
 )
 
 bp = profile_blueprint(
-    "files", __name__, "/files", Profile.ADMIN, Profile.STAFF, Profile.TEACHER, Profile.PARENT,
+    "files",
+    __name__,
+    "/files",
+    Profile.ADMIN,
+    Profile.STAFF,
+    Profile.TEACHER,
+    Profile.PARENT,
     Profile.PUPIL,
-)  # fmt: skip
+)
 types_bp = profile_blueprint("event_types", __name__, "/admin/events", Profile.ADMIN)
 
 _ORDER = "file_events_newest_first"
