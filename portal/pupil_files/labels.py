@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from portal.core.i18n import deferred
+from portal.core.i18n import deferred, translate
 from portal.pupil_files.models import EventKind, ExtraField, FileEventType, FileStatus, Party
 
 _STATUSES = {
@@ -16,25 +16,17 @@ _STATUSES = {
     FileStatus.BROKEN_OFF: _l("Broken off"),
 }
 
-#: The names of the built-in kinds, kept untranslated for notifications read later.
+#: The names of the built-in kinds, translated where they are read (a notification is read
+#: later, in its reader's language).
 KIND_NAMES = {
-    EventKind.ENTRY: "Entry",
-    EventKind.POSITIVE_EXIT: "Positive exit",
-    EventKind.ABANDONMENT: "Abandonment",
-    EventKind.RUPTURE: "Rupture",
-    EventKind.PHASE_CHANGE: "Phase change",
-    EventKind.STEP_VALIDATED: "Step validated",
-    EventKind.CUSTOM: "Event",
+    EventKind.ENTRY: deferred("Entry"),
+    EventKind.POSITIVE_EXIT: deferred("Positive exit"),
+    EventKind.ABANDONMENT: deferred("Abandonment"),
+    EventKind.RUPTURE: deferred("Rupture"),
+    EventKind.PHASE_CHANGE: deferred("Phase change"),
+    EventKind.STEP_VALIDATED: deferred("Step validated"),
+    EventKind.CUSTOM: deferred("Event"),
 }
-
-# Marked here for the catalogs; translated where they are shown.
-_l("Entry")
-_l("Positive exit")
-_l("Abandonment")
-_l("Rupture")
-_l("Phase change")
-_l("Step validated")
-_l("Event")
 
 
 def status_label(status: str | None) -> str:
@@ -42,7 +34,7 @@ def status_label(status: str | None) -> str:
 
 
 def kind_label(kind: str) -> str:
-    return _(KIND_NAMES[EventKind(kind)])
+    return translate(KIND_NAMES[EventKind(kind)])
 
 
 def type_label(event_type: FileEventType) -> str:
@@ -52,7 +44,7 @@ def type_label(event_type: FileEventType) -> str:
 
 def type_name_later(event_type: FileEventType):
     """A type's name for a notification, translated when it is read."""
-    return event_type.name or deferred(KIND_NAMES[EventKind(event_type.kind)])
+    return event_type.name or KIND_NAMES[EventKind(event_type.kind)]
 
 
 def field_label(field: str) -> str:

@@ -16,11 +16,9 @@ def can_view_file(user: User, pupil: User) -> bool:
     where the school lets families see the file."""
     if not _of_school(user, pupil):
         return False
-    if user.profile in (Profile.ADMIN, Profile.STAFF, Profile.TEACHER):
-        return can_view_user(user, pupil)
-    if user.profile in (Profile.PARENT, Profile.PUPIL) and pupil.school.families_see_file:
-        return can_view_user(user, pupil)
-    return False
+    if user.profile in (Profile.PARENT, Profile.PUPIL) and not pupil.school.families_see_file:
+        return False
+    return can_view_user(user, pupil)
 
 
 def can_record_event(user: User, pupil: User) -> bool:

@@ -80,7 +80,6 @@ def types_of(school_id: int, enabled_only: bool = False) -> list[FileEventType]:
 @dataclass
 class TypeInput:
     name: str = ""
-    kind: str = EventKind.CUSTOM
     sets_status: str | None = None
     reason_required: bool = False
     fields: list[str] = field(default_factory=list)
@@ -285,12 +284,10 @@ def _today(school_id: int) -> dt.date:
     return clock.today(db.session.get(School, school_id).timezone)
 
 
-def current_phase_of(pupil_file: PupilFile | None, before: FileEvent | None = None) -> str:
-    """The phase of the latest phase change in effect (before ``before`` if given)."""
+def current_phase_of(pupil_file: PupilFile | None) -> str:
+    """The phase of the latest phase change in effect."""
     phase = ""
     for event in events_in_effect(pupil_file):
-        if before is not None and (event.day, event.id) >= (before.day, before.id or 0):
-            break
         phase = event.values.get("phase_to") or phase
     return phase
 
