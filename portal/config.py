@@ -97,6 +97,12 @@ def load() -> dict:
         "WEBHOOK_TIMEOUT": float(os.environ.get("WEBHOOK_TIMEOUT", 10)),
         # Production calls https:// addresses only; development and tests may use http://.
         "WEBHOOK_HTTPS_ONLY": env == "production",
+        # SMS (SPEC §8): seconds between a failed call to the provider and the next, how long
+        # one call may take, and where the development provider writes its SMS.
+        "SMS_RETRY_DELAYS": _seconds(os.environ.get("SMS_RETRY_DELAYS", "30,120,600,1800,3600")),
+        "SMS_TIMEOUT": float(os.environ.get("SMS_TIMEOUT", 10)),
+        "SMS_DIR": os.environ.get("SMS_DIR")
+        or str(Path(os.environ.get("CARNET_INSTANCE", INSTANCE)) / "sms"),
         "BABEL_DEFAULT_LOCALE": "fr",
         "BABEL_DEFAULT_TIMEZONE": os.environ.get("CARNET_TIMEZONE", "Europe/Paris"),
         "LANGUAGES": ("fr", "en"),

@@ -39,4 +39,11 @@ from portal.pupil_files.models import (  # noqa: F401
     FileEventType,
     PupilFile,
 )
+from portal.sms.models import (  # noqa: F401
+    Sms,
+    SmsAction,
+    SmsOptOut,
+    SmsProvider,
+    SmsReply,
+)
 from portal.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint  # noqa: F401

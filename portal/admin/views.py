@@ -23,6 +23,7 @@ from portal.core.web import is_htmx
 from portal.extensions import db
 from portal.groups import services as groups
 from portal.groups.models import GroupKind
+from portal.sms import services as sms
 
 bp = profile_blueprint("admin", __name__, "/admin", "admin")
 
@@ -69,6 +70,7 @@ def _user_page(
         contact_form=contact_form or ContactForm(email=person.email, mobile=person.mobile),
         tutors=attendance.tutors_of(person) if person.profile == Profile.PUPIL else [],
         tutor_form=tutor_form or TutorForm(prefix="tutor"),
+        opt_outs=sms.opt_outs_of(person),
     ), status
 
 

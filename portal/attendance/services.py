@@ -25,6 +25,7 @@ from portal.extensions import db
 from portal.groups.audience import GROUP_KINDS
 from portal.groups.models import Group, GroupMember
 from portal.notifications import services as notifications
+from portal.sms import services as sms
 
 #: A weekly session is repeated for a school year at most.
 REPEAT_WEEKS_MAX = 53
@@ -171,10 +172,13 @@ def record(
         if mark is not None:
             db.session.delete(mark)
             notifications.withdraw("attendance", key)
+            sms.mark_changed(session.id, pupil.id, None)
             alerts.evaluate_later(session.school_id, [pupil.id])
             db.session.flush()
         return None
     changed = mark is None or mark.kind != kind or mark.minutes != minutes
+    if mark is not None and mark.kind != kind:
+        sms.mark_changed(session.id, pupil.id, kind)
     if mark is None:
         mark = AttendanceMark(
             school_id=session.school_id,

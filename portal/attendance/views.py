@@ -31,6 +31,8 @@ from portal.core.web import form_page, is_htmx
 from portal.extensions import db
 from portal.groups.audience import groups_for_author
 from portal.groups.models import Group
+from portal.sms import services as sms
+from portal.sms.permissions import can_send_sms
 
 bp = profile_blueprint("attendance", __name__, "/attendance", *SCHOOL_PROFILES)
 
@@ -73,7 +75,11 @@ def person_marks(person_id: int):
         abort(404)
     page = request.args.get("page", 1, type=int)
     marks, more = services.marks_of_person(person, page)
-    return render_template("attendance/family.html", shown=[(person, marks, more)], page=page)
+    # Replies to absence SMS land on the pupil's record, for the staff (SPEC §12).
+    replies = sms.replies_for_pupil(person.id) if can_send_sms(current_user) else []
+    return render_template(
+        "attendance/family.html", shown=[(person, marks, more)], page=page, replies=replies
+    )
 
 
 # --- the register -----------------------------------------------------------------------------

@@ -34,6 +34,10 @@ class AuditTag(StrEnum):
     FILE_EVENT_CHANGED = "pupil_files:event:change"
     FILE_EVENT_DELETED = "pupil_files:event:delete"
     SCHOOL_SETTINGS_CHANGED = "school:settings:change"
+    SMS_PROVIDER_CHANGED = "sms:provider:change"
+    SMS_ACTION_SAVED = "sms:action:save"
+    SMS_ACTION_DELETED = "sms:action:delete"
+    SMS_CONSENT_CHANGED = "sms:consent:change"
 
 
 class AuditEntry(db.Model):

@@ -92,6 +92,9 @@ def register_blueprints(app: Flask) -> None:
     from portal.notifications.views import bp as notifications
     from portal.pupil_files.views import bp as files
     from portal.pupil_files.views import types_bp as event_types
+    from portal.sms.views import bp as sms
+    from portal.sms.views import hooks_bp as sms_hooks
+    from portal.sms.views import setup_bp as sms_setup
     from portal.webhooks.views import bp as webhooks
 
     blueprints = (
@@ -113,6 +116,9 @@ def register_blueprints(app: Flask) -> None:
         webhooks,
         files,
         event_types,
+        sms,
+        sms_setup,
+        sms_hooks,
     )
     for blueprint in (*blueprints, *homes):
         app.register_blueprint(blueprint)
@@ -132,6 +138,8 @@ def register_request_hooks(app: Flask) -> None:
     from portal.notifications.services import unread_count
     from portal.pupil_files import labels as file_labels
     from portal.pupil_files import permissions as file_permissions
+    from portal.sms import labels as sms_labels
+    from portal.sms import permissions as sms_permissions
 
     app.jinja_env.filters["group_label"] = group_label
     app.jinja_env.globals.update(
@@ -141,6 +149,8 @@ def register_request_hooks(app: Flask) -> None:
         **messaging_permissions.template_globals(),
         **file_permissions.template_globals(),
         **file_labels.template_globals(),
+        **sms_permissions.template_globals(),
+        **sms_labels.template_globals(),
         get_locale=get_locale,
         current_timezone=lambda: str(get_timezone()),
         profile_label=profile_label,

@@ -4,7 +4,8 @@ until each reader acknowledges it (SPEC §3; seed 003: a teacher absent, a strik
 Only the direction and the staff write them. Everyone of the audience is told at the start
 (the 'flash message' notification, immediate and mandatory, through quiet hours); with the
 e-mail option the notification is e-mailed to everyone, whatever their choice, except people
-who refused all e-mail.
+who refused all e-mail; with the SMS option, the guardians of the audience who accept SMS get
+it by SMS at its start, without waiting in the queue.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from portal.groups.models import Group
 from portal.messaging import bodies
 from portal.messaging.models import FlashAcknowledgement, FlashAudience, FlashMessage
 from portal.notifications import services as notifications
+from portal.sms import services as sms
+from portal.sms import setup as sms_setup
 
 TITLE_MAX = 200
 #: The longest a flash message may show: it is for urgent news, not a notice board.
@@ -49,6 +52,8 @@ class FlashInput:
     ends_at: dt.datetime | None
     #: Also e-mail it at its start to everyone who has not refused all e-mail.
     emailed: bool = False
+    #: Also send it by SMS at its start to the guardians who accept SMS (SPEC §8).
+    texted: bool = False
 
 
 def subject_key(flash: FlashMessage) -> str:
@@ -72,6 +77,8 @@ def _checked(author: User, asked: FlashInput):
         errors["ends_at"] = _("The end must come after the start.")
     elif asked.ends_at - starts_at > LONGEST:
         errors["ends_at"] = _("A flash message shows for 31 days at most.")
+    if asked.texted and not sms_setup.is_ready(author.school_id):
+        errors["texted"] = _("The direction must set up the SMS provider first.")
     if errors:
         raise ValidationError.of(errors)
     return title, body, targets, starts_at
@@ -91,13 +98,17 @@ def create(author: User, asked: FlashInput) -> FlashMessage:
         starts_at=starts_at,
         ends_at=asked.ends_at,
         emailed=asked.emailed,
+        texted=asked.texted,
     )
     flash.audience_rows = flash.rows_for(targets, FlashAudience)
     db.session.add(flash)
     db.session.flush()
+    people = audience.people(flash.school_id, flash.audience)
+    if asked.texted:
+        sms.for_flash(flash, people)
     notifications.notify(
         "flash_message",
-        audience.people(flash.school_id, flash.audience),
+        people,
         subject_key(flash),
         {
             "text": title,
@@ -117,6 +128,7 @@ def end(flash: FlashMessage) -> None:
     if flash.ends_at > now:
         flash.ends_at = now
         notifications.withdraw("flash_message", subject_key(flash))
+        sms.flash_ended(flash)
         db.session.flush()
 
 

@@ -90,6 +90,7 @@ def new():
         starts_at=local_to_utc(form.starts_at.data),
         ends_at=local_to_utc(form.ends_at.data),
         emailed=form.emailed.data,
+        texted=form.texted.data,
     )
     try:
         message = service.create(current_user, asked)

@@ -80,3 +80,10 @@ class FlashForm(AudienceFields, FlaskForm):
             "choices, except people who refused every e-mail from Carnet."
         ),
     )
+    texted = BooleanField(
+        _l("Also send it by SMS to guardians"),
+        description=_l(
+            "At its start, without waiting in 'SMS to send', to the guardians of the audience "
+            "who accept SMS and have a valid mobile number."
+        ),
+    )

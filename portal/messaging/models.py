@@ -235,6 +235,8 @@ class FlashMessage(HasAudience, db.Model):
     ends_at: Mapped[dt.datetime]
     #: Also e-mailed at its start to everyone of its audience who has not refused all e-mail.
     emailed: Mapped[bool] = mapped_column(default=False)
+    #: Also sent by SMS at its start to the guardians of its audience who accept SMS.
+    texted: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
 
     author: Mapped[User | None] = relationship()

@@ -175,6 +175,19 @@ TYPES: dict[str, NotificationType] = {
             needs=("pupil", "text"),
         ),
         NotificationType(
+            key="sms_unanswered",
+            label=_l("Absence SMS without an answer"),
+            profiles=frozenset({A, S}),
+            batched=False,
+            channels=(_HOME, _MAIL),
+            defaults={A: _HOME, S: _HOME},
+            headline=lambda payload, events: _(
+                "%(pupil)s: %(text)s", pupil=payload["pupil"], text=payload["text"]
+            ),
+            line=_text,
+            needs=("pupil", "text"),
+        ),
+        NotificationType(
             key="webhook_disabled",
             label=_l("Webhook switched off after failing calls"),
             profiles=frozenset({A}),

@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from urllib.parse import urljoin
 
-import urllib3
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
@@ -20,15 +18,14 @@ from sqlalchemy import select
 from standardwebhooks import Webhook
 
 from portal.accounts.models import Profile, School, User
-from portal.core import clock, outbox, settings
+from portal.core import clock, outbound, outbox, settings
 from portal.core.i18n import deferred
 from portal.core.jobs import enqueue, job, redis_connection
 from portal.extensions import db
 from portal.notifications import services as notifications
-from portal.webhooks import guard, services
+from portal.webhooks import services
 from portal.webhooks.models import DeliveryState, WebhookAttempt, WebhookDelivery
 
-REDIRECTS = frozenset({301, 302, 303, 307, 308})
 MAX_REDIRECTS = 3
 #: How much of the receiver's answer the log keeps.
 ANSWER_KEPT = 500
@@ -76,39 +73,20 @@ def headers_for(delivery: WebhookDelivery, secrets: list[str], sent_at: dt.datet
 
 def _post(url: str, body: bytes, headers: dict, private_allowed: bool) -> WebhookAttempt:
     """One call, following at most three redirects, each checked as the first URL was."""
-    timeout = current_app.config["WEBHOOK_TIMEOUT"]
-    manager = urllib3.PoolManager(
-        retries=False, timeout=urllib3.Timeout(connect=min(timeout, 5.0), read=timeout)
+    answer = outbound.call(
+        "POST",
+        url,
+        body=body,
+        headers=headers,
+        private_allowed=private_allowed,
+        timeout=current_app.config["WEBHOOK_TIMEOUT"],
+        redirects=MAX_REDIRECTS,
     )
-    if not private_allowed:
-        manager.pool_classes_by_scheme = guard.GUARDED_POOLS
-    notes: list[str] = []
-    try:
-        for hop in range(MAX_REDIRECTS + 1):
-            guard.check_url(url, private_allowed)
-            response = manager.request(
-                "POST", url, body=body, headers=headers, redirect=False, preload_content=False
-            )
-            try:
-                answer = response.read(ANSWER_KEPT * 4).decode("utf-8", "replace")[:ANSWER_KEPT]
-            finally:
-                response.release_conn()
-            location = response.headers.get("location")
-            if response.status in REDIRECTS and location and hop < MAX_REDIRECTS:
-                url = urljoin(url, location)
-                notes.append(_("redirected to %(url)s", url=url))
-                continue
-            note = "; ".join(notes)[:500] or None
-            return WebhookAttempt(status_code=response.status, response=answer, error=note)
-    except guard.Refused as refusal:
-        notes.append(str(refusal.reason))
-    except urllib3.exceptions.TimeoutError:
-        notes.append(_("No answer within %(seconds)s seconds.", seconds=f"{timeout:g}"))
-    except (urllib3.exceptions.HTTPError, OSError) as exc:
-        notes.append(_("Connection failed: %(error)s", error=str(exc)))
-    finally:
-        manager.clear()
-    return WebhookAttempt(status_code=None, error="; ".join(notes)[:500])
+    if answer.status is None:
+        return WebhookAttempt(status_code=None, error=answer.notes)
+    return WebhookAttempt(
+        status_code=answer.status, response=answer.text[:ANSWER_KEPT], error=answer.notes
+    )
 
 
 def _last_try() -> bool:

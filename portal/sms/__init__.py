@@ -1,0 +1,1 @@
+"""SMS to families (SPEC §8): providers, actions, the send queue, delivery reports and STOP."""

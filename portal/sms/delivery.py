@@ -1,0 +1,163 @@
+"""Sending an SMS (SPEC §8): one job per SMS, one call to the provider per run, under the SMS's
+idempotency key, so that a call retried after a lost answer sends nothing twice. No answer, a
+5xx or a 429 is tried again by RQ's Retry after growing delays (SMS_RETRY_DELAYS); any other
+refusal is final, and kept with the provider's own words for the staff."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import current_app
+from flask_babel import force_locale
+from rq import Retry, get_current_job
+from sqlalchemy import select, update
+
+from portal.accounts.models import Profile, School, User
+from portal.core import clock, outbox
+from portal.core.i18n import deferred, deferred_date
+from portal.core.jobs import enqueue, job
+from portal.extensions import db
+from portal.notifications import services as notifications
+from portal.sms import providers, services, setup
+from portal.sms.models import Sms, SmsAction, SmsKind, SmsState
+from portal.sms.providers import Outgoing, Report
+
+#: How long after it was accepted the development adapter reports an SMS delivered.
+SIMULATED_DELAY = dt.timedelta(seconds=3)
+
+
+class SendFailed(Exception):
+    """Raised after a temporary failure that has another attempt to come, so that RQ retries."""
+
+
+def _job_id(sms_id: int) -> str:
+    return f"sms-{sms_id}"
+
+
+@outbox.handler("sms")
+def _start(payload: dict) -> None:
+    """After the commit: each SMS's job, with the configured retries."""
+    delays = current_app.config["SMS_RETRY_DELAYS"]
+    retry = Retry(max=len(delays), interval=delays) if delays else None
+    for sms_id in payload["ids"]:
+        enqueue(send, sms_id, job_id=_job_id(sms_id), retry=retry)
+
+
+def callback_url(provider_id: int, sms_id: int) -> str:
+    base = current_app.config["PUBLIC_URL"].rstrip("/")
+    return f"{base}/sms/hooks/{provider_id}/reports?sms={sms_id}"
+
+
+def _last_try() -> bool:
+    current = get_current_job()
+    return current is None or not current.retries_left
+
+
+@job(queue="default", timeout=120, retry=None)
+def send(sms_id: int) -> str:
+    """One attempt at one SMS; raises SendFailed while attempts remain, for RQ to retry."""
+    sms = db.session.get(Sms, sms_id)
+    if sms is None or sms.state != SmsState.SENDING:
+        return "skipped"
+    provider = setup.provider_of(sms.school_id)
+    if provider is None:
+        return _failed(sms, "The SMS provider is not set up.")
+    adapter = providers.adapter_for(provider)
+    action = db.session.get(SmsAction, sms.action_id) if sms.action_id else None
+    outgoing = Outgoing(
+        sms_id=sms.id,
+        to=sms.phone,
+        sender=sms.sender or provider.sender,
+        body=sms.body,
+        key=sms.idempotency_key,
+        callback=callback_url(provider.id, sms.id),
+        provider_code=action.provider_code if action else "0",
+    )
+    school = db.session.get(School, sms.school_id)
+    with force_locale(school.default_language):
+        outcome = adapter.send(outgoing)
+    sms.attempts += 1
+    if outcome.accepted:
+        now = clock.now()
+        # A delivery report may have come first: the SMS then stays as the report left it.
+        db.session.execute(
+            update(Sms)
+            .where(Sms.id == sms.id, Sms.state == SmsState.SENDING)
+            .values(state=SmsState.SENT, sent_at=now, error=None)
+        )
+        if outcome.ref and sms.provider_ref is None:
+            sms.provider_ref = outcome.ref
+        sms.sent_at = sms.sent_at or now
+        _watch_for_answer(sms, action)
+        db.session.commit()
+        adapter.after_accepted(sms.id)
+        return "sent"
+    sms.error = outcome.message
+    if outcome.temporary and not _last_try():
+        db.session.commit()
+        raise SendFailed(f"sms {sms_id}: {outcome.message}")
+    return _failed(sms, outcome.message)
+
+
+def _failed(sms: Sms, message: str | None) -> str:
+    sms.state, sms.finished_at = SmsState.FAILED, clock.now()
+    sms.error = (message or "")[:500]
+    db.session.commit()
+    return "failed"
+
+
+def _watch_for_answer(sms: Sms, action: SmsAction | None) -> None:
+    """An absence SMS whose action gives a response delay: checked once the delay is over."""
+    if sms.kind == SmsKind.ATTENDANCE and action is not None and action.response_days:
+        at = sms.sent_at + dt.timedelta(days=action.response_days)
+        outbox.add("sms_unanswered", {"sms_id": sms.id}, available_at=at)
+
+
+@outbox.handler("sms_unanswered")
+def _check_answer(payload: dict) -> None:
+    """No answer and no reason for the absence once the delay is over: the staff are told."""
+    sms = db.session.get(Sms, payload["sms_id"])
+    if sms is None or not services.unanswered(sms):
+        return
+    staff = db.session.scalars(
+        select(User.id).where(
+            User.school_id == sms.school_id, User.profile.in_((Profile.ADMIN, Profile.STAFF))
+        )
+    ).all()
+    pupil = sms.pupil
+    notifications.notify(
+        "sms_unanswered",
+        staff,
+        f"sms_unanswered:{sms.mark_id}",
+        {
+            "pupil": pupil.display_name if pupil else "",
+            "text": deferred(
+                "no answer to the SMS of %(day)s about: %(event)s",
+                day=deferred_date(sms.sent_at.date()),
+                event=sms.event,
+            ),
+            "url": f"/sms/marks/{sms.mark_id}",
+        },
+    )
+
+
+# --- the development adapter's delivery reports ------------------------------------------------
+
+
+def simulate_report(sms_id: int) -> None:
+    """What a provider would post a moment later: delivered, or failed for numbers ending 99."""
+    enqueue(simulated_report, sms_id, at=clock.now() + SIMULATED_DELAY)
+
+
+@job(queue="default", timeout=60)
+def simulated_report(sms_id: int) -> str:
+    sms = db.session.get(Sms, sms_id)
+    if sms is None:
+        return "skipped"
+    provider = setup.provider_of(sms.school_id)
+    failed = sms.phone.endswith("99")
+    state = SmsState.FAILED if failed else SmsState.DELIVERED
+    report = Report(state, ref=sms.provider_ref, error="invalid number" if failed else None)
+    services.apply_report(provider, report, sms.id)
+    db.session.commit()
+    return state

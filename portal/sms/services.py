@@ -1,0 +1,713 @@
+"""SMS to families (SPEC §8, seed 004): who may receive one, the queue the staff send from,
+what happens when an absence changes, flash messages by SMS, delivery reports, replies and
+STOP. Every function flushes and never commits; what leaves goes through the outbox."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import secrets
+import unicodedata
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from flask_babel import force_locale, format_date
+from flask_babel import gettext as _
+from sqlalchemy import func, select, update
+
+from portal.accounts.models import Guardianship, Profile, User
+from portal.accounts.services import normalise_mobile
+from portal.attendance.models import AttendanceMark, ClassSession, MarkKind
+from portal.audit.models import AuditTag
+from portal.audit.services import record as audit
+from portal.core import clock, outbox
+from portal.core.db import among, insert_new
+from portal.core.errors import ValidationError
+from portal.extensions import db
+from portal.groups.audience import GROUP_KINDS
+from portal.groups.models import Group, GroupKind, GroupMember
+from portal.messaging import bodies
+from portal.sms import segments, setup
+from portal.sms.models import (
+    RANK,
+    Recipient,
+    Sms,
+    SmsAction,
+    SmsKind,
+    SmsOptOut,
+    SmsProvider,
+    SmsReply,
+    SmsState,
+)
+from portal.sms.permissions import can_send_sms
+from portal.sms.providers import Inbound, Report
+
+#: The marks an SMS may be about.
+TOLD = (MarkKind.ABSENT, MarkKind.LATE)
+#: A flash message by SMS is cut to this many parts.
+FLASH_PARTS = 3
+#: A reply is matched to an SMS sent to its number at most this long before.
+REPLY_WINDOW = dt.timedelta(days=30)
+#: What people answer to stop SMS, accents and case aside, optionally followed by a code.
+STOP_WORDS = frozenset(
+    {
+        "STOP",
+        "STOPALL",
+        "STOP SMS",
+        "ARRET",
+        "ARRETER",
+        "ARRET SMS",
+        "UNSUBSCRIBE",
+        "CANCEL",
+        "END",
+        "QUIT",
+        "DESABONNER",
+        "DESINSCRIRE",
+        "DESINSCRIPTION",
+        "STOP MERCI",
+    }
+)
+
+
+# --- who may receive an SMS --------------------------------------------------------------------
+
+
+@dataclass
+class Candidate:
+    recipient: Recipient
+    person: User | None
+    phone: str | None
+    #: Why no SMS goes to them; None: it goes.
+    refusal: str | None
+
+    @property
+    def reachable(self) -> bool:
+        return self.refusal is None
+
+
+def _usable_mobile(number: str | None) -> tuple[str | None, str | None]:
+    if not number:
+        return None, _("No mobile number.")
+    try:
+        return normalise_mobile(number), None
+    except ValidationError:
+        return None, _("The mobile number is not valid.")
+
+
+def _stopped(person: User, phone: str) -> SmsOptOut | None:
+    return db.session.scalar(
+        select(SmsOptOut)
+        .where(SmsOptOut.person_id == person.id, SmsOptOut.phone == phone)
+        .order_by(SmsOptOut.received_at.desc())
+        .limit(1)
+    )
+
+
+def _guardian(recipient: Recipient, link: Guardianship | None) -> Candidate:
+    if link is None:
+        return Candidate(recipient, None, None, _("No guardian of this rank."))
+    parent = link.parent
+    phone, refusal = _usable_mobile(parent.mobile)
+    if not link.accepts_sms:
+        stop = _stopped(parent, parent.mobile) if parent.mobile else None
+        refusal = (
+            _("Answered STOP on %(day)s.", day=format_date(stop.received_at.date(), "short"))
+            if stop is not None
+            else _("Does not accept SMS.")
+        )
+    return Candidate(recipient, parent, phone, refusal)
+
+
+def candidates(pupil: User) -> list[Candidate]:
+    """Guardian 1, guardian 2 and the pupil, each with why they will not get an SMS, if so: the
+    guardian must accept SMS and have a valid mobile; the pupil must have a valid mobile and
+    not have answered STOP from it."""
+    links = {
+        link.rank: link
+        for link in db.session.scalars(
+            select(Guardianship).where(Guardianship.pupil_id == pupil.id)
+        )
+    }
+    found = [
+        _guardian(Recipient.GUARDIAN_1, links.get(1)),
+        _guardian(Recipient.GUARDIAN_2, links.get(2)),
+    ]
+    phone, refusal = _usable_mobile(pupil.mobile)
+    if refusal is None and (stop := _stopped(pupil, phone)) is not None:
+        refusal = _("Answered STOP on %(day)s.", day=format_date(stop.received_at.date(), "short"))
+    found.append(Candidate(Recipient.PUPIL, pupil, phone, refusal))
+    return found
+
+
+# --- what an attendance SMS says ---------------------------------------------------------------
+
+
+def _class_name(pupil_id: int) -> str:
+    return (
+        db.session.scalar(
+            select(Group.name)
+            .join(GroupMember, GroupMember.group_id == Group.id)
+            .where(GroupMember.user_id == pupil_id, Group.kind == GroupKind.CLASS)
+            .order_by(Group.name)
+            .limit(1)
+        )
+        or ""
+    )
+
+
+def _values(session: ClassSession, pupil: User, minutes: int) -> dict[str, str]:
+    school = session.group.school
+    local = ZoneInfo(school.timezone)
+    with force_locale(school.default_language):
+        day = format_date(session.starts_at.astimezone(local).date(), "short")
+    return {
+        "pupil": pupil.display_name,
+        "first_name": pupil.first_name,
+        "class": _class_name(pupil.id),
+        "date": day,
+        "start": session.starts_at.astimezone(local).strftime("%H:%M"),
+        "end": session.ends_at.astimezone(local).strftime("%H:%M"),
+        "minutes": str(minutes),
+        "school": school.name,
+    }
+
+
+def values_for_mark(mark: AttendanceMark) -> dict[str, str]:
+    return _values(mark.session, mark.person, mark.minutes)
+
+
+def _event(kind: str, values: dict[str, str], language: str) -> str:
+    with force_locale(language):
+        if kind == MarkKind.ABSENT:
+            return _("Absence on %(date)s, %(start)s–%(end)s", **values)
+        return _("%(minutes)s minutes late on %(date)s (%(start)s)", **values)
+
+
+def _new_sms(**fields) -> Sms:
+    body = fields["body"]
+    counted = segments.count(body)
+    sms = Sms(
+        encoding=counted.encoding,
+        parts=counted.parts,
+        idempotency_key=f"carnet-sms-{secrets.token_hex(12)}",
+        **fields,
+    )
+    db.session.add(sms)
+    return sms
+
+
+def queue_for_mark(
+    actor: User, mark: AttendanceMark, action: SmsAction | None, recipients: list[str]
+) -> list[Sms]:
+    """SMS for an absence or a late arrival, one per chosen recipient who may receive one,
+    put in 'SMS to send' (queued, not sent). Raises ValidationError when the action or the
+    recipients will not do; a recipient already queued for this mark is not queued twice."""
+    if not can_send_sms(actor) or mark.school_id != actor.school_id:
+        raise PermissionError("only the direction and the staff of the school queue SMS")
+    errors: dict[str, str] = {}
+    if mark.kind not in TOLD or mark.person.profile != Profile.PUPIL:
+        errors["action"] = _("SMS are sent for a pupil's absence or late arrival.")
+    elif not setup.is_ready(actor.school_id):
+        errors["action"] = _("The direction must set up the SMS provider first.")
+    elif action is None or action.school_id != actor.school_id or not action.enabled:
+        errors["action"] = _("Choose an SMS action.")
+    chosen = [c for c in candidates(mark.person) if c.recipient in recipients]
+    if not chosen:
+        errors["recipients"] = _("Choose at least one recipient.")
+    elif refused := [c for c in chosen if not c.reachable]:
+        errors["recipients"] = "; ".join(f"{_recipient_words(c)}: {c.refusal}" for c in refused)
+    if errors:
+        raise ValidationError.of(errors)
+    session = mark.session
+    school = session.group.school
+    values = values_for_mark(mark)
+    waiting = set(
+        db.session.scalars(
+            select(Sms.recipient).where(
+                Sms.mark_id == mark.id, Sms.action_id == action.id, Sms.state == SmsState.QUEUED
+            )
+        )
+    )
+    provider = setup.provider_of(actor.school_id)
+    queued = []
+    for candidate in chosen:
+        if candidate.recipient in waiting:
+            continue
+        queued.append(
+            _new_sms(
+                school_id=actor.school_id,
+                kind=SmsKind.ATTENDANCE,
+                action_id=action.id,
+                action_label=action.short_label,
+                mark_id=mark.id,
+                mark_kind=mark.kind,
+                session_id=session.id,
+                pupil_id=mark.person_id,
+                event=_event(mark.kind, values, school.default_language),
+                class_name=values["class"],
+                recipient=candidate.recipient,
+                person_id=candidate.person.id,
+                phone=candidate.phone,
+                sender=action.sender or provider.sender,
+                body=setup.fill(action.template, values),
+                queued_by_id=actor.id,
+            )
+        )
+    db.session.flush()
+    return queued
+
+
+def _recipient_words(candidate: Candidate) -> str:
+    from portal.sms.labels import recipient_label
+
+    name = f" ({candidate.person.display_name})" if candidate.person else ""
+    return recipient_label(candidate.recipient) + name
+
+
+# --- the queue: send or delete -----------------------------------------------------------------
+
+
+def _queued(actor: User, ids: list[int]):
+    return select(Sms).where(
+        Sms.school_id == actor.school_id, Sms.state == SmsState.QUEUED, among(Sms.id, ids)
+    )
+
+
+def _hand_over(sms_list: list[Sms], at: dt.datetime | None = None) -> None:
+    """To the worker, after the commit (at ``at`` when given): one job per SMS."""
+    now = clock.now()
+    for sms in sms_list:
+        sms.state, sms.submitted_at = SmsState.SENDING, at or now
+    db.session.flush()
+    if sms_list:
+        outbox.add("sms", {"ids": [sms.id for sms in sms_list]}, available_at=at)
+
+
+def send(actor: User, ids: list[int]) -> int:
+    """Send the chosen SMS of the queue; returns how many left it."""
+    if not can_send_sms(actor):
+        raise PermissionError("only the direction and the staff send SMS")
+    if not setup.is_ready(actor.school_id):
+        raise ValidationError("sms", _("The direction must set up the SMS provider first."))
+    chosen = list(db.session.scalars(_queued(actor, ids).with_for_update()))
+    _hand_over(chosen)
+    return len(chosen)
+
+
+def delete(actor: User, ids: list[int]) -> int:
+    if not can_send_sms(actor):
+        raise PermissionError("only the direction and the staff delete SMS")
+    chosen = list(db.session.scalars(_queued(actor, ids)))
+    for sms in chosen:
+        db.session.delete(sms)
+    db.session.flush()
+    return len(chosen)
+
+
+# --- an absence that changes -------------------------------------------------------------------
+
+
+def mark_changed(session_id: int, pupil_id: int, kind: MarkKind | None) -> None:
+    """Called by attendance when a pupil's mark on a session changes kind or goes: SMS still
+    queued for it are withdrawn; those that already left are outdated, and the staff are
+    offered a correcting SMS (unless the mark came back to what they said)."""
+    now = clock.now()
+    rows = db.session.scalars(
+        select(Sms)
+        .where(
+            Sms.session_id == session_id,
+            Sms.pupil_id == pupil_id,
+            Sms.kind == SmsKind.ATTENDANCE,
+        )
+        .with_for_update()
+    )
+    reason = (
+        _("The absence was cancelled.")
+        if kind is None
+        else _("It became a late arrival.")
+        if kind == MarkKind.LATE
+        else _("It became an absence.")
+        if kind == MarkKind.ABSENT
+        else _("It became an early departure.")
+    )
+    for sms in rows:
+        if sms.state == SmsState.QUEUED and kind != sms.mark_kind:
+            sms.state, sms.finished_at, sms.error = SmsState.WITHDRAWN, now, reason
+        elif sms.state in (SmsState.SENDING, SmsState.SENT, SmsState.DELIVERED):
+            if kind == sms.mark_kind:
+                sms.outdated_at = sms.outdated_reason = None
+            elif _correction_of(sms) is None:
+                sms.outdated_at, sms.outdated_reason = now, reason
+    db.session.flush()
+
+
+def _correction_of(sms: Sms) -> Sms | None:
+    return db.session.scalar(select(Sms).where(Sms.corrects_id == sms.id).limit(1))
+
+
+def to_correct(school_id: int) -> list[Sms]:
+    """SMS whose absence changed after they left, not corrected yet."""
+    return list(
+        db.session.scalars(
+            select(Sms)
+            .where(Sms.school_id == school_id, Sms.outdated_at.is_not(None))
+            .order_by(Sms.outdated_at)
+        )
+    )
+
+
+def correct(actor: User, sms: Sms) -> Sms:
+    """A correcting SMS to the same number, sent at once, saying what the mark now is."""
+    if not can_send_sms(actor) or sms.school_id != actor.school_id:
+        raise PermissionError("only the direction and the staff of the school correct SMS")
+    if sms.outdated_at is None:
+        raise ValidationError("sms", _("This SMS needs no correction."))
+    if not setup.is_ready(actor.school_id):
+        raise ValidationError("sms", _("The direction must set up the SMS provider first."))
+    session, pupil = db.session.get(ClassSession, sms.session_id), sms.pupil
+    mark = db.session.scalar(
+        select(AttendanceMark).where(
+            AttendanceMark.session_id == sms.session_id, AttendanceMark.person_id == sms.pupil_id
+        )
+    )
+    school = actor.school
+    values = _values(session, pupil, mark.minutes if mark else 0)
+    with force_locale(school.default_language):
+        if mark is None:
+            body = _(
+                "%(school)s – correction: %(pupil)s was present on %(date)s, %(start)s–%(end)s. "
+                "Please disregard our previous SMS.",
+                **values,
+            )
+        elif mark.kind == MarkKind.LATE:
+            body = _(
+                "%(school)s – correction: %(pupil)s was not absent on %(date)s but arrived "
+                "%(minutes)s minutes late.",
+                **values,
+            )
+        else:
+            body = _(
+                "%(school)s – correction about %(pupil)s on %(date)s: %(event)s.",
+                event=_event(mark.kind, values, school.default_language),
+                **values,
+            )
+    correction = _new_sms(
+        school_id=sms.school_id,
+        kind=SmsKind.CORRECTION,
+        action_id=sms.action_id,
+        action_label=sms.action_label,
+        mark_id=mark.id if mark else None,
+        session_id=sms.session_id,
+        pupil_id=sms.pupil_id,
+        event=sms.event,
+        class_name=sms.class_name,
+        corrects_id=sms.id,
+        recipient=sms.recipient,
+        person_id=sms.person_id,
+        phone=sms.phone,
+        sender=sms.sender,
+        body=body,
+        queued_by_id=actor.id,
+    )
+    sms.outdated_at = sms.outdated_reason = None
+    db.session.flush()
+    _hand_over([correction])
+    return correction
+
+
+# --- flash messages by SMS ---------------------------------------------------------------------
+
+
+def for_flash(flash, people: list[int]) -> int:
+    """The flash message by SMS at its start, bypassing the queue, to the guardians among
+    ``people`` who accept SMS for at least one child and have a valid mobile: one SMS each.
+    Returns how many."""
+    school = flash.author.school if flash.author else None
+    provider = setup.provider_of(flash.school_id)
+    parents = db.session.scalars(
+        select(User)
+        .where(among(User.id, people), User.profile == Profile.PARENT)
+        .where(
+            User.id.in_(select(Guardianship.parent_id).where(Guardianship.accepts_sms.is_(True)))
+        )
+        .order_by(User.id)
+    ).all()
+    name = school.name if school else ""
+    text = _flash_text(name, flash.title, bodies.excerpt(flash.body, 600))
+    chosen = []
+    for parent in parents:
+        phone, refusal = _usable_mobile(parent.mobile)
+        if refusal is None:
+            chosen.append(
+                _new_sms(
+                    school_id=flash.school_id,
+                    kind=SmsKind.FLASH,
+                    flash_id=flash.id,
+                    event=flash.title[:200],
+                    recipient=Recipient.GUARDIAN,
+                    person_id=parent.id,
+                    phone=phone,
+                    sender=provider.sender if provider else "",
+                    body=text,
+                    queued_by_id=flash.author_id,
+                )
+            )
+    db.session.flush()
+    _hand_over(chosen, at=flash.starts_at if flash.starts_at > clock.now() else None)
+    return len(chosen)
+
+
+def _flash_text(school: str, title: str, words: str) -> str:
+    """'School: title. words', cut at a word so that it fits FLASH_PARTS parts."""
+    text = f"{school}: {title}. {words}".strip() if words else f"{school}: {title}"
+    while segments.count(text).parts > FLASH_PARTS:
+        text = text[: int(len(text) * 0.9)].rsplit(" ", 1)[0] + "…"
+    return text
+
+
+def flash_ended(flash) -> None:
+    """A flash message ended before its start: its SMS do not go."""
+    db.session.execute(
+        update(Sms)
+        .where(Sms.flash_id == flash.id, Sms.state == SmsState.SENDING, Sms.sent_at.is_(None))
+        .where(Sms.submitted_at > clock.now())
+        .values(state=SmsState.WITHDRAWN, finished_at=clock.now())
+    )
+
+
+# --- what the provider tells us ----------------------------------------------------------------
+
+
+def apply_report(provider: SmsProvider, report: Report, sms_id: int | None = None) -> bool:
+    """A delivery report moves its SMS forward, never back: a report replayed, or one older
+    than what is known, changes nothing. Returns whether the SMS was found."""
+    query = select(Sms).where(Sms.school_id == provider.school_id)
+    if sms_id is not None:
+        query = query.where(Sms.id == sms_id)
+    elif report.ref:
+        query = query.where(Sms.provider_ref == report.ref)
+    elif report.key:
+        query = query.where(Sms.idempotency_key == report.key)
+    else:
+        return False
+    sms = db.session.scalar(query.with_for_update())
+    if sms is None or (report.ref and sms.provider_ref and report.ref != sms.provider_ref):
+        return False
+    if sms.provider_ref is None and report.ref:
+        sms.provider_ref = report.ref[:80]
+    if RANK[report.state] > RANK[SmsState(sms.state)] and sms.state != SmsState.WITHDRAWN:
+        now = clock.now()
+        sms.state = report.state
+        sms.sent_at = sms.sent_at or now
+        if report.state in (SmsState.DELIVERED, SmsState.FAILED):
+            sms.finished_at = now
+        if report.state == SmsState.FAILED:
+            sms.error = (report.error or _("The provider could not deliver it."))[:500]
+    db.session.flush()
+    return True
+
+
+def _folded(words: str) -> str:
+    plain = unicodedata.normalize("NFKD", words).encode("ascii", "ignore").decode()
+    return " ".join(re.sub(r"[^A-Za-z0-9 ]+", " ", plain).upper().split())
+
+
+def is_stop(words: str) -> bool:
+    """'STOP', 'Stop.', 'stop sms', 'Arrêt', 'STOP 36180' and the like."""
+    folded = _folded(words)
+    without_code = re.sub(r"( \d{3,6})$", "", folded)
+    return folded in STOP_WORDS or without_code in STOP_WORDS
+
+
+def receive(provider: SmsProvider, inbound: Inbound) -> str:
+    """An inbound text: STOP withdraws the consent of everyone of the school with that number
+    (recorded, with when and from which number); anything else is a reply, kept with the
+    absence whose SMS it answers. Returns 'stop', 'reply' or 'seen' (replayed)."""
+    try:
+        phone = normalise_mobile(inbound.phone)
+    except ValidationError:
+        phone = inbound.phone.strip()[:20]
+    school_id = provider.school_id
+    if is_stop(inbound.body):
+        _stop(school_id, phone, inbound.body)
+        return "stop"
+    latest = db.session.scalar(
+        select(Sms)
+        .where(
+            Sms.school_id == school_id,
+            Sms.phone == phone,
+            Sms.sent_at >= clock.now() - REPLY_WINDOW,
+        )
+        .order_by(Sms.sent_at.desc(), Sms.id.desc())
+        .limit(1)
+    )
+    person_id = latest.person_id if latest else _people_with(school_id, phone)[:1] or None
+    inserted = db.session.execute(
+        insert_new(SmsReply.__table__)
+        .values(
+            school_id=school_id,
+            phone=phone,
+            body=inbound.body[:1600],
+            received_at=clock.now(),
+            sms_id=latest.id if latest else None,
+            mark_id=latest.mark_id if latest else None,
+            pupil_id=latest.pupil_id if latest else None,
+            person_id=person_id[0] if isinstance(person_id, list) else person_id,
+            provider_ref=inbound.ref,
+        )
+        .on_conflict_do_nothing()
+    ).rowcount
+    return "reply" if inserted else "seen"
+
+
+def _people_with(school_id: int, phone: str) -> list[int]:
+    """The school's people with this mobile, and the guardians of its pupils who have it."""
+    pupils = (
+        select(GroupMember.user_id)
+        .join(Group)
+        .where(Group.school_id == school_id, Group.kind.in_(GROUP_KINDS))
+    )
+    guardians = select(Guardianship.parent_id).where(Guardianship.pupil_id.in_(pupils))
+    return list(
+        db.session.scalars(
+            select(User.id).where(
+                User.mobile == phone, (User.school_id == school_id) | User.id.in_(guardians)
+            )
+        )
+    )
+
+
+def _stop(school_id: int, phone: str, words: str) -> None:
+    people = _people_with(school_id, phone) or [None]
+    now = clock.now()
+    for person_id in people:
+        db.session.add(
+            SmsOptOut(
+                school_id=school_id,
+                person_id=person_id,
+                phone=phone,
+                words=" ".join(words.split())[:40],
+                received_at=now,
+            )
+        )
+    if people != [None]:
+        db.session.execute(
+            update(Guardianship).where(Guardianship.parent_id.in_(people)).values(accepts_sms=False)
+        )
+    db.session.flush()
+
+
+def set_consent(actor: User, link: Guardianship, accepts: bool) -> None:
+    """The school records a guardian's consent to SMS (given again after a STOP, or taken
+    back at their request); written to the audit log."""
+    if not can_send_sms(actor) or link.pupil.school_id != actor.school_id:
+        raise PermissionError("only the direction and the staff of the pupil's school")
+    if link.accepts_sms != accepts:
+        link.accepts_sms = accepts
+        audit(
+            actor,
+            AuditTag.SMS_CONSENT_CHANGED,
+            actor.school_id,
+            guardian_id=link.parent_id,
+            pupil_id=link.pupil_id,
+            accepts_sms=accepts,
+        )
+    db.session.flush()
+
+
+def opt_outs_of(person: User) -> list[SmsOptOut]:
+    return list(
+        db.session.scalars(
+            select(SmsOptOut)
+            .where(SmsOptOut.person_id == person.id)
+            .order_by(SmsOptOut.received_at.desc())
+        )
+    )
+
+
+def replies_for_pupil(pupil_id: int) -> list[SmsReply]:
+    return list(
+        db.session.scalars(
+            select(SmsReply)
+            .where(SmsReply.pupil_id == pupil_id)
+            .order_by(SmsReply.received_at.desc())
+        )
+    )
+
+
+def unanswered(sms: Sms) -> bool:
+    """The absence its SMS was about is still there, unjustified, without a reason, and nobody
+    answered since the SMS left."""
+    mark = db.session.get(AttendanceMark, sms.mark_id) if sms.mark_id else None
+    if mark is None or mark.kind not in TOLD or mark.justified or mark.reason:
+        return False
+    answered = db.session.scalar(
+        select(func.count())
+        .select_from(SmsReply)
+        .where(SmsReply.mark_id == mark.id, SmsReply.received_at >= sms.sent_at)
+    )
+    return not answered
+
+
+# --- reading -----------------------------------------------------------------------------------
+
+
+def of_state(school_id: int, states, page: int = 1, per_page: int = 50):
+    rows = list(
+        db.session.scalars(
+            select(Sms)
+            .where(Sms.school_id == school_id, Sms.state.in_([str(s) for s in states]))
+            .order_by(Sms.queued_at.desc(), Sms.id.desc())
+            .offset((max(page, 1) - 1) * per_page)
+            .limit(per_page + 1)
+        )
+    )
+    return rows[:per_page], len(rows) > per_page
+
+
+def count_of_state(school_id: int, states) -> int:
+    return db.session.scalar(
+        select(func.count())
+        .select_from(Sms)
+        .where(Sms.school_id == school_id, Sms.state.in_([str(s) for s in states]))
+    )
+
+
+def of_mark(mark_id: int) -> list[Sms]:
+    return list(
+        db.session.scalars(select(Sms).where(Sms.mark_id == mark_id).order_by(Sms.queued_at))
+    )
+
+
+@dataclass
+class MonthLine:
+    month: dt.date
+    action: str
+    sent: int
+    delivered: int
+
+
+def summary(school_id: int, timezone: str) -> list[MonthLine]:
+    """Per month (of sending, in the school's time zone) and per action: SMS sent and
+    delivered, the latest month first."""
+    local = ZoneInfo(timezone)
+    counts: dict[tuple[dt.date, str], list[int]] = {}
+    rows = db.session.execute(
+        select(Sms.submitted_at, Sms.action_label, Sms.kind, Sms.state).where(
+            Sms.school_id == school_id,
+            Sms.submitted_at.is_not(None),
+            Sms.state != SmsState.WITHDRAWN,
+        )
+    )
+    for submitted_at, label, kind, state in rows:
+        month = submitted_at.astimezone(local).date().replace(day=1)
+        name = label if kind != SmsKind.FLASH else str(_("Flash message"))
+        line = counts.setdefault((month, name), [0, 0])
+        line[0] += 1
+        line[1] += state == SmsState.DELIVERED
+    return [
+        MonthLine(month, action, sent, delivered)
+        for (month, action), (sent, delivered) in sorted(
+            counts.items(), key=lambda item: (item[0][0], item[0][1]), reverse=True
+        )
+    ]
