@@ -163,11 +163,8 @@ class Adapter:
         if answer.status is None:
             return Outcome(False, temporary=True, message=answer.notes)
         message = data.get("message") or data.get("error") or answer.text.strip()
-        words = _(
-            "The provider answered %(status)d: %(message)s",
-            status=answer.status,
-            message=str(message)[:300] or "—",
-        )
+        # The provider's own words, as it wrote them, after its status code.
+        words = f"HTTP {answer.status} · {str(message)[:300] or '—'}"
         temporary = answer.status >= 500 or answer.status in TEMPORARY
         return Outcome(False, temporary=temporary, message=words[:500])
 

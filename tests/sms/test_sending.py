@@ -47,6 +47,11 @@ def _send(app, world, ids) -> None:
         db.session.commit()
 
 
+def _school_name(app, world) -> str:
+    with app.app_context():
+        return person(world, "admin").school.name
+
+
 def _sms(app, sms_id: int) -> Sms:
     with app.app_context():
         sms = db.session.get(Sms, sms_id)
@@ -70,7 +75,8 @@ def test_queued_sms_leaves_only_when_sent_and_reports_settle_it(
     )
     assert call.fields["To"] == ANNE
     assert call.fields["From"] == "+33146000000"
-    assert call.fields["Body"] == "School 1: Léa Martin (5B) absent le 23/11/2026 de 10:00 à 11:00."
+    body = "Léa Martin (5B) absent le 23/11/2026 de 10:00 à 11:00."
+    assert call.fields["Body"] == f"{_school_name(app, world)}: {body}"
     sms = _sms(app, sms_id)
     assert call.headers["idempotency-key"] == sms.idempotency_key
     assert sms.state == SmsState.SENT and sms.provider_ref and sms.attempts == 1
@@ -85,7 +91,7 @@ def test_queued_sms_leaves_only_when_sent_and_reports_settle_it(
     page = text(staff.get("/sms/follow-up?tab=delivered", headers=EN))
     assert "Léa Martin" in page and "Anne Martin" in page and sms.provider_ref in page
     page = text(staff.get("/sms/follow-up?tab=delivered", headers=FR))
-    assert "délivré" in page
+    assert "SMS délivrés" in page and "remis" in page
     summary = text(staff.get("/sms/follow-up?tab=summary", headers=EN))
     assert "November 2026" in summary and "1 delivered out of 1 sent" in summary
 
@@ -136,10 +142,11 @@ def test_a_400_is_not_retried_and_the_staff_read_why(app, world, sms_school, twi
     assert len(twilio.calls) == 1
     sms = _sms(app, sms_id)
     assert sms.state == SmsState.FAILED and sms.attempts == 1
-    assert "is not a valid phone number" in sms.error and "400" in sms.error
+    assert sms.error == "HTTP 400 · The 'To' number +33612345678 is not a valid phone number."
     staff = logged_in(app, world.logins["staff"])
     page = text(staff.get("/sms/follow-up?tab=failed", headers=EN))
-    assert "The provider answered 400: The &#39;To&#39; number" in page
+    assert "HTTP 400 · The &#39;To&#39; number +33612345678 is not a valid phone number." in page
+    assert "failed or invalid" in page
 
 
 def test_staff_choose_send_or_delete_from_the_queue(app, world, sms_school, twilio, worker):
