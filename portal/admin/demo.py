@@ -26,6 +26,7 @@ from portal.core import clock, security
 from portal.extensions import db
 from portal.groups import services as groups
 from portal.groups.models import GroupKind
+from portal.sms import setup as sms_setup
 
 PASSWORD = "carnet-demo"  # noqa: S105 - printed for everyone to try the demo
 FIRST = [
@@ -321,6 +322,19 @@ def _content(head: User, teacher: User, class_5b) -> None:
             period_unit="days",
             email_guardians=True,
         )
+    )
+    # SMS to families through the development provider: written to instance/sms/, reported
+    # delivered a moment later.
+    sms_setup.save_provider(head, sms_setup.ProviderInput("file", "", "", "0146000000"))
+    sms_setup.save_action(
+        head,
+        sms_setup.ActionInput(
+            short_label="SMS",
+            long_label="Envoi de SMS",
+            template="{school} : {pupil} ({class}) est absent(e) le {date} de {start} à {end}. "
+            "Merci de contacter la vie scolaire.",
+            response_days=2,
+        ),
     )
     for days, title in ((2, "Exercices 4 à 7 page 58"), (8, "Réciter le poème")):
         homework.set_homework(
