@@ -19,6 +19,10 @@ PUBLIC = {
     "accounts.set_language",
     "health.healthz",
     "notifications.unsubscribe",
+    # The SMS provider's callbacks: no session, the provider's signature is checked instead
+    # (tests/sms: unsigned or forged calls get 403, an unknown provider 404).
+    "sms_hooks.reports",
+    "sms_hooks.inbound",
     "static",
 }
 

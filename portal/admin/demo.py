@@ -379,6 +379,10 @@ def _guardians(
     )
     accounts.link_guardian(parent_a, pupil, 1, financial=True, accepts_sms=True)
     accounts.link_guardian(parent_b, pupil, 2, accepts_sms=not two_homes)
+    # Mobiles for SMS, without drawing from rng (the rest of the demo stays as it was).
+    parent_a.mobile = f"+3375{parent_a.id:07d}"
+    if n % 5 != 0:  # some guardians 2 have none: the SMS screen says so
+        parent_b.mobile = f"+3375{parent_b.id:07d}"
     return parent_a if is_demo_pupil else first_parent
 
 

@@ -215,7 +215,9 @@ def queue_for_mark(
     if not chosen:
         errors["recipients"] = _("Choose at least one recipient.")
     elif refused := [c for c in chosen if not c.reachable]:
-        errors["recipients"] = "; ".join(f"{_recipient_words(c)}: {c.refusal}" for c in refused)
+        errors["recipients"] = " ".join(
+            _("%(who)s: %(why)s", who=_recipient_words(c), why=c.refusal) for c in refused
+        )
     if errors:
         raise ValidationError.of(errors)
     session = mark.session
@@ -541,7 +543,10 @@ def receive(provider: SmsProvider, inbound: Inbound) -> str:
         .order_by(Sms.sent_at.desc(), Sms.id.desc())
         .limit(1)
     )
-    person_id = latest.person_id if latest else _people_with(school_id, phone)[:1] or None
+    if latest is not None:
+        person_id = latest.person_id
+    else:
+        person_id = next(iter(_people_with(school_id, phone)), None)
     inserted = db.session.execute(
         insert_new(SmsReply.__table__)
         .values(
@@ -552,7 +557,7 @@ def receive(provider: SmsProvider, inbound: Inbound) -> str:
             sms_id=latest.id if latest else None,
             mark_id=latest.mark_id if latest else None,
             pupil_id=latest.pupil_id if latest else None,
-            person_id=person_id[0] if isinstance(person_id, list) else person_id,
+            person_id=person_id,
             provider_ref=inbound.ref,
         )
         .on_conflict_do_nothing()
