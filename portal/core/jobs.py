@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from flask import current_app, has_app_context
 from redis import Redis
-from rq import Queue, Retry, Worker
+from rq import Queue, Retry, Worker, get_current_job
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +69,17 @@ def enqueue(fn: Callable, *args, job_id: str | None = None, at=None, pipeline=No
     if at is not None:
         return q.enqueue_at(at, fn, *args, **options)
     return q.enqueue(fn, *args, **options)
+
+
+def retry_after(delays: list[int]) -> Retry | None:
+    """RQ's Retry over the configured delays (seconds), one more attempt after each."""
+    return Retry(max=len(delays), interval=delays) if delays else None
+
+
+def last_attempt() -> bool:
+    """Whether the running job has no retry left (or runs outside RQ, once)."""
+    current = get_current_job()
+    return current is None or not current.retries_left
 
 
 class AppWorker(Worker):

@@ -9,13 +9,12 @@ import datetime as dt
 
 from flask import current_app
 from flask_babel import force_locale
-from rq import Retry, get_current_job
 from sqlalchemy import select, update
 
 from portal.accounts.models import Profile, School, User
 from portal.core import clock, outbox
 from portal.core.i18n import deferred, deferred_date
-from portal.core.jobs import enqueue, job
+from portal.core.jobs import enqueue, job, last_attempt, retry_after
 from portal.extensions import db
 from portal.notifications import services as notifications
 from portal.sms import providers, services, setup
@@ -37,8 +36,7 @@ def _job_id(sms_id: int) -> str:
 @outbox.handler("sms")
 def _start(payload: dict) -> None:
     """After the commit: each SMS's job, with the configured retries."""
-    delays = current_app.config["SMS_RETRY_DELAYS"]
-    retry = Retry(max=len(delays), interval=delays) if delays else None
+    retry = retry_after(current_app.config["SMS_RETRY_DELAYS"])
     for sms_id in payload["ids"]:
         enqueue(send, sms_id, job_id=_job_id(sms_id), retry=retry)
 
@@ -46,11 +44,6 @@ def _start(payload: dict) -> None:
 def callback_url(provider_id: int, sms_id: int) -> str:
     base = current_app.config["PUBLIC_URL"].rstrip("/")
     return f"{base}/sms/hooks/{provider_id}/reports?sms={sms_id}"
-
-
-def _last_try() -> bool:
-    current = get_current_job()
-    return current is None or not current.retries_left
 
 
 @job(queue="default", timeout=120, retry=None)
@@ -93,7 +86,7 @@ def send(sms_id: int) -> str:
         adapter.after_accepted(sms.id)
         return "sent"
     sms.error = outcome.message
-    if outcome.temporary and not _last_try():
+    if outcome.temporary and not last_attempt():
         db.session.commit()
         raise SendFailed(f"sms {sms_id}: {outcome.message}")
     return _failed(sms, outcome.message)

@@ -11,7 +11,6 @@ import time
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from rq import Retry, get_current_job
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 from sqlalchemy import select
@@ -20,7 +19,7 @@ from standardwebhooks import Webhook
 from portal.accounts.models import Profile, School, User
 from portal.core import clock, outbound, outbox, settings
 from portal.core.i18n import deferred
-from portal.core.jobs import enqueue, job, redis_connection
+from portal.core.jobs import enqueue, job, last_attempt, redis_connection, retry_after
 from portal.extensions import db
 from portal.notifications import services as notifications
 from portal.webhooks import services
@@ -52,8 +51,7 @@ def _start(payload: dict) -> None:
     waiting = {JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.STARTED, JobStatus.DEFERRED}
     if found is not None and found.get_status(refresh=False) in waiting:
         return
-    delays = current_app.config["WEBHOOK_RETRY_DELAYS"]
-    retry = Retry(max=len(delays), interval=delays) if delays else None
+    retry = retry_after(current_app.config["WEBHOOK_RETRY_DELAYS"])
     enqueue(deliver, delivery_id, job_id=_job_id(delivery_id), retry=retry)
 
 
@@ -89,11 +87,6 @@ def _post(url: str, body: bytes, headers: dict, private_allowed: bool) -> Webhoo
     )
 
 
-def _last_try() -> bool:
-    current = get_current_job()
-    return current is None or not current.retries_left
-
-
 @job(queue="default", timeout=120, retry=None)
 def deliver(delivery_id: int) -> str:
     """One attempt at a delivery; raises CallFailed while attempts remain, for RQ to retry."""
@@ -122,7 +115,7 @@ def deliver(delivery_id: int) -> str:
         endpoint.failures = 0
         db.session.commit()
         return "succeeded"
-    if not _last_try():
+    if not last_attempt():
         db.session.commit()
         raise CallFailed(f"webhook delivery {delivery_id}: {attempt.status_code or attempt.error}")
     delivery.state, delivery.finished_at = DeliveryState.FAILED, clock.now()
