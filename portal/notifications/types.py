@@ -80,6 +80,11 @@ def _text(payload: dict) -> str:
     return payload.get("text", "")
 
 
+def _about_pupil(payload: dict, events: int) -> str:
+    """'Léa Martin: <what happened>'."""
+    return _("%(pupil)s: %(text)s", pupil=payload["pupil"], text=payload["text"])
+
+
 def _messages_headline(payload: dict, events: int) -> str:
     return ngettext("%(num)d new message", "%(num)d new messages", events)
 
@@ -168,9 +173,7 @@ TYPES: dict[str, NotificationType] = {
             batched=False,
             channels=(_HOME, _MAIL),
             defaults={A: _HOME, S: _HOME, T: _HOME, P: _MAIL},
-            headline=lambda payload, events: _(
-                "%(pupil)s: %(text)s", pupil=payload["pupil"], text=payload["text"]
-            ),
+            headline=_about_pupil,
             line=_text,
             needs=("pupil", "text"),
         ),
@@ -181,9 +184,7 @@ TYPES: dict[str, NotificationType] = {
             batched=False,
             channels=(_HOME, _MAIL),
             defaults={A: _HOME, S: _HOME},
-            headline=lambda payload, events: _(
-                "%(pupil)s: %(text)s", pupil=payload["pupil"], text=payload["text"]
-            ),
+            headline=_about_pupil,
             line=_text,
             needs=("pupil", "text"),
         ),
