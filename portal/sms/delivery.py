@@ -9,6 +9,7 @@ import datetime as dt
 
 from flask import current_app
 from flask_babel import force_locale
+from flask_babel import gettext as _
 from sqlalchemy import select, update
 
 from portal.accounts.models import Profile, School, User
@@ -52,9 +53,11 @@ def send(sms_id: int) -> str:
     sms = db.session.get(Sms, sms_id)
     if sms is None or sms.state != SmsState.SENDING:
         return "skipped"
+    school = db.session.get(School, sms.school_id)
     provider = setup.provider_of(sms.school_id)
     if provider is None:
-        return _failed(sms, "The SMS provider is not set up.")
+        with force_locale(school.default_language):
+            return _failed(sms, _("The direction must set up the SMS provider first."))
     adapter = providers.adapter_for(provider)
     action = db.session.get(SmsAction, sms.action_id) if sms.action_id else None
     outgoing = Outgoing(
@@ -66,7 +69,6 @@ def send(sms_id: int) -> str:
         callback=callback_url(provider.id, sms.id),
         provider_code=action.provider_code if action else "0",
     )
-    school = db.session.get(School, sms.school_id)
     with force_locale(school.default_language):
         outcome = adapter.send(outgoing)
     sms.attempts += 1

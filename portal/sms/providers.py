@@ -27,7 +27,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from portal.core import outbound, settings, vault
-from portal.core.errors import ValidationError
 from portal.sms.models import SmsProvider, SmsState
 
 #: What providers' words for a message's state mean here.
@@ -93,8 +92,9 @@ class Inbound:
 class Adapter:
     code: ClassVar[str]
     label: ClassVar[object]
-    #: Whether its reports and inbound texts come over HTTP (shown with their URLs).
-    calls_back: ClassVar[bool] = True
+    #: Whether it is a real account: an account key and a secret to give, reports and inbound
+    #: texts posted back over HTTP (their addresses shown to the direction).
+    remote: ClassVar[bool] = True
 
     def __init__(self, provider: SmsProvider):
         self.provider = provider
@@ -327,7 +327,7 @@ class HttpJson(Adapter):
 class File(Adapter):
     code = "file"
     label = _l("Development: written to a folder, reported delivered")
-    calls_back = False
+    remote = False
 
     def send(self, sms: Outgoing) -> Outcome:
         folder = Path(current_app.config["SMS_DIR"])
@@ -355,8 +355,3 @@ def adapter_for(provider: SmsProvider) -> Adapter:
 
 def choices() -> list[tuple[str, str]]:
     return [(code, str(cls.label)) for code, cls in ADAPTERS.items()]
-
-
-def check_kind(kind: str) -> None:
-    if kind not in ADAPTERS:
-        raise ValidationError("kind", _("Choose a provider from the list."))

@@ -15,7 +15,7 @@ from flask_babel import force_locale, format_date
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 
-from portal.accounts.models import Guardianship, Profile, User
+from portal.accounts.models import Guardianship, Profile, School, User
 from portal.accounts.services import normalise_mobile
 from portal.attendance.models import AttendanceMark, ClassSession, MarkKind
 from portal.audit.models import AuditTag
@@ -28,6 +28,7 @@ from portal.groups.audience import GROUP_KINDS
 from portal.groups.models import Group, GroupKind, GroupMember
 from portal.messaging import bodies
 from portal.sms import segments, setup
+from portal.sms.labels import recipient_label
 from portal.sms.models import (
     RANK,
     Recipient,
@@ -260,8 +261,6 @@ def queue_for_mark(
 
 
 def _recipient_words(candidate: Candidate) -> str:
-    from portal.sms.labels import recipient_label
-
     name = f" ({candidate.person.display_name})" if candidate.person else ""
     return recipient_label(candidate.recipient) + name
 
@@ -323,15 +322,12 @@ def mark_changed(session_id: int, pupil_id: int, kind: MarkKind | None) -> None:
         )
         .with_for_update()
     )
-    reason = (
-        _("The absence was cancelled.")
-        if kind is None
-        else _("It became a late arrival.")
-        if kind == MarkKind.LATE
-        else _("It became an absence.")
-        if kind == MarkKind.ABSENT
-        else _("It became an early departure.")
-    )
+    reason = {
+        None: _("The absence was cancelled."),
+        MarkKind.LATE: _("It became a late arrival."),
+        MarkKind.ABSENT: _("It became an absence."),
+        MarkKind.LEFT_EARLY: _("It became an early departure."),
+    }[kind]
     for sms in rows:
         if sms.state == SmsState.QUEUED and kind != sms.mark_kind:
             sms.state, sms.finished_at, sms.error = SmsState.WITHDRAWN, now, reason
@@ -424,7 +420,7 @@ def for_flash(flash, people: list[int]) -> int:
     """The flash message by SMS at its start, bypassing the queue, to the guardians among
     ``people`` who accept SMS for at least one child and have a valid mobile: one SMS each.
     Returns how many."""
-    school = flash.author.school if flash.author else None
+    school = db.session.get(School, flash.school_id)
     provider = setup.provider_of(flash.school_id)
     parents = db.session.scalars(
         select(User)
@@ -434,8 +430,7 @@ def for_flash(flash, people: list[int]) -> int:
         )
         .order_by(User.id)
     ).all()
-    name = school.name if school else ""
-    text = _flash_text(name, flash.title, bodies.excerpt(flash.body, 600))
+    text = _flash_text(school.name, flash.title, bodies.excerpt(flash.body, 600))
     chosen = []
     for parent in parents:
         phone, refusal = _usable_mobile(parent.mobile)
@@ -455,7 +450,7 @@ def for_flash(flash, people: list[int]) -> int:
                 )
             )
     db.session.flush()
-    _hand_over(chosen, at=flash.starts_at if flash.starts_at > clock.now() else None)
+    _hand_over(chosen, at=flash.starts_at)
     return len(chosen)
 
 

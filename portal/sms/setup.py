@@ -42,7 +42,9 @@ def is_ready(school_id: int) -> bool:
     """An SMS may be queued or sent: the provider is set up (seed 004: the SMS action is only
     offered once the whole set-up is done)."""
     provider = provider_of(school_id)
-    return provider is not None and (provider.kind == "file" or bool(provider.secret))
+    if provider is None:
+        return False
+    return not providers.ADAPTERS[provider.kind].remote or bool(provider.secret)
 
 
 def checked_sender(sender: str, field: str, errors: dict, *, required: bool) -> str:
@@ -85,7 +87,7 @@ def save_provider(actor: User, asked: ProviderInput) -> SmsProvider:
     else:
         options = adapter.checked_options(asked.api_url, asked.field_names, errors)
     provider = provider_of(actor.school_id)
-    needs_account = asked.kind != "file"
+    needs_account = adapter is not None and adapter.remote
     account_key = (asked.account_key or "").strip()
     if needs_account and not account_key:
         errors["account_key"] = _("Give the account key the provider gave the school.")

@@ -244,7 +244,11 @@ def provider():
             for ours, theirs in fields.items()
             if providers.HttpJson.FIELDS.get(ours) != theirs
         )
-    context = {"current": current, "actions": setup.actions_of(current_user.school_id)}
+    context = {
+        "current": current,
+        "remote": current is not None and providers.adapter_for(current).remote,
+        "actions": setup.actions_of(current_user.school_id),
+    }
     if form.validate_on_submit():
         asked = setup.ProviderInput(
             kind=form.kind.data or "",
