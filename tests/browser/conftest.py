@@ -40,3 +40,14 @@ def live_server(app):
 def base_url(live_server):
     """Playwright's base URL is the live server (this also replaces pytest-base-url's own)."""
     return live_server
+
+
+def settled(page, act) -> None:
+    """Run `act` (a click, a choice) and wait until HTMX has swapped and processed what came
+    back, so the next step acts on an element HTMX already listens to."""
+    page.evaluate(
+        "window.htmxSettled = new Promise(done =>"
+        " document.body.addEventListener('htmx:afterSettle', done, {once: true}))"
+    )
+    act()
+    page.evaluate("window.htmxSettled.then(() => true)")

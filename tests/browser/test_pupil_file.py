@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 
 from portal.extensions import db
 from portal.pupil_files.services import EventInput, record, types_of
+from tests.browser.conftest import settled
 from tests.browser.test_flash_and_homework import _log_in
 from tests.browser.test_homes import serious_violations
 from tests.school import MONDAY, person
@@ -35,8 +36,8 @@ def test_an_abandonment_changes_the_badge_without_a_reload(page, live_server, wo
     badge = page.locator("#file-status")
     expect(badge).to_have_text("In progress")
     page.evaluate("window.loadedOnce = true")  # gone if the page were loaded again
-    page.get_by_role("button", name="+ New event").click()
-    page.get_by_label("Type of event").select_option(label="Abandonment")
+    settled(page, page.get_by_role("button", name="+ New event").click)
+    settled(page, lambda: page.get_by_label("Type of event").select_option(label="Abandonment"))
     reason = page.get_by_label("Reason")
     expect(reason).to_be_visible()
     page.get_by_role("button", name="Record the event").click()
