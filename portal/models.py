@@ -19,6 +19,7 @@ from portal.content.models import (  # noqa: F401
 from portal.core.outbox import OutboxItem  # noqa: F401
 from portal.core.settings import PlatformSettings  # noqa: F401
 from portal.groups.models import CommunicationRule, Group, GroupMember  # noqa: F401
+from portal.imports.models import ImportRow, ImportRun  # noqa: F401
 from portal.messaging.models import (  # noqa: F401
     Attachment,
     FlashAcknowledgement,

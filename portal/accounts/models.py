@@ -6,6 +6,7 @@ import datetime as dt
 import secrets
 from enum import StrEnum
 
+from flask_babel import gettext
 from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
@@ -33,6 +34,13 @@ class AccountState(StrEnum):
     INACTIVE = "inactive"  # created or imported, never activated: receives, cannot log in
     ACTIVE = "active"
     BLOCKED = "blocked"  # cannot log in, invisible, receives nothing new
+    #: Deleted by the school: named 'former user', nothing personal kept; the row stays so that
+    #: what they wrote stays readable to the others.
+    DELETED = "deleted"
+
+
+#: States in which a person is in no directory, can't be written to and receives nothing new.
+UNREACHABLE = (AccountState.BLOCKED, AccountState.DELETED)
 
 
 class EmailSource(StrEnum):
@@ -62,6 +70,8 @@ class School(CreatedAtMixin, db.Model):
     email_priority: Mapped[EmailPriority] = mapped_column(String(10), default=EmailPriority.USER)
     #: Guardians and pupils may read the pupil's file and its events (SPEC §7); off by default.
     families_see_file: Mapped[bool] = mapped_column(default=False)
+    #: Suspended by the webmaster: nobody of the school can log in; nothing is deleted.
+    suspended_at: Mapped[dt.datetime | None]
 
 
 class User(UserMixin, CreatedAtMixin, db.Model):
@@ -92,6 +102,11 @@ class User(UserMixin, CreatedAtMixin, db.Model):
     refuses_email: Mapped[bool] = mapped_column(default=False)
     activated_at: Mapped[dt.datetime | None]
     last_login_at: Mapped[dt.datetime | None]
+    deleted_at: Mapped[dt.datetime | None]
+    #: The national register's identifier (INE for a pupil, the register's id for others):
+    #: how an import finds the person again. Unique in a school.
+    national_id: Mapped[str | None] = mapped_column(String(40))
+    birth_date: Mapped[dt.date | None]
 
     school: Mapped[School | None] = relationship(lazy="joined")
 
@@ -99,6 +114,7 @@ class User(UserMixin, CreatedAtMixin, db.Model):
         CheckConstraint(
             "(profile = 'webmaster') = (school_id IS NULL)", name="webmaster_has_no_school"
         ),
+        UniqueConstraint("school_id", "national_id"),
     )
 
     @validates("first_name", "last_name")
@@ -116,10 +132,14 @@ class User(UserMixin, CreatedAtMixin, db.Model):
 
     @property
     def display_name(self) -> str:
+        if self.state == AccountState.DELETED:
+            return gettext("Former user")
         return f"{self.first_name} {self.last_name}"
 
     @property
     def sort_name(self) -> str:
+        if self.state == AccountState.DELETED:
+            return gettext("Former user")
         return f"{self.last_name} {self.first_name}"
 
     def __repr__(self) -> str:

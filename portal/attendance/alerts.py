@@ -18,7 +18,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import distinct, func, literal, select, union_all, update
 
-from portal.accounts.models import AccountState, Guardianship, Profile, School, User
+from portal.accounts.models import UNREACHABLE, Guardianship, Profile, School, User
 from portal.attendance import rules
 from portal.attendance.models import (
     Alert,
@@ -64,7 +64,7 @@ def _population(rule: AlertRule):
     query = select(User.id).where(
         User.school_id == rule.school_id,
         User.profile == rule.population,
-        User.state != AccountState.BLOCKED,
+        User.state.not_in(UNREACHABLE),
     )
     if rule.scope != rules.Scope.EVERYONE:
         # A group deleted since: nobody is a member of it any more.

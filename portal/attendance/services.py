@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from portal.accounts.models import AccountState, Guardianship, Profile, School, User
+from portal.accounts.models import UNREACHABLE, Guardianship, Profile, School, User
 from portal.accounts.services import normalise_email
 from portal.attendance import alerts
 from portal.attendance.models import AttendanceMark, ClassSession, MarkKind, PupilContact
@@ -124,7 +124,7 @@ def pupils_of(session: ClassSession) -> list[User]:
             .where(
                 GroupMember.group_id == session.group_id,
                 User.profile == Profile.PUPIL,
-                User.state != AccountState.BLOCKED,
+                User.state.not_in(UNREACHABLE),
             )
             .order_by(User.last_name, User.first_name, User.id)
         )

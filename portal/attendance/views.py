@@ -12,7 +12,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from portal.accounts import services as accounts
-from portal.accounts.models import SCHOOL_PROFILES, AccountState, Profile, User
+from portal.accounts.models import SCHOOL_PROFILES, UNREACHABLE, Profile, User
 from portal.attendance import services
 from portal.attendance.forms import ExplainForm, SessionForm, TeacherAbsenceForm
 from portal.attendance.models import AttendanceMark, ClassSession, MarkKind
@@ -170,7 +170,7 @@ def _teachers() -> list[User]:
             .where(
                 User.school_id == current_user.school_id,
                 User.profile == Profile.TEACHER,
-                User.state != AccountState.BLOCKED,
+                User.state.not_in(UNREACHABLE),
             )
             .order_by(User.last_name, User.first_name)
         )

@@ -38,6 +38,19 @@ class AuditTag(StrEnum):
     SMS_ACTION_SAVED = "sms:action:save"
     SMS_ACTION_DELETED = "sms:action:delete"
     SMS_CONSENT_CHANGED = "sms:consent:change"
+    USER_CREATED = "accounts:user:create"
+    USER_CHANGED = "accounts:user:change"
+    USER_BLOCKED = "accounts:user:block"
+    USER_UNBLOCKED = "accounts:user:unblock"
+    USER_DELETED = "accounts:user:delete"
+    ACTIVATION_CODES_ISSUED = "accounts:activation_codes:issue"
+    IMPORT_APPLIED = "imports:file:apply"
+    ROLLOVER_DONE = "groups:rollover:run"
+    GROUP_DELETED = "groups:group:delete"
+    AUDIT_EXPORTED = "audit:log:export"
+    SCHOOL_CREATED = "platform:school:create"
+    SCHOOL_SUSPENDED = "platform:school:suspend"
+    SCHOOL_RESUMED = "platform:school:resume"
 
 
 class AuditEntry(db.Model):

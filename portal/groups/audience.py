@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 from sqlalchemy import ForeignKey, String, and_, exists, or_, select, union
 from sqlalchemy.orm import Mapped, aliased, mapped_column
 
-from portal.accounts.models import SCHOOL_PROFILES, AccountState, Guardianship, Profile, User
+from portal.accounts.models import SCHOOL_PROFILES, UNREACHABLE, Guardianship, Profile, User
 from portal.core.db import among
 from portal.extensions import db
 from portal.groups.models import Group, GroupKind, GroupMember
@@ -101,7 +101,7 @@ def checked_targets(
 
 
 def _not_blocked(user_id_column):
-    return user_id_column.in_(select(User.id).where(User.state != AccountState.BLOCKED))
+    return user_id_column.in_(select(User.id).where(User.state.not_in(UNREACHABLE)))
 
 
 def _pupils_of(group_ids: list[int]):
@@ -281,7 +281,7 @@ def _members_by_group(profile: Profile, group_ids: list[int]) -> list[tuple[int,
         query = (
             select(GroupMember.group_id, GroupMember.user_id)
             .join(User, User.id == GroupMember.user_id)
-            .where(User.profile == profile, User.state != AccountState.BLOCKED)
+            .where(User.profile == profile, User.state.not_in(UNREACHABLE))
         )
     return db.session.execute(query.where(among(GroupMember.group_id, group_ids))).all()
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from portal.accounts.models import AccountState, User
+from portal.accounts.models import UNREACHABLE, User
 from portal.extensions import db
 from portal.groups.models import CommunicationRule, Group, GroupMember
 
@@ -31,7 +31,7 @@ def _members(group_ids: set[int]) -> dict[int, set[int]]:
     rows = db.session.execute(
         select(GroupMember.group_id, GroupMember.user_id)
         .join(User, User.id == GroupMember.user_id)
-        .where(GroupMember.group_id.in_(group_ids), User.state != AccountState.BLOCKED)
+        .where(GroupMember.group_id.in_(group_ids), User.state.not_in(UNREACHABLE))
     )
     for group_id, user_id in rows:
         found[group_id].add(user_id)
@@ -120,7 +120,7 @@ class Reason:
 
 def why(sender: User, recipient: User) -> list[Reason]:
     """Every rule that lets ``sender`` write to ``recipient``; empty when none does."""
-    if recipient.state == AccountState.BLOCKED or sender.id == recipient.id:
+    if recipient.state in UNREACHABLE or sender.id == recipient.id:
         return []
     mine = select(GroupMember.group_id).where(GroupMember.user_id == sender.id)
     theirs = select(GroupMember.group_id).where(GroupMember.user_id == recipient.id)

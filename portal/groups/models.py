@@ -6,6 +6,7 @@ rows kept in sync by the services, so that 'who is in parents of 5B' is one inde
 
 from __future__ import annotations
 
+import datetime as dt
 from enum import StrEnum
 
 from sqlalchemy import ForeignKey, String, UniqueConstraint
@@ -47,6 +48,10 @@ class Group(CreatedAtMixin, db.Model):
     )
     #: Internal communication: members may write to each other (SPEC §2).
     internal: Mapped[bool] = mapped_column(default=False)
+    #: Set by the annual rollover: the group of a past school year ('2025-2026'), kept with its
+    #: messages, out of every directory, audience and list of the current year.
+    archived_at: Mapped[dt.datetime | None]
+    school_year: Mapped[str | None] = mapped_column(String(9))
 
     school_class: Mapped[Group | None] = relationship(remote_side=[id])
     school: Mapped[School] = relationship()

@@ -15,7 +15,7 @@ from typing import Protocol
 from sqlalchemy import Select, exists, or_, select, union
 from sqlalchemy.orm import joinedload
 
-from portal.accounts.models import AccountState, User
+from portal.accounts.models import UNREACHABLE, User
 from portal.accounts.services import name_filter
 from portal.extensions import db
 from portal.groups.models import CommunicationRule, Group, GroupKind, GroupMember
@@ -49,9 +49,9 @@ def writable_group_ids(sender: User) -> set[int]:
 
 def may_write(sender: User, recipient: User, reply_to: Answerable | None = None) -> bool:
     """May ``sender`` start a conversation with ``recipient`` (or answer ``reply_to``)?"""
-    if recipient.id == sender.id or recipient.state == AccountState.BLOCKED:
+    if recipient.id == sender.id or recipient.state in UNREACHABLE:
         return False
-    if sender.state == AccountState.BLOCKED:
+    if sender.state in UNREACHABLE:
         return False
     if (
         reply_to is not None
@@ -74,7 +74,7 @@ def may_write(sender: User, recipient: User, reply_to: Answerable | None = None)
 def may_write_to_group(sender: User, group: Group) -> bool:
     """A group (or broadcast list) as a recipient: some rule of the sender's targets it, or it is
     one of the sender's groups with internal communication on."""
-    if sender.state == AccountState.BLOCKED:
+    if sender.state in UNREACHABLE:
         return False
     return bool(
         db.session.scalar(
@@ -88,7 +88,7 @@ def may_write_to_group(sender: User, group: Group) -> bool:
 def refused_recipients(sender: User, user_ids: list[int], reply_to: Answerable | None = None):
     """The ids among ``user_ids`` that ``sender`` may not write to, in one query (plus the
     reply right), for the server-side check of a whole send."""
-    if sender.state == AccountState.BLOCKED:
+    if sender.state in UNREACHABLE:
         return list(user_ids)
     allowed = set(
         db.session.scalars(
@@ -97,7 +97,7 @@ def refused_recipients(sender: User, user_ids: list[int], reply_to: Answerable |
             .where(
                 GroupMember.user_id.in_(user_ids),
                 GroupMember.group_id.in_(writable_groups_query(sender.id)),
-                User.state != AccountState.BLOCKED,
+                User.state.not_in(UNREACHABLE),
                 User.id != sender.id,
             )
         )
@@ -132,7 +132,7 @@ def reachable(
     members = select(GroupMember.user_id).where(GroupMember.group_id.in_(targets))
     query = select(User).where(
         User.id.in_(members),
-        User.state != AccountState.BLOCKED,
+        User.state.not_in(UNREACHABLE),
         User.id != sender.id,
         *name_filter(text),
     )

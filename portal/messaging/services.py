@@ -17,7 +17,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import Select, exists, func, literal, select, update
 
-from portal.accounts.models import AccountState, User
+from portal.accounts.models import UNREACHABLE, AccountState, User
 from portal.core import clock, outbox
 from portal.core.db import UTCDateTime, among, insert_new
 from portal.core.errors import ValidationError
@@ -363,7 +363,7 @@ def _recipient_rows(message: Message, *where) -> Select:
         .join(User, User.id == GroupMember.user_id)
         .where(MessageAddress.message_id == message.id)
     )
-    keep = (User.state != AccountState.BLOCKED, User.id != message.sender_id, *where)
+    keep = (User.state.not_in(UNREACHABLE), User.id != message.sender_id, *where)
     return direct.where(*keep).union_all(through_groups.where(*keep))
 
 

@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 from sqlalchemy import and_, delete, func, or_, select, update
 
 from portal.accounts import services as accounts
-from portal.accounts.models import AccountState, User
+from portal.accounts.models import UNREACHABLE, User
 from portal.core import clock, mail, outbox, settings
 from portal.core.jobs import job
 from portal.extensions import db
@@ -111,7 +111,7 @@ def _route(claimed, people: list[int], now: dt.datetime) -> None:
     changes, mails = [], defaultdict(list)
     for notification_id, recipient_id, type_key, choice, forced in claimed:
         user = users.get(recipient_id)
-        if user is None or user.state == AccountState.BLOCKED:
+        if user is None or user.state in UNREACHABLE:
             changes.append({"id": notification_id, "state": NotificationState.CANCELLED})
             continue
         channel = delivered_channel(
@@ -160,7 +160,7 @@ def _send_mail(payload: dict) -> None:
     if (
         not user.email
         or user.refuses_email
-        or user.state == AccountState.BLOCKED
+        or user.state in UNREACHABLE
         or not settings.current().notification_email
     ):
         for notification in notifications:

@@ -16,7 +16,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import Row, func, literal, select, text, update
 
-from portal.accounts.models import AccountState, Profile, School, User
+from portal.accounts.models import UNREACHABLE, Profile, School, User
 from portal.core import clock
 from portal.core.db import among, insert_new
 from portal.core.errors import ValidationError
@@ -122,7 +122,7 @@ def _people(kind: types.NotificationType, ids: list[int], forced: bool) -> dict[
             Subscription, (Subscription.user_id == User.id) & (Subscription.type == kind.key)
         )
         .outerjoin(NotificationTiming, NotificationTiming.user_id == User.id)
-        .where(among(User.id, ids), User.state != AccountState.BLOCKED)
+        .where(among(User.id, ids), User.state.not_in(UNREACHABLE))
     ).all()
     people = {}
     #: the choice is the same for everyone with the same profile, saved choice and refusal

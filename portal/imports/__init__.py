@@ -1,0 +1,1 @@
+"""Imports from the national registers' CSV exports (SPEC §10)."""

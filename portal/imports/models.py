@@ -1,0 +1,70 @@
+"""One import of a file: what it would do (the preview, row by row), then what it did."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+
+from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String
+from sqlalchemy.orm import Mapped, deferred, mapped_column
+
+from portal.core import clock
+from portal.extensions import db
+
+
+class RunState(StrEnum):
+    PREVIEWING = "previewing"  # a worker is reading a large file
+    PREVIEWED = "previewed"  # the preview is ready: apply or discard
+    APPLYING = "applying"  # a worker is applying a large file
+    APPLIED = "applied"
+    FAILED = "failed"  # nothing was changed; `error` says why
+    DISCARDED = "discarded"
+
+
+class RowStatus(StrEnum):
+    CREATED = "created"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+    REJECTED = "rejected"
+
+
+class ImportRun(db.Model):
+    __tablename__ = "import_run"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"), index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
+    #: What the file holds (portal.imports.shapes.KINDS) and whose export it is (SHAPES).
+    kind: Mapped[str] = mapped_column(String(20))
+    shape: Mapped[str] = mapped_column(String(20))
+    filename: Mapped[str] = mapped_column(String(200))
+    #: The file as uploaded, kept until it is applied or discarded.
+    content: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
+    encoding: Mapped[str] = mapped_column(String(20), default="")
+    state: Mapped[RunState] = mapped_column(String(12), default=RunState.PREVIEWED)
+    rows: Mapped[int] = mapped_column(default=0)
+    #: {'created': n, 'updated': n, 'unchanged': n, 'rejected': n}
+    counts: Mapped[dict] = mapped_column(JSON, default=dict)
+    #: A digest of the previewed plan: applying refuses a plan the school's data changed since.
+    plan_digest: Mapped[str] = mapped_column(String(64), default="")
+    job_id: Mapped[str | None] = mapped_column(String(60))
+    error: Mapped[str | None] = mapped_column(String(500))
+    applied_at: Mapped[dt.datetime | None]
+
+
+class ImportRow(db.Model):
+    """One line of the file as the preview judged it."""
+
+    __tablename__ = "import_row"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("import_run.id", ondelete="CASCADE"))
+    line: Mapped[int]
+    status: Mapped[RowStatus] = mapped_column(String(10))
+    #: Who the row is about ('MARTIN Léa, 5B').
+    label: Mapped[str] = mapped_column(String(200), default="")
+    #: Rejected: the reasons; otherwise what changes ('class: 5A → 5B').
+    notes: Mapped[list] = mapped_column(JSON, default=list)
+
+    __table_args__ = (Index("ix_import_row_run_status_line", "run_id", "status", "line"),)
