@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from enum import StrEnum
 
-from sqlalchemy import JSON, ForeignKey, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import JSON, ForeignKey, String, event
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from portal.core import clock
 from portal.extensions import db
@@ -67,3 +67,27 @@ class AuditEntry(db.Model):
     tag: Mapped[str] = mapped_column(String(60), index=True)
     #: What changed: ids, names, and 'before' / 'after' where something was replaced.
     details: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class AuditEntryIsFinal(Exception):
+    """Raised when something tries to change or delete an audit entry: the log is kept as
+    written (SPEC §10)."""
+
+
+@event.listens_for(Session, "before_flush")
+def _entries_stay_as_written(session, _flush_context, _instances) -> None:
+    for entry in session.deleted:
+        if isinstance(entry, AuditEntry):
+            raise AuditEntryIsFinal(f"audit entry {entry.id} can't be deleted")
+    for entry in session.dirty:
+        if isinstance(entry, AuditEntry) and session.is_modified(entry):
+            raise AuditEntryIsFinal(f"audit entry {entry.id} can't be changed")
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _no_bulk_change_of_entries(state) -> None:
+    """``update(AuditEntry)`` or ``delete(AuditEntry)`` run through the session: refused too."""
+    table = getattr(state.statement, "table", None)
+    aimed = getattr(table, "name", None) == AuditEntry.__tablename__
+    if aimed and (state.is_update or state.is_delete):
+        raise AuditEntryIsFinal("audit entries can't be changed or deleted")
