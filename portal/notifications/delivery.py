@@ -119,7 +119,8 @@ def _route(claimed, people: list[int], now: dt.datetime) -> None:
             forced=forced,
             has_address=bool(user.email),
             refuses_email=user.refuses_email,
-            email_enabled=email_enabled,
+            # A suspended school's people read theirs on the home page once it is resumed.
+            email_enabled=email_enabled and not user.school_suspended,
         )
         changes.append({"id": notification_id, "channel": channel})
         if channel == Channel.HOMEPAGE:
@@ -161,6 +162,7 @@ def _send_mail(payload: dict) -> None:
         not user.email
         or user.refuses_email
         or user.state in UNREACHABLE
+        or user.school_suspended
         or not settings.current().notification_email
     ):
         for notification in notifications:
