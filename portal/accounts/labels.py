@@ -17,4 +17,9 @@ def profile_label(profile: str) -> str:
 
 
 def state_label(state: str) -> str:
-    return {"inactive": _("Not activated"), "active": _("Active"), "blocked": _("Blocked")}[state]
+    return {
+        "inactive": _("Not activated"),
+        "active": _("Active"),
+        "blocked": _("Blocked"),
+        "deleted": _("Deleted"),
+    }[state]

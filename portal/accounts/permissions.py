@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from sqlalchemy import exists, select
 
-from portal.accounts.models import Guardianship, Profile, School, User
+from portal.accounts.models import AccountState, Guardianship, Profile, School, User
 from portal.extensions import db
 from portal.groups.models import Group, GroupKind, GroupMember
 
@@ -75,8 +75,24 @@ def can_view_pupil_as_guardian(viewer: User, pupil: User) -> bool:
 
 
 def can_edit_contact(viewer: User, user: User) -> bool:
-    """An admin can always change a person's address individually (seed 001)."""
-    return user.profile != Profile.WEBMASTER and can_administer_school(viewer, user.school)
+    """An admin can always change a person's address individually (seed 001); a deleted
+    person's record is read-only."""
+    return (
+        user.profile != Profile.WEBMASTER
+        and user.state != AccountState.DELETED
+        and can_administer_school(viewer, user.school)
+    )
+
+
+def can_manage_account(viewer: User, user: User) -> bool:
+    """The direction creates, changes, blocks, deletes and activates its own school's people
+    (SPEC §10); a deleted person's record is read-only."""
+    return (
+        viewer.profile == Profile.ADMIN
+        and viewer.school_id == user.school_id
+        and user.profile != Profile.WEBMASTER
+        and user.state != AccountState.DELETED
+    )
 
 
 def can_view_group(viewer: User, group: Group) -> bool:
@@ -99,5 +115,6 @@ def template_globals() -> dict:
         "can_administer_school": can_administer_school,
         "can_view_user": can_view_user,
         "can_edit_contact": can_edit_contact,
+        "can_manage_account": can_manage_account,
         "can_view_group": can_view_group,
     }

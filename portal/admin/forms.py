@@ -20,6 +20,19 @@ class UserSearchForm(FlaskForm):
         validate_choice=True,
         default="",
     )
+    #: Deleted people ('former users') are listed only when asked for.
+    state = SelectField(
+        _l("Account"),
+        choices=[
+            SelectChoice("", _l("Current accounts")),
+            SelectChoice("inactive", _l("Not activated")),
+            SelectChoice("active", _l("Active")),
+            SelectChoice("blocked", _l("Blocked")),
+            SelectChoice("deleted", _l("Former users")),
+        ],
+        validate_choice=True,
+        default="",
+    )
 
 
 class SchoolSettingsForm(FlaskForm):
@@ -59,6 +72,50 @@ class TestMailForm(FlaskForm):
         _l("Send a test e-mail to"),
         validators=[DataRequired(_l("This field is required.")), Length(max=254)],
         render_kw={"type": "email", "autocomplete": "email"},
+    )
+
+
+class NewSchoolForm(FlaskForm):
+    """A school and its first direction account (checked again by admin.platform)."""
+
+    name = StringField(
+        _l("Name of the school"),
+        validators=[DataRequired(_l("This field is required.")), Length(max=200)],
+    )
+    code = StringField(
+        _l("School code (UAI)"),
+        validators=[DataRequired(_l("This field is required.")), Length(max=20)],
+        description=_l("The national identifier, for example 0751234A."),
+        render_kw={"autocapitalize": "characters", "autocomplete": "off"},
+    )
+    timezone = StringField(
+        _l("Time zone"),
+        validators=[DataRequired(_l("This field is required.")), Length(max=64)],
+        default="Europe/Paris",
+        description=_l("For example Europe/Paris, America/Cayenne or Indian/Reunion."),
+        render_kw={"list": "time-zones", "autocomplete": "off"},
+    )
+    language = SelectField(
+        _l("Default language"),
+        choices=[SelectChoice("fr", "Français"), SelectChoice("en", "English")],
+        default="fr",
+        validate_choice=False,  # the service says which languages there are, next to the field
+    )
+    first_name = StringField(
+        _l("First name"),
+        validators=[DataRequired(_l("This field is required.")), Length(max=100)],
+        render_kw={"autocomplete": "off"},
+    )
+    last_name = StringField(
+        _l("Last name"),
+        validators=[DataRequired(_l("This field is required.")), Length(max=100)],
+        render_kw={"autocomplete": "off"},
+    )
+    email = StringField(
+        _l("E-mail address"),
+        validators=[Optional(), Length(max=254)],
+        description=_l("If given, the activation code is also sent there."),
+        render_kw={"type": "email", "autocomplete": "off"},
     )
 
 

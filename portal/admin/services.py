@@ -15,7 +15,7 @@ def school_figures(school: School) -> dict[str, int]:
     """Accounts per profile and per state, in one query."""
     rows = db.session.execute(
         select(User.profile, User.state, func.count())
-        .where(User.school_id == school.id)
+        .where(User.school_id == school.id, User.state != AccountState.DELETED)
         .group_by(User.profile, User.state)
     ).all()
     figures = {profile.value: 0 for profile in Profile if profile != Profile.WEBMASTER}
@@ -27,11 +27,17 @@ def school_figures(school: School) -> dict[str, int]:
     return figures
 
 
-def search_users(school: School, text: str = "", profile: str = "", page: int = 1):
-    """One page of the school's people, by name or login, as (users, has_next)."""
+def search_users(school: School, text: str = "", profile: str = "", page: int = 1, state: str = ""):
+    """One page of the school's people, by name or login, as (users, has_next). Deleted people
+    ('former users') only when their state is asked for: their record stays, read-only, for
+    the messages and the journal that name them, but they are no longer people of the school."""
     query = select(User).where(User.school_id == school.id)
     if profile:
         query = query.where(User.profile == profile)
+    if state:
+        query = query.where(User.state == state)
+    else:
+        query = query.where(User.state != AccountState.DELETED)
     for word in text.split()[:5]:
         query = query.where(or_(*name_filter(word), User.login.like(f"%{word.lower()}%")))
     rows = db.session.scalars(

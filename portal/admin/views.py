@@ -10,7 +10,7 @@ from portal.accounts import services as accounts
 from portal.accounts.forms import ContactForm
 from portal.accounts.models import EmailSource, Profile, User
 from portal.accounts.permissions import can_edit_contact, can_view_user
-from portal.admin import services
+from portal.admin import lifecycle, services
 from portal.admin.forms import SchoolSettingsForm, TutorForm, UserSearchForm
 from portal.attendance import services as attendance
 from portal.attendance.models import PupilContact
@@ -49,6 +49,7 @@ def users():
         valid_value(form.q, ""),
         valid_value(form.profile, ""),
         page,
+        valid_value(form.state, ""),
     )
     template = "admin/_user_rows.html" if is_htmx() else "admin/users.html"
     return render_template(template, form=form, people=people, page=page, has_next=has_next)
@@ -71,6 +72,7 @@ def _user_page(
         tutors=attendance.tutors_of(person) if person.profile == Profile.PUPIL else [],
         tutor_form=tutor_form or TutorForm(prefix="tutor"),
         opt_outs=sms.opt_outs_of(person),
+        account=lifecycle.account_facts(person),
     ), status
 
 

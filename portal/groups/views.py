@@ -22,6 +22,6 @@ def group(group_id: int):
     return render_template(
         "groups/group.html",
         group=found,
-        members=services.members(found),
+        members=services.members(found, reachable_only=True),
         sub_groups=services.sub_groups(class_group) if class_group else {},
     )

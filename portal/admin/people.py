@@ -1,0 +1,268 @@
+"""The direction's pages for a person's account (SPEC §1, §10): creating, editing, blocking,
+unblocking and deleting a person, and handing out activation codes, for one person or a class.
+
+The person's record itself is admin.views.user; another school's person is not found.
+"""
+
+from __future__ import annotations
+
+from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from portal.accounts import services as accounts
+from portal.accounts.models import Profile, User
+from portal.accounts.permissions import can_manage_account
+from portal.admin import activation, lifecycle
+from portal.admin.activation_sheet import sheet_pdf
+from portal.admin.people_forms import (
+    BlockForm,
+    ClassCodesChoiceForm,
+    ConfirmForm,
+    IssueClassCodesForm,
+    IssuePersonCodeForm,
+    NewPersonForm,
+    PersonDetailsForm,
+)
+from portal.admin.person_details import PersonDetails, classes_now, current_classes
+from portal.core.blueprints import profile_blueprint
+from portal.core.errors import ValidationError
+from portal.core.i18n import translate
+from portal.core.permissions import get_or_404, require
+from portal.extensions import db
+from portal.groups.models import Group, GroupKind
+
+bp = profile_blueprint("people", __name__, "/admin", "admin")
+
+
+def _manageable(user_id: int) -> User:
+    person = get_or_404(User, user_id)
+    require(can_manage_account(current_user, person))
+    return person
+
+
+def _with_classes(form: PersonDetailsForm) -> PersonDetailsForm:
+    classes = current_classes(current_user.school_id)
+    form.class_id.choices = [("", _("No class"))] + [(str(c.id), c.name) for c in classes]
+    form.taught_class_ids.choices = [(str(c.id), c.name) for c in classes]
+    return form
+
+
+def _details(form: PersonDetailsForm) -> PersonDetails:
+    return PersonDetails(
+        first_name=form.first_name.data or "",
+        last_name=form.last_name.data or "",
+        birth_date=form.birth_date.data,
+        national_id=form.national_id.data or "",
+        class_id=form.class_id.data or "",
+        taught_class_ids=list(form.taught_class_ids.data or []),
+    )
+
+
+def _saved_or_errors(form, save) -> bool:
+    """Run ``save`` and commit; on bad input roll back and put each message under its field."""
+    try:
+        save()
+    except ValidationError as error:
+        db.session.rollback()
+        error.apply_to(form)
+        return False
+    db.session.commit()
+    return True
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+def new():
+    form = _with_classes(NewPersonForm())
+    created: list[User] = []
+
+    def save():
+        created.append(
+            lifecycle.create_person(
+                current_user,
+                form.profile.data or "",
+                _details(form),
+                email=form.email.data or "",
+                mobile=form.mobile.data or "",
+                login=form.login.data or "",
+            )
+        )
+
+    if form.validate_on_submit() and _saved_or_errors(form, save):
+        flash(_("The account is created. Hand over its activation code below."), "success")
+        return redirect(url_for("admin.user", user_id=created[0].id))
+    status = 400 if form.errors else 200
+    return render_template("admin/person_form.html", form=form, person=None), status
+
+
+@bp.route("/users/<int:user_id>/edit", methods=["GET", "POST"])
+def edit(user_id: int):
+    person = _manageable(user_id)
+    form = _with_classes(PersonDetailsForm(obj=person))
+    if request.method == "GET":
+        classes = [str(group.id) for group in classes_now(person)]
+        form.class_id.data = classes[0] if person.profile == Profile.PUPIL and classes else ""
+        form.taught_class_ids.data = classes if person.profile == Profile.TEACHER else []
+    if form.validate_on_submit() and _saved_or_errors(
+        form, lambda: lifecycle.update_person(current_user, person, _details(form))
+    ):
+        flash(_("The changes are saved."), "success")
+        return redirect(url_for("admin.user", user_id=person.id))
+    status = 400 if form.errors else 200
+    return render_template("admin/person_form.html", form=form, person=person), status
+
+
+@bp.route("/users/<int:user_id>/block", methods=["GET", "POST"])
+def block(user_id: int):
+    person = _manageable(user_id)
+    form = BlockForm()
+    if form.validate_on_submit() and _saved_or_errors(
+        form, lambda: lifecycle.block_person(current_user, person, form.reason.data or "")
+    ):
+        flash(_("The account is blocked."), "success")
+        return redirect(url_for("admin.user", user_id=person.id))
+    status = 400 if form.errors else 200
+    return render_template("admin/person_block.html", form=form, person=person), status
+
+
+@bp.post("/users/<int:user_id>/unblock")
+def unblock(user_id: int):
+    person = _manageable(user_id)
+    form = ConfirmForm()
+    if form.validate_on_submit() and _saved_or_errors(
+        form, lambda: lifecycle.unblock_person(current_user, person)
+    ):
+        flash(_("The account is unblocked."), "success")
+    else:
+        flash(" ".join(form.form_errors) or _("Nothing was changed."), "error")
+    return redirect(url_for("admin.user", user_id=person.id))
+
+
+@bp.route("/users/<int:user_id>/delete", methods=["GET", "POST"])
+def delete(user_id: int):
+    person = _manageable(user_id)
+    form = ConfirmForm()
+    if form.validate_on_submit() and _saved_or_errors(
+        form, lambda: lifecycle.delete_person(current_user, person)
+    ):
+        flash(_("The account is deleted. Its messages stay, signed “Former user”."), "success")
+        return redirect(url_for("admin.user", user_id=person.id))
+    status = 400 if form.errors or form.form_errors else 200
+    return render_template("admin/person_delete.html", form=form, person=person), status
+
+
+# --- activation codes ------------------------------------------------------------------------
+
+
+def _sheet(codes, name: str):
+    """The sheet as a download; codes are secrets, no cache keeps them."""
+    response = make_response(sheet_pdf(current_user.school, codes))
+    response.headers["Content-Type"] = "application/pdf"
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}.pdf"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _ascii(text: str) -> str:
+    return "".join(ch if ch.isascii() and ch.isalnum() else "-" for ch in text).strip("-") or "x"
+
+
+@bp.post("/users/<int:user_id>/activation")
+def person_code(user_id: int):
+    """A new code for one person, printed or e-mailed. When an earlier code could still be used,
+    the admin confirms first: the new code voids it."""
+    person = _manageable(user_id)
+    form = IssuePersonCodeForm()
+    if not form.validate_on_submit() or form.delivery.data not in set(activation.Delivery):
+        abort(400)
+    delivery = activation.Delivery(form.delivery.data)
+    pending = lifecycle.account_facts(person).pending_code
+    if pending is not None and form.confirmed.data != "1":
+        return render_template("admin/person_code.html", form=form, person=person, pending=pending)
+    entry = activation.person_entry(person)
+    try:
+        issued = activation.issue_codes(current_user, [entry], delivery)
+    except ValidationError as error:
+        db.session.rollback()
+        flash(" ".join(error.errors.values()), "error")
+        return redirect(url_for("admin.user", user_id=person.id))
+    if delivery == activation.Delivery.PRINT:
+        response = _sheet(issued.codes, f"activation-{_ascii(person.login)}")
+        db.session.commit()
+        return response
+    if issued.without_email:
+        db.session.rollback()
+        flash(_("No e-mail can reach this person: print their code instead."), "error")
+    else:
+        db.session.commit()
+        flash(_("The activation code is sent to %(email)s.", email=person.email), "success")
+    return redirect(url_for("admin.user", user_id=person.id))
+
+
+def _list_helpers() -> dict:
+    """What templates/admin/_code_people.html uses to describe each person."""
+    return {"translate": translate, "may_email": accounts.may_email}
+
+
+def _class_or_404(group_id: int) -> Group:
+    group = get_or_404(Group, group_id)
+    if group.kind != GroupKind.CLASS or group.archived_at is not None:
+        abort(404)
+    return group
+
+
+@bp.get("/classes/<int:group_id>/activation")
+def class_codes(group_id: int):
+    """Choose pupils and/or guardians and how; then see who gets a code before confirming."""
+    class_group = _class_or_404(group_id)
+    choice = ClassCodesChoiceForm(request.args)
+    roster = issue = None
+    if request.args and choice.validate():
+        who = activation.Who(choice.who.data)
+        roster = activation.class_roster(class_group, who)
+        issue = IssueClassCodesForm(who=choice.who.data, delivery=choice.delivery.data)
+    return render_template(
+        "admin/class_codes.html",
+        class_group=class_group,
+        choice=choice,
+        roster=roster,
+        issue=issue,
+        delivery=choice.delivery.data,
+        **_list_helpers(),
+    )
+
+
+@bp.post("/classes/<int:group_id>/activation")
+def issue_class_codes(group_id: int):
+    class_group = _class_or_404(group_id)
+    form = IssueClassCodesForm()
+    if (
+        not form.validate_on_submit()
+        or form.who.data not in set(activation.Who)
+        or form.delivery.data not in set(activation.Delivery)
+    ):
+        abort(400)
+    who, delivery = activation.Who(form.who.data), activation.Delivery(form.delivery.data)
+    entries = activation.class_roster(class_group, who).waiting
+    if form.without_email.data:
+        entries = [e for e in entries if not accounts.may_email(e.person)]
+    try:
+        issued = activation.issue_codes(
+            current_user, entries, delivery, class_group=class_group, who=who
+        )
+    except ValidationError as error:
+        db.session.rollback()
+        flash(" ".join(error.errors.values()), "error")
+        return redirect(url_for("people.class_codes", group_id=class_group.id))
+    if delivery == activation.Delivery.PRINT:
+        response = _sheet(issued.codes, f"activation-{_ascii(class_group.name)}")
+        db.session.commit()
+        return response
+    db.session.commit()
+    return render_template(
+        "admin/class_codes_sent.html",
+        class_group=class_group,
+        issued=issued,
+        again=IssueClassCodesForm(who=who.value, delivery="print", without_email=True),
+        **_list_helpers(),
+    )
