@@ -68,6 +68,10 @@ def load() -> dict:
         "LOGIN_ADDRESS_RATE_LIMIT": os.environ.get("LOGIN_ADDRESS_RATE_LIMIT", "60 per minute"),
         "PASSWORD_RESET_MAX_AGE": int(os.environ.get("PASSWORD_RESET_MAX_AGE", 3600)),
         "ACTIVATION_CODE_DAYS": int(os.environ.get("ACTIVATION_CODE_DAYS", 90)),
+        # Imports (SPEC §10): the largest file accepted, and the number of lines above which a
+        # worker reads and applies the file while the page shows its progress.
+        "IMPORT_MAX_BYTES": int(os.environ.get("IMPORT_MAX_BYTES", 30_000_000)),
+        "IMPORT_INLINE_ROWS": int(os.environ.get("IMPORT_INLINE_ROWS", 2000)),
         # Notifications (SPEC §4): the batching window, how many flush jobs share the due
         # windows, how long an unsubscribe link in an e-mail works, and how long a lost flush
         # waits before the cron sweep takes it.

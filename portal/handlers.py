@@ -2,6 +2,7 @@
 
 from portal.attendance import alerts  # noqa: F401 - 'alert_evaluation'
 from portal.core import mail  # noqa: F401 - 'mail'
+from portal.imports import services as imports  # noqa: F401 - 'import'
 from portal.messaging import services  # noqa: F401 - 'message_delivery'
 from portal.notifications import delivery  # noqa: F401 - 'notification_mail'
 from portal.pupil_files import services as files  # noqa: F401 - 'file_event_due'

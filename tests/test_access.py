@@ -17,6 +17,10 @@ PUBLIC = {
     "accounts.forgot_password",
     "accounts.reset_password",
     "accounts.set_language",
+    # Writing to one's school from the login page: for people who can't log in
+    # (tests/accounts/test_contact.py: rate-limited, a trap for robots).
+    "accounts.contact",
+    "accounts.contact_sent",
     "health.healthz",
     "notifications.unsubscribe",
     # The SMS provider's callbacks: no session, the provider's signature is checked instead

@@ -131,6 +131,11 @@ class User(UserMixin, CreatedAtMixin, db.Model):
         return self.state == AccountState.ACTIVE
 
     @property
+    def school_suspended(self) -> bool:
+        """The webmaster suspended the person's school: no login, no e-mail leaves for them."""
+        return self.school is not None and self.school.suspended_at is not None
+
+    @property
     def display_name(self) -> str:
         if self.state == AccountState.DELETED:
             return gettext("Former user")

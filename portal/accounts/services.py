@@ -14,7 +14,8 @@ from email_validator import EmailNotValidError, validate_email
 from flask import current_app, render_template, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import delete, func, or_, select, update
 
 from portal.accounts.models import (
     AccountState,
@@ -33,6 +34,7 @@ from portal.core.errors import ValidationError
 from portal.core.text import fold, one_line
 from portal.extensions import db
 from portal.groups import services as groups
+from portal.groups.models import Group, GroupKind, GroupMember
 
 NAME_MAX = 100
 PASSWORD_MIN, PASSWORD_MAX = 10, 128
@@ -179,6 +181,8 @@ def find_activation(code: str) -> ActivationCode:
 
 def activate(code: str, password: str) -> User:
     activation = find_activation(code)
+    if activation.user.school_suspended:
+        raise ValidationError("code", SUSPENDED)
     check_password_rules(password)
     user = activation.user
     activation.used_at = user.activated_at = clock.now()
@@ -191,6 +195,13 @@ def activate(code: str, password: str) -> User:
 def _set_password(user: User, password: str) -> None:
     user.password_hash = security.hash_password(password)
     user.session_nonce = security.new_code(16).replace("-", "")  # every other session ends
+
+
+#: What the people of a suspended school are told when they log in or activate (SPEC §10).
+SUSPENDED = _l(
+    "Your school's access to Carnet is suspended for now. Nothing is lost: you can log in "
+    "again as soon as it is resumed."
+)
 
 
 class LoginRefused(Exception):
@@ -208,6 +219,8 @@ def authenticate(login: str, password: str) -> User:
         raise LoginRefused(_("Login or password incorrect."))
     if user.state == AccountState.BLOCKED:
         raise LoginRefused(_("This account is blocked. Contact your school."))
+    if user.school_suspended:
+        raise LoginRefused(SUSPENDED)
     user.last_login_at = clock.now()
     db.session.flush()
     return user
@@ -223,6 +236,8 @@ def request_password_reset(login: str) -> None:
     Says nothing either way: the page shows the same answer."""
     user = db.session.scalar(select(User).where(User.login == (login or "").strip().lower()))
     if user is None or user.state != AccountState.ACTIVE or not user.email or user.refuses_email:
+        return
+    if user.school_suspended:
         return
     token = security.sign("reset", [user.id, _reset_fingerprint(user)])
     link = current_app.config["PUBLIC_URL"].rstrip("/") + url_for(
@@ -319,6 +334,16 @@ def user_may_change_email(user: User) -> bool:
     return user.school is not None and user.school.email_priority == EmailPriority.USER
 
 
+def import_may_replace_email(
+    current: str | None, source: EmailSource | None, priority: EmailPriority
+) -> bool:
+    """Whether an imported file may replace the address a person has (SPEC §4): not one the
+    person entered themselves when the school gives the user priority."""
+    return not (
+        current is not None and source == EmailSource.USER and priority == EmailPriority.USER
+    )
+
+
 def set_email(user: User, address: str | None, source: EmailSource) -> bool:
     """Change a person's e-mail address as ``source`` (the user, an admin, an import).
 
@@ -332,11 +357,8 @@ def set_email(user: User, address: str | None, source: EmailSource) -> bool:
         raise ValidationError(
             "email", _("Your school manages this address: ask the school to change it.")
         )
-    if (
-        source == EmailSource.IMPORT
-        and user.email_source == EmailSource.USER
-        and user.email is not None
-        and user.school.email_priority == EmailPriority.USER
+    if source == EmailSource.IMPORT and not import_may_replace_email(
+        user.email, user.email_source, user.school.email_priority
     ):
         return False
     user.email = new
@@ -428,6 +450,98 @@ def block(user: User) -> None:
 def unblock(user: User) -> None:
     user.state = AccountState.ACTIVE if user.activated_at else AccountState.INACTIVE
     db.session.flush()
+
+
+def delete_account(user: User) -> None:
+    """The person becomes a 'former user' (SPEC §1, §10). The row stays, so that what they wrote
+    stays readable to the others and nothing of theirs cascades away; their personal details,
+    guardianships, group memberships and pending activation codes go, and every session ends.
+    The parents' groups of the classes concerned follow. Who may do it is the caller's check."""
+    children = select(Guardianship.pupil_id).where(Guardianship.parent_id == user.id)
+    classes = db.session.scalars(
+        select(Group)
+        .join(GroupMember, GroupMember.group_id == Group.id)
+        .where(
+            or_(GroupMember.user_id == user.id, GroupMember.user_id.in_(children)),
+            Group.kind == GroupKind.CLASS,
+            Group.archived_at.is_(None),
+        )
+        .distinct()
+    ).all()
+    db.session.execute(
+        delete(Guardianship).where(
+            or_(Guardianship.parent_id == user.id, Guardianship.pupil_id == user.id)
+        )
+    )
+    db.session.execute(delete(GroupMember).where(GroupMember.user_id == user.id))
+    now = clock.now()
+    db.session.execute(
+        update(ActivationCode)
+        .where(ActivationCode.user_id == user.id, ActivationCode.used_at.is_(None))
+        .values(used_at=now)
+    )
+    user.first_name = user.last_name = ""
+    user.login = _placeholder_login(user)
+    user.email = user.email_source = user.mobile = None
+    user.password_hash = user.national_id = user.birth_date = None
+    user.session_nonce = security.new_code(16).replace("-", "")
+    user.state, user.deleted_at = AccountState.DELETED, now
+    db.session.flush()
+    for class_group in classes:
+        groups.sync_class(class_group)
+
+
+def _placeholder_login(user: User) -> str:
+    """'deleted-<id>': what a former user's login becomes, unique and meaning nothing."""
+    login, n = f"deleted-{user.id}", 1
+    while db.session.scalar(select(User.id).where(User.login == login, User.id != user.id)):
+        n += 1
+        login = f"deleted-{user.id}-{n}"
+    return login
+
+
+def may_email(user: User) -> bool:
+    """The person has an address and has not refused every e-mail from the platform."""
+    return bool(user.email) and not user.refuses_email
+
+
+def pending_activation(user: User) -> ActivationCode | None:
+    """The code that would activate the account now (unused, unexpired), if there is one."""
+    return db.session.scalar(
+        select(ActivationCode)
+        .where(
+            ActivationCode.user_id == user.id,
+            ActivationCode.used_at.is_(None),
+            ActivationCode.expires_at > clock.now(),
+        )
+        .order_by(ActivationCode.created_at.desc(), ActivationCode.id.desc())
+        .limit(1)
+    )
+
+
+def activation_link(code: str) -> str:
+    """The activation page with the code filled in."""
+    return current_app.config["PUBLIC_URL"].rstrip("/") + url_for("accounts.activate", code=code)
+
+
+def send_activation_code(user: User, code: str) -> None:
+    """E-mail a code just issued, with the link that fills it in, in the person's language
+    (the school's until they choose one). Activation e-mail leaves even when the webmaster
+    turned notification e-mail off; the caller checks may_email() first."""
+    activation = pending_activation(user)
+    with force_locale(user.language or (user.school.default_language if user.school else "fr")):
+        subject = _("Carnet: your activation code")
+        context = {
+            "user": user,
+            "code": code,
+            "link": activation_link(code),
+            "page": current_app.config["PUBLIC_URL"].rstrip("/") + url_for("accounts.activate"),
+            "valid_until": activation.expires_at if activation else None,
+            "unsubscribe_url": unsubscribe_url(user),
+        }
+        text = render_template("accounts/mail/activation.txt", **context)
+        html = render_template("accounts/mail/activation.html", **context)
+    mail.queue_mail(user.email, subject, text, html, unsubscribe_url=unsubscribe_url(user))
 
 
 # --- guardianship ----------------------------------------------------------------------------

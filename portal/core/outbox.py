@@ -75,14 +75,15 @@ def _lease() -> dt.timedelta:
     return dt.timedelta(seconds=current_app.config["OUTBOX_LEASE"])
 
 
-def _job_id(item_id: int) -> str:
+def job_id(item_id: int) -> str:
+    """The RQ job id of an outbox row (what a page reads the progress of a long job from)."""
     return f"outbox-{item_id}"
 
 
 def _enqueue(item_id: int, available_at: dt.datetime) -> None:
     at = available_at if available_at > clock.now() else None
     try:
-        enqueue(run_item, item_id, job_id=_job_id(item_id), at=at)
+        enqueue(run_item, item_id, job_id=job_id(item_id), at=at)
     except redis.exceptions.RedisError:
         # The row is committed: the sweep will enqueue it once Redis answers again.
         log.warning("queue unavailable, outbox item %s left to the sweep", item_id)
@@ -113,7 +114,7 @@ def _drop_jobs(item_ids: list[int]) -> None:
     for item_id in item_ids:
         # Gone already, or Redis is down: then the job finds its row cancelled and does nothing.
         with contextlib.suppress(NoSuchJobError, redis.exceptions.RedisError):
-            Job.fetch(_job_id(item_id), connection=connection).delete()
+            Job.fetch(job_id(item_id), connection=connection).delete()
 
 
 def _claim(item_id: int) -> bool:

@@ -70,16 +70,22 @@ def _load_user(session_id: str):
     user = db.session.scalar(
         select(User).where(User.id == int(user_id), User.session_nonce == nonce)
     )
-    return user if user and user.state == AccountState.ACTIVE else None
+    # A session opened before the school was suspended ends at its next request (SPEC §10).
+    active = user and user.state == AccountState.ACTIVE and not user.school_suspended
+    return user if active else None
 
 
 def register_blueprints(app: Flask) -> None:
     from portal.accounts.views import bp as accounts
+    from portal.admin.people import bp as people
+    from portal.admin.reach import bp as reach
     from portal.admin.views import bp as admin
     from portal.admin.webmaster import bp as webmaster
     from portal.attendance.alert_views import bp as alerts
     from portal.attendance.alert_views import rules_bp as alert_rules
     from portal.attendance.views import bp as attendance
+    from portal.audit.views import bp as audit
+    from portal.audit.views import platform_bp as platform_audit
     from portal.content.announcement_views import bp as announcements
     from portal.content.homework_views import bp as homework
     from portal.core.health import bp as health
@@ -87,6 +93,7 @@ def register_blueprints(app: Flask) -> None:
     from portal.groups.rules_views import bp as rules
     from portal.groups.views import bp as groups
     from portal.home.views import blueprints as homes
+    from portal.imports.views import bp as imports
     from portal.messaging.flash_views import bp as flash
     from portal.messaging.views import bp as messages
     from portal.notifications.views import bp as notifications
@@ -101,6 +108,9 @@ def register_blueprints(app: Flask) -> None:
         health,
         accounts,
         admin,
+        people,
+        imports,
+        reach,
         webmaster,
         groups,
         directory,
@@ -119,6 +129,8 @@ def register_blueprints(app: Flask) -> None:
         sms,
         sms_setup,
         sms_hooks,
+        audit,
+        platform_audit,
     )
     for blueprint in (*blueprints, *homes):
         app.register_blueprint(blueprint)
@@ -132,6 +144,7 @@ def register_request_hooks(app: Flask) -> None:
     from portal.attendance import permissions as attendance_permissions
     from portal.content import permissions as content_permissions
     from portal.groups.labels import label as group_label
+    from portal.imports import labels as import_labels
     from portal.messaging import attachments, conversations
     from portal.messaging import permissions as messaging_permissions
     from portal.notifications.present import channel_label, present
@@ -151,6 +164,7 @@ def register_request_hooks(app: Flask) -> None:
         **file_labels.template_globals(),
         **sms_permissions.template_globals(),
         **sms_labels.template_globals(),
+        **import_labels.template_globals(),
         get_locale=get_locale,
         current_timezone=lambda: str(get_timezone()),
         profile_label=profile_label,

@@ -8,7 +8,7 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from sqlalchemy import delete, func, select
 
-from portal.accounts.models import SCHOOL_PROFILES, Guardianship, Profile, School, User
+from portal.accounts.models import SCHOOL_PROFILES, UNREACHABLE, Guardianship, Profile, School, User
 from portal.core.errors import ValidationError
 from portal.core.text import one_line
 from portal.extensions import db
@@ -67,7 +67,10 @@ def create_group(
         raise ValidationError("profile", _("A broadcast list is for one profile."))
     taken = db.session.scalar(
         select(func.count()).where(
-            Group.school_id == school.id, Group.kind == kind, func.lower(Group.name) == name.lower()
+            Group.school_id == school.id,
+            Group.kind == kind,
+            func.lower(Group.name) == name.lower(),
+            Group.archived_at.is_(None),
         )
     )
     if taken:
@@ -140,15 +143,17 @@ def _set_members(group: Group, add: set[int] = frozenset(), remove: set[int] = f
     db.session.flush()
 
 
-def members(group: Group) -> list[User]:
-    return list(
-        db.session.scalars(
-            select(User)
-            .join(GroupMember, GroupMember.user_id == User.id)
-            .where(GroupMember.group_id == group.id)
-            .order_by(User.last_name, User.first_name)
-        )
+def members(group: Group, *, reachable_only: bool = False) -> list[User]:
+    """The group's members; ``reachable_only`` leaves out blocked and deleted people, as every
+    list of people shown to the school does (SPEC §1: blocked people are invisible)."""
+    query = (
+        select(User)
+        .join(GroupMember, GroupMember.user_id == User.id)
+        .where(GroupMember.group_id == group.id)
     )
+    if reachable_only:
+        query = query.where(User.state.not_in(UNREACHABLE))
+    return list(db.session.scalars(query.order_by(User.last_name, User.first_name)))
 
 
 def sub_groups(class_group: Group) -> dict[Profile, Group]:
@@ -204,10 +209,11 @@ def sync_pupil(pupil: User) -> None:
 
 
 def school_groups(school_id: int, kind: GroupKind) -> list[Group]:
+    """The school's groups of this kind for the current year (archived ones are left out)."""
     return list(
         db.session.scalars(
             select(Group)
-            .where(Group.school_id == school_id, Group.kind == kind)
+            .where(Group.school_id == school_id, Group.kind == kind, Group.archived_at.is_(None))
             .order_by(Group.name, Group.profile)
         )
     )
@@ -218,7 +224,7 @@ def member_counts(group_ids: list[int]) -> dict[int, int]:
     rows = db.session.execute(
         select(GroupMember.group_id, func.count())
         .join(User, User.id == GroupMember.user_id)
-        .where(GroupMember.group_id.in_(group_ids), User.state != "blocked")
+        .where(GroupMember.group_id.in_(group_ids), User.state.not_in(UNREACHABLE))
         .group_by(GroupMember.group_id)
     )
     return dict(rows.all())

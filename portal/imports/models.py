@@ -21,6 +21,10 @@ class RunState(StrEnum):
     DISCARDED = "discarded"
 
 
+#: What ImportRun.error holds when applying found the preview out of date.
+STALE = "stale"
+
+
 class RowStatus(StrEnum):
     CREATED = "created"
     UPDATED = "updated"

@@ -1,0 +1,644 @@
+"""What an import would do: every line of the file judged against the school's data.
+
+The school's people, links and groups are loaded once as plain values (a World). Planning walks
+the lines in order and changes the World as applying them would, so that a guardian met on two
+brothers' lines is one person, and a second import of the same file finds nothing to change.
+Each line ends created, updated, unchanged or rejected, with its reasons or its changes as
+(code, values) notes that the pages put into words (portal.imports.labels). Applying writes the
+difference between the World's first and last states (portal.imports.apply).
+
+People missing from a file are left as they are: leaving the school is the school's decision
+(block or delete them).
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import hashlib
+import json
+import re
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+
+from sqlalchemy import select
+
+from portal.accounts.models import AccountState, EmailSource, Guardianship, Profile, School, User
+from portal.accounts.services import import_may_replace_email, normalise_email, normalise_mobile
+from portal.core import clock
+from portal.core.errors import ValidationError
+from portal.core.text import fold
+from portal.extensions import db
+from portal.groups.models import Group, GroupKind, GroupMember
+from portal.groups.services import NAME_MAX as GROUP_NAME_MAX
+from portal.imports.models import RowStatus
+from portal.imports.read import Table
+from portal.imports.shapes import (
+    FUNCTIONS,
+    NO,
+    STRUCTURE_TYPES,
+    YES,
+    Shape,
+    heading_key,
+    match_headings,
+)
+
+NAME_MAX = 100
+#: INE: ten digits and a letter, or nine digits and two letters.
+INE = re.compile(r"[0-9]{9}[0-9A-Z][A-Z]")
+#: Other registers' identifiers (NUMEN...): letters and digits.
+NATIONAL_ID = re.compile(r"[0-9A-Z]{5,40}")
+DATE_FORMATS = ("%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y")
+LIST_SEPARATORS = re.compile(r"\s*[,|/+]\s*")
+STAFF_PROFILES = (Profile.TEACHER, Profile.STAFF, Profile.ADMIN)
+FLAGS = ("financial", "contact", "accepts_sms")
+#: A new guardianship's flags when the file has no column for them.
+FLAG_DEFAULTS = {"financial": False, "contact": True, "accepts_sms": False}
+
+Note = tuple[str, dict]
+
+
+@dataclass
+class Person:
+    id: int  # negative for a person the import creates
+    profile: str
+    first_name: str
+    last_name: str
+    national_id: str | None = None
+    birth_date: dt.date | None = None
+    email: str | None = None
+    email_source: str | None = None
+    mobile: str | None = None
+
+    @property
+    def name_key(self) -> tuple[str, str]:
+        return fold(self.last_name), fold(self.first_name)
+
+    @property
+    def label(self) -> str:
+        return f"{self.last_name.upper()} {self.first_name}"
+
+
+@dataclass
+class Link:
+    parent_id: int
+    financial: bool
+    contact: bool
+    accepts_sms: bool
+
+
+@dataclass
+class NewGroup:
+    id: int
+    kind: str
+    name: str
+
+
+@dataclass
+class Outcome:
+    line: int
+    status: RowStatus
+    label: str
+    notes: list[Note] = field(default_factory=list)
+
+
+class World:
+    """A school's people, guardianships and current-year classes and teaching groups, as values."""
+
+    def __init__(self, school: School, kind: str):
+        self.school = school
+        self.priority = school.email_priority
+        self._next_id = 0
+        profiles = (Profile.PUPIL, Profile.PARENT) if kind == "pupils" else STAFF_PROFILES
+        rows = db.session.execute(
+            select(
+                User.id,
+                User.profile,
+                User.first_name,
+                User.last_name,
+                User.national_id,
+                User.birth_date,
+                User.email,
+                User.email_source,
+                User.mobile,
+            ).where(
+                User.school_id == school.id,
+                User.state != AccountState.DELETED,
+                User.profile.in_(profiles),
+            )
+        ).all()
+        self.people: dict[int, Person] = {row.id: Person(**row._asdict()) for row in rows}
+        #: Every national id of the school, whatever the profile: they are unique in a school.
+        self.by_national_id: dict[str, int] = dict(
+            db.session.execute(
+                select(User.national_id, User.id).where(
+                    User.school_id == school.id, User.national_id.is_not(None)
+                )
+            ).all()
+        )
+        self.by_name: dict[tuple[str, str], list[int]] = {}
+        for person in self.people.values():
+            self.by_name.setdefault(person.name_key, []).append(person.id)
+        self.links: dict[int, dict[int, Link]] = {}
+        if kind == "pupils":
+            for link in db.session.scalars(
+                select(Guardianship)
+                .join(User, User.id == Guardianship.pupil_id)
+                .where(User.school_id == school.id)
+            ):
+                self.links.setdefault(link.pupil_id, {})[link.rank] = Link(
+                    link.parent_id, link.financial, link.contact, link.accepts_sms
+                )
+        groups = db.session.execute(
+            select(Group.id, Group.kind, Group.name).where(
+                Group.school_id == school.id,
+                Group.kind.in_((GroupKind.CLASS, GroupKind.TEACHING)),
+                Group.archived_at.is_(None),
+            )
+        ).all()
+        self.groups: dict[str, dict[str, tuple[int, str]]] = {"class": {}, "teaching": {}}
+        self.group_names: dict[int, str] = {}
+        for group_id, group_kind, name in groups:
+            self.groups[group_kind][fold(name)] = (group_id, name)
+            self.group_names[group_id] = name
+        self.members: dict[int, set[int]] = {}
+        if groups:
+            group_ids = [g.id for g in groups]
+            for user_id, group_id in db.session.execute(
+                select(GroupMember.user_id, GroupMember.group_id).where(
+                    GroupMember.group_id.in_(group_ids)
+                )
+            ):
+                self.members.setdefault(user_id, set()).add(group_id)
+        self.new_groups: list[NewGroup] = []
+        self.original_people = copy.deepcopy(self.people)
+        self.original_links = copy.deepcopy(self.links)
+        self.original_members = copy.deepcopy(self.members)
+
+    def new_id(self) -> int:
+        self._next_id -= 1
+        return self._next_id
+
+    def add_person(self, person: Person) -> Person:
+        self.people[person.id] = person
+        self.by_name.setdefault(person.name_key, []).append(person.id)
+        if person.national_id:
+            self.by_national_id[person.national_id] = person.id
+        return person
+
+    def group_kind_ids(self, kind: str) -> set[int]:
+        return {group_id for group_id, _ in self.groups[kind].values()}
+
+    def digest(self) -> str:
+        """A fingerprint of every change planned: applying checks the plan is still the one
+        previewed."""
+        changes = {
+            "people": sorted(
+                [pid, asdict(person)]
+                for pid, person in self.people.items()
+                if self.original_people.get(pid) != person
+            ),
+            "links": sorted(
+                [pid, rank, asdict(link)]
+                for pid, ranks in self.links.items()
+                for rank, link in ranks.items()
+                if self.original_links.get(pid, {}).get(rank) != link
+            ),
+            "unlinked": sorted(
+                [pid, rank]
+                for pid, ranks in self.original_links.items()
+                for rank in ranks
+                if rank not in self.links.get(pid, {})
+            ),
+            "members": sorted(
+                [uid, sorted(groups)]
+                for uid, groups in self.members.items()
+                if self.original_members.get(uid, set()) != groups
+            ),
+            "groups": [asdict(group) for group in self.new_groups],
+        }
+        text = json.dumps(changes, default=str, sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()
+
+
+# --- reading values ---------------------------------------------------------------------------
+
+
+class Rejected(Exception):
+    def __init__(self, *notes: Note):
+        super().__init__(notes)
+        self.notes = list(notes)
+
+
+def _name(value: str, who: str) -> str:
+    value = " ".join(value.split())
+    if not value:
+        raise Rejected(("missing_name", {"who": who}))
+    if len(value) > NAME_MAX:
+        raise Rejected(("too_long", {"who": who, "value": value[:40]}))
+    return value
+
+
+def _date(value: str) -> dt.date:
+    for fmt in DATE_FORMATS:
+        try:
+            day = dt.datetime.strptime(value, fmt).date()
+        except ValueError:
+            continue
+        if dt.date(1900, 1, 1) <= day <= clock.now().date():
+            return day
+    raise Rejected(("bad_date", {"value": value}))
+
+
+def _flag(value: str, column: str) -> bool:
+    folded = fold(value)
+    if folded in YES:
+        return True
+    if folded in NO:
+        return False
+    raise Rejected(("bad_flag", {"column": column, "value": value}))
+
+
+def _email(value: str, who: str) -> str | None:
+    try:
+        return normalise_email(value) if value else None
+    except ValidationError:
+        raise Rejected(("bad_email", {"who": who, "value": value})) from None
+
+
+def _mobile(value: str, who: str) -> str | None:
+    try:
+        return normalise_mobile(value) if value else None
+    except ValidationError:
+        raise Rejected(("bad_mobile", {"who": who, "value": value})) from None
+
+
+def _national_id(value: str, pattern: re.Pattern) -> str | None:
+    value = value.replace(" ", "").upper()
+    if value and not pattern.fullmatch(value):
+        raise Rejected(("bad_national_id", {"value": value}))
+    return value or None
+
+
+def _list(value: str) -> list[str]:
+    return [item for item in LIST_SEPARATORS.split(value.strip()) if item]
+
+
+def _groups(world: World, kind: str, value: str) -> set[int]:
+    found, unknown = set(), []
+    for name in _list(value):
+        group = world.groups[kind].get(fold(name))
+        if group is None:
+            unknown.append(name)
+        else:
+            found.add(group[0])
+    if unknown:
+        code = "unknown_class" if kind == "class" else "unknown_group"
+        raise Rejected(*[(code, {"name": name}) for name in unknown])
+    return found
+
+
+# --- changing the world -----------------------------------------------------------------------
+
+
+def _plain(value):
+    """What a note keeps of a value: dates as ISO text (notes are stored as JSON)."""
+    return value.isoformat() if isinstance(value, dt.date) else value
+
+
+def _set(person: Person, name: str, value, notes: list[Note], shown: str | None = None) -> None:
+    before = getattr(person, name)
+    if value is not None and value != before:
+        setattr(person, name, value)
+        if person.id > 0:
+            notes.append(
+                (
+                    "changed",
+                    {"field": shown or name, "before": _plain(before), "after": _plain(value)},
+                )
+            )
+
+
+def _set_email(world: World, person: Person, email: str | None, notes: list[Note]) -> None:
+    if email is None or email == person.email:
+        return
+    if person.id > 0 and not import_may_replace_email(
+        person.email, person.email_source, world.priority
+    ):
+        notes.append(("email_kept", {"who": person.label}))
+        return
+    _set(person, "email", email, notes)
+    person.email_source = EmailSource.IMPORT.value
+
+
+def _set_groups(world: World, person: Person, kind: str, wanted: set[int], notes: list[Note]):
+    """Make ``wanted`` the person's groups of ``kind`` (class or teaching) for the year."""
+    of_kind = world.group_kind_ids(kind)
+    current = world.members.get(person.id, set())
+    if current & of_kind == wanted:
+        return
+    world.members[person.id] = (current - of_kind) | wanted
+    if person.id > 0:
+
+        def names(ids):
+            return ", ".join(sorted(world.group_names[i] for i in ids)) or "—"
+
+        notes.append(
+            (
+                "changed",
+                {"field": kind, "before": names(current & of_kind), "after": names(wanted)},
+            )
+        )
+
+
+# --- one line of each kind --------------------------------------------------------------------
+
+
+def _guardian_values(values: dict[str, str], rank: int) -> dict | None:
+    prefix = f"guardian{rank}."
+    given = {k.removeprefix(prefix): v for k, v in values.items() if k.startswith(prefix)}
+    if not any(given.values()):
+        return None
+    who = f"guardian{rank}"
+    if not given.get("last_name") or not given.get("first_name"):
+        raise Rejected(("missing_name", {"who": who}))
+    return {
+        "last_name": _name(given["last_name"], who),
+        "first_name": _name(given["first_name"], who),
+        "email": _email(given.get("email", ""), who),
+        "mobile": _mobile(given.get("mobile", ""), who),
+        "flags": {flag: _flag(given[flag], f"{who}.{flag}") for flag in FLAGS if flag in given},
+    }
+
+
+def _find_parent(world: World, pupil: Person, rank: int, given: dict) -> Person:
+    """The guardian a line names: the pupil's guardian of that rank if the names match, else a
+    parent of the school with that name and the same e-mail or mobile (or the only one with that
+    name when the line gives neither), else a new parent."""
+    key = (fold(given["last_name"]), fold(given["first_name"]))
+    current = world.links.get(pupil.id, {}).get(rank)
+    if current is not None and world.people[current.parent_id].name_key == key:
+        return world.people[current.parent_id]
+    namesakes = [
+        world.people[pid]
+        for pid in world.by_name.get(key, [])
+        if world.people[pid].profile == Profile.PARENT
+    ]
+    same_contact = [
+        p
+        for p in namesakes
+        if (given["email"] and p.email == given["email"])
+        or (given["mobile"] and p.mobile == given["mobile"])
+    ]
+    if len(same_contact) == 1:
+        return same_contact[0]
+    if not given["email"] and not given["mobile"] and len(namesakes) == 1:
+        return namesakes[0]
+    return world.add_person(
+        Person(world.new_id(), Profile.PARENT.value, given["first_name"], given["last_name"])
+    )
+
+
+def _link(world: World, pupil: Person, rank: int, parent: Person, flags: dict, notes: list[Note]):
+    ranks = world.links.setdefault(pupil.id, {})
+    current = ranks.get(rank)
+    if current is not None and current.parent_id == parent.id:
+        for flag, value in flags.items():
+            if getattr(current, flag) != value:
+                setattr(current, flag, value)
+                if pupil.id > 0:
+                    notes.append(
+                        (
+                            "changed",
+                            {
+                                "field": f"guardian{rank}.{flag}",
+                                "before": not value,
+                                "after": value,
+                            },
+                        )
+                    )
+        return
+    for other_rank, link in list(ranks.items()):
+        if link.parent_id == parent.id:  # the same parent moves from one rank to the other
+            del ranks[other_rank]
+    kept = asdict(current) if current is not None else FLAG_DEFAULTS
+    ranks[rank] = Link(parent.id, **{f: flags.get(f, kept[f]) for f in FLAGS})
+    if pupil.id > 0:
+        before = world.people[current.parent_id].label if current is not None else "—"
+        notes.append(
+            ("changed", {"field": f"guardian{rank}", "before": before, "after": parent.label})
+        )
+
+
+def plan_pupil(world: World, values: dict[str, str], seen: dict, line: int) -> Outcome:
+    reasons: list[Note] = []
+    checks: list[Callable] = [
+        lambda: _name(values.get("last_name", ""), "pupil"),
+        lambda: _name(values.get("first_name", ""), "pupil"),
+        lambda: _date(values.get("birth_date", "")),
+        lambda: _national_id(values.get("national_id", ""), INE),
+        lambda: _groups(world, "class", values["class"]) if values.get("class") else None,
+        lambda: _groups(world, "teaching", values["groups"]) if "groups" in values else None,
+        lambda: _guardian_values(values, 1),
+        lambda: _guardian_values(values, 2),
+    ]
+    results = []
+    for check in checks:
+        try:
+            results.append(check())
+        except Rejected as rejected:
+            reasons.extend(rejected.notes)
+            results.append(None)
+    if reasons:
+        raise Rejected(*reasons)
+    last_name, first_name, birth_date, national_id, classes, teaching, *guardians = results
+    label = f"{last_name.upper()} {first_name}"
+    identity = (fold(last_name), fold(first_name), birth_date)
+    for key in (national_id, identity):
+        if key is not None and key in seen:
+            raise Rejected(("duplicate", {"line": seen[key]}))
+    pupil = _find_pupil(world, national_id, identity)
+    seen[identity] = line
+    if national_id:
+        seen[national_id] = line
+    notes: list[Note] = []
+    created = pupil is None
+    if created:
+        pupil = world.add_person(
+            Person(
+                world.new_id(), Profile.PUPIL.value, first_name, last_name, national_id, birth_date
+            )
+        )
+    _set(pupil, "last_name", last_name, notes)
+    _set(pupil, "first_name", first_name, notes)
+    _set(pupil, "birth_date", birth_date, notes)
+    if national_id and pupil.national_id != national_id:
+        _set(pupil, "national_id", national_id, notes)
+        world.by_national_id[national_id] = pupil.id
+    if classes:
+        _set_groups(world, pupil, "class", classes, notes)
+    if teaching is not None:
+        _set_groups(world, pupil, "teaching", teaching, notes)
+    for rank, given in enumerate(guardians, start=1):
+        if given is None:
+            continue
+        parent = _find_parent(world, pupil, rank, given)
+        if parent.id > 0:
+            _set(parent, "last_name", given["last_name"], notes)
+            _set(parent, "first_name", given["first_name"], notes)
+        _set_email(world, parent, given["email"], notes)
+        _set(parent, "mobile", given["mobile"], notes)
+        _link(world, pupil, rank, parent, given["flags"], notes)
+    names = ", ".join(world.group_names.get(i, "") for i in sorted(classes or ()))
+    label = f"{label} ({names})" if names else label
+    if created:
+        return Outcome(line, RowStatus.CREATED, label)
+    return Outcome(line, RowStatus.UPDATED if notes else RowStatus.UNCHANGED, label, notes)
+
+
+def _find_pupil(world: World, national_id: str | None, identity: tuple) -> Person | None:
+    if national_id and national_id in world.by_national_id:
+        found = world.people.get(world.by_national_id[national_id])
+        if found is None or found.profile != Profile.PUPIL:
+            raise Rejected(("national_id_taken", {"value": national_id}))
+        return found
+    namesakes = [
+        world.people[pid]
+        for pid in world.by_name.get(identity[:2], [])
+        if world.people[pid].profile == Profile.PUPIL
+        and world.people[pid].birth_date in (identity[2], None)
+    ]
+    if national_id and any(p.national_id not in (None, national_id) for p in namesakes):
+        raise Rejected(("other_national_id", {"value": national_id}))
+    return namesakes[0] if namesakes else None
+
+
+def plan_staff(world: World, values: dict[str, str], seen: dict, line: int) -> Outcome:
+    reasons: list[Note] = []
+    profile = FUNCTIONS.get(heading_key(values.get("profile", "")))
+    if profile is None:
+        reasons.append(("unknown_profile", {"value": values.get("profile", "")}))
+    results = []
+    for check in (
+        lambda: _name(values.get("last_name", ""), "person"),
+        lambda: _name(values.get("first_name", ""), "person"),
+        lambda: _national_id(values.get("national_id", ""), NATIONAL_ID),
+        lambda: _email(values.get("email", ""), "person"),
+        lambda: _mobile(values.get("mobile", ""), "person"),
+        lambda: _groups(world, "class", values["classes"]) if "classes" in values else None,
+    ):
+        try:
+            results.append(check())
+        except Rejected as rejected:
+            reasons.extend(rejected.notes)
+            results.append(None)
+    if reasons:
+        raise Rejected(*reasons)
+    last_name, first_name, national_id, email, mobile, classes = results
+    identity = (fold(last_name), fold(first_name), email)
+    for key in (national_id, identity):
+        if key is not None and key in seen:
+            raise Rejected(("duplicate", {"line": seen[key]}))
+    person = _find_staff(world, national_id, email, identity[:2])
+    if person is not None and person.profile != profile:
+        raise Rejected(("profile_differs", {"profile": person.profile}))
+    seen[identity] = line
+    if national_id:
+        seen[national_id] = line
+    notes: list[Note] = []
+    created = person is None
+    if created:
+        person = world.add_person(
+            Person(world.new_id(), profile, first_name, last_name, national_id)
+        )
+    _set(person, "last_name", last_name, notes)
+    _set(person, "first_name", first_name, notes)
+    if national_id and person.national_id != national_id:
+        _set(person, "national_id", national_id, notes)
+        world.by_national_id[national_id] = person.id
+    _set_email(world, person, email, notes)
+    _set(person, "mobile", mobile, notes)
+    if classes is not None and profile == Profile.TEACHER:
+        _set_groups(world, person, "class", classes, notes)
+    label = f"{last_name.upper()} {first_name}"
+    if created:
+        return Outcome(line, RowStatus.CREATED, label, [("profile", {"profile": profile})])
+    return Outcome(line, RowStatus.UPDATED if notes else RowStatus.UNCHANGED, label, notes)
+
+
+def _find_staff(world: World, national_id, email, name_key) -> Person | None:
+    if national_id and national_id in world.by_national_id:
+        found = world.people.get(world.by_national_id[national_id])
+        if found is None:
+            raise Rejected(("national_id_taken", {"value": national_id}))
+        return found
+    namesakes = [world.people[pid] for pid in world.by_name.get(name_key, [])]
+    if email:
+        same = [p for p in namesakes if p.email == email]
+        if same:
+            return same[0]
+    unknown_address = [p for p in namesakes if not email or p.email is None]
+    return unknown_address[0] if len(unknown_address) == 1 else None
+
+
+def plan_structure(world: World, values: dict[str, str], seen: dict, line: int) -> Outcome:
+    name = " ".join(values.get("name", "").split())
+    if not name:
+        raise Rejected(("missing_name", {"who": "group"}))
+    if len(name) > GROUP_NAME_MAX:
+        raise Rejected(("too_long", {"who": "group", "value": name[:40]}))
+    kind = "class"
+    if values.get("type"):
+        kind = STRUCTURE_TYPES.get(heading_key(values["type"]))
+        if kind is None:
+            raise Rejected(("bad_type", {"value": values["type"]}))
+    key = (kind, fold(name))
+    if key in seen:
+        raise Rejected(("duplicate", {"line": seen[key]}))
+    seen[key] = line
+    if fold(name) in world.groups[kind]:
+        return Outcome(line, RowStatus.UNCHANGED, name, [("kind", {"kind": kind})])
+    group = NewGroup(world.new_id(), kind, name)
+    world.new_groups.append(group)
+    world.groups[kind][fold(name)] = (group.id, name)
+    world.group_names[group.id] = name
+    return Outcome(line, RowStatus.CREATED, name, [("kind", {"kind": kind})])
+
+
+PLANNERS = {"pupils": plan_pupil, "staff": plan_staff, "structures": plan_structure}
+
+
+def plan(
+    school: School,
+    shape: Shape,
+    table: Table,
+    progress: Callable[[int, int], None] | None = None,
+) -> tuple[World, list[Outcome]]:
+    """Judge every line; the World comes back as applying the accepted lines would leave it."""
+    positions, missing = match_headings(shape, table.headings)
+    if missing:
+        raise ValueError(f"headings missing: {missing}")  # checked when the file was uploaded
+    world = World(school, shape.kind)
+    planner = PLANNERS[shape.kind]
+    seen: dict = {}
+    outcomes = []
+    total = len(table.lines)
+    for done, (line, cells) in enumerate(table.lines, start=1):
+        values = {f: cells[i] if i < len(cells) else "" for f, i in positions.items()}
+        try:
+            outcomes.append(planner(world, values, seen, line))
+        except Rejected as rejected:
+            label = " ".join(
+                filter(
+                    None,
+                    (
+                        values.get("last_name", "").upper(),
+                        values.get("first_name"),
+                        values.get("name"),
+                    ),
+                )
+            )
+            outcomes.append(Outcome(line, RowStatus.REJECTED, label[:200], rejected.notes))
+        if progress is not None and done % 500 == 0:
+            progress(done, total)
+    return world, outcomes

@@ -1,0 +1,67 @@
+"""Reading an uploaded export: its encoding, its separator, its headings and its lines."""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+from dataclasses import dataclass
+
+from flask_babel import gettext as _
+
+from portal.core.errors import ValidationError
+
+#: What the registers export: UTF-8 with or without a byte order mark, or Windows' Latin-1.
+ENCODINGS = ("utf-8", "cp1252", "latin-1")
+SEPARATORS = ";,\t"
+
+
+@dataclass
+class Table:
+    encoding: str
+    headings: list[str]
+    #: (line number in the file, values) for every line after the headings that is not empty.
+    lines: list[tuple[int, list[str]]]
+
+
+def decode(content: bytes) -> tuple[str, str]:
+    """The text and the encoding it was read with."""
+    if content.startswith(codecs.BOM_UTF8):
+        return content[len(codecs.BOM_UTF8) :].decode("utf-8", errors="replace"), "utf-8-sig"
+    for encoding in ENCODINGS:
+        try:
+            return content.decode(encoding), encoding
+        except UnicodeDecodeError:
+            continue
+    raise AssertionError("latin-1 decodes any byte")  # pragma: no cover
+
+
+def read(content: bytes) -> Table:
+    """Raises ValidationError on 'file' for an empty file, a file that is not a table, or one
+    whose quotes are broken (with the line)."""
+    text, encoding = decode(content)
+    if not text.strip():
+        raise ValidationError("file", _("The file is empty."))
+    first_line = text.lstrip().split("\n", 1)[0]
+    try:
+        dialect = csv.Sniffer().sniff(first_line, delimiters=SEPARATORS)
+        separator = dialect.delimiter
+    except csv.Error:
+        separator = ";"
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator, quotechar='"')
+    lines = []
+    try:
+        headings = next(reader)
+        for values in reader:
+            if any(value.strip() for value in values):
+                lines.append((reader.line_num, [value.strip() for value in values]))
+    except csv.Error as exc:
+        raise ValidationError(
+            "file", _("Line %(line)d can't be read: %(error)s", line=reader.line_num, error=exc)
+        ) from exc
+    headings = [heading.strip() for heading in headings]
+    if len(headings) < 2:
+        raise ValidationError(
+            "file", _("The first line should hold the column headings, separated by ';'.")
+        )
+    return Table(encoding=encoding, headings=headings, lines=lines)

@@ -1,0 +1,295 @@
+"""An import from upload to result: read and check the file, preview it, apply it in one
+transaction, or discard it. Short files are read and applied in the request; long ones
+(IMPORT_INLINE_ROWS) by a worker, whose progress the page follows through RQ's job meta.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+
+import redis.exceptions
+from flask import current_app
+from flask_babel import gettext as _
+from rq import get_current_job
+from rq.exceptions import NoSuchJobError
+from rq.job import Job
+from sqlalchemy import delete, func, insert, select
+
+from portal.accounts.models import Profile, School, User
+from portal.audit import services as audit
+from portal.audit.models import AuditTag
+from portal.core import clock, outbox
+from portal.core.errors import ValidationError
+from portal.core.i18n import deferred
+from portal.core.jobs import redis_connection
+from portal.extensions import db
+from portal.imports import apply, plan
+from portal.imports.models import STALE, ImportRow, ImportRun, RowStatus, RunState
+from portal.imports.read import read
+from portal.imports.shapes import KINDS, REGISTERS, SHAPES, Shape, detect, match_headings
+from portal.notifications.services import notify
+
+log = logging.getLogger(__name__)
+
+FILENAME_MAX = 200
+
+
+def upload(actor: User, kind: str, register: str, filename: str, content: bytes) -> ImportRun:
+    """A new import of ``content``: checked (size, headings), then previewed here or queued for
+    a worker. Raises ValidationError on 'file', 'kind' or 'register'."""
+    if kind not in KINDS:
+        raise ValidationError("kind", _("Choose what the file holds."))
+    if register and register not in REGISTERS:
+        raise ValidationError("register", _("Choose the register the file comes from."))
+    if not content:
+        raise ValidationError("file", _("The file is empty."))
+    if len(content) > current_app.config["IMPORT_MAX_BYTES"]:
+        raise ValidationError(
+            "file",
+            _(
+                "The file is larger than %(mb)d MB.",
+                mb=current_app.config["IMPORT_MAX_BYTES"] // 1_000_000,
+            ),
+        )
+    table = read(content)
+    shape = _shape(kind, register, table.headings)
+    run = ImportRun(
+        school_id=actor.school_id,
+        actor_id=actor.id,
+        kind=kind,
+        shape=shape.register,
+        filename=(filename or "import.csv")[-FILENAME_MAX:],
+        content=content,
+        encoding=table.encoding,
+        rows=len(table.lines),
+    )
+    db.session.add(run)
+    db.session.flush()
+    if _by_worker(run):
+        _hand_over(run, "preview", RunState.PREVIEWING)
+    else:
+        _preview(run, shape, table)
+    return run
+
+
+def _shape(kind: str, register: str, headings: list[str]) -> Shape:
+    if not register:
+        found = detect(kind, headings)
+        if found is None:
+            raise ValidationError(
+                "file",
+                _(
+                    "The headings of this file are not those of an export of %(kind)s: "
+                    "check the file, or choose its register.",
+                    kind=str(KINDS[kind]).lower(),
+                ),
+            )
+        return found
+    shape = SHAPES[f"{register}-{kind}"]
+    missing = match_headings(shape, headings)[1]
+    if missing:
+        raise ValidationError(
+            "file",
+            _("Columns missing from the first line: %(headings)s.", headings=", ".join(missing)),
+        )
+    return shape
+
+
+def _by_worker(run: ImportRun) -> bool:
+    return run.rows > current_app.config["IMPORT_INLINE_ROWS"]
+
+
+def _hand_over(run: ImportRun, step: str, state: RunState) -> None:
+    run.state = state
+    item = outbox.add("import", {"run_id": run.id, "step": step})
+    run.job_id = outbox.job_id(item.id)
+    db.session.flush()
+
+
+def _progress(phase: str):
+    """A callback telling the page how far a worker is in ``phase`` ('reading' or 'writing'),
+    through RQ's job meta: outside the database transaction, which shows nothing until the end."""
+    job = get_current_job()
+
+    def tell(done: int, total: int) -> None:
+        if job is not None:
+            job.meta.update(phase=phase, done=done, total=total)
+            with contextlib.suppress(redis.exceptions.RedisError):
+                job.save_meta()
+
+    return tell
+
+
+def _plan(run: ImportRun) -> tuple[plan.World, list[plan.Outcome]]:
+    table = read(run.content)
+    shape = SHAPES[f"{run.shape}-{run.kind}"]
+    return plan.plan(run_school(run), shape, table, progress=_progress("reading"))
+
+
+def run_school(run: ImportRun) -> School:
+    return db.session.get(School, run.school_id)
+
+
+def _preview(run: ImportRun, shape: Shape | None = None, table=None) -> None:
+    if shape is not None:
+        world, outcomes = plan.plan(run_school(run), shape, table)
+    else:
+        world, outcomes = _plan(run)
+    db.session.execute(delete(ImportRow).where(ImportRow.run_id == run.id))
+    for batch in apply._batches(outcomes):
+        db.session.execute(
+            insert(ImportRow),
+            [
+                {
+                    "run_id": run.id,
+                    "line": o.line,
+                    "status": o.status.value,
+                    "label": o.label[:200],
+                    "notes": [list(note) for note in o.notes],
+                }
+                for o in batch
+            ],
+        )
+    counts = {status.value: 0 for status in RowStatus}
+    for outcome in outcomes:
+        counts[outcome.status.value] += 1
+    run.counts, run.plan_digest = counts, world.digest()
+    run.state, run.error = RunState.PREVIEWED, None
+    db.session.flush()
+
+
+def start_apply(actor: User, run: ImportRun) -> None:
+    """Apply a previewed import: here for a short file, by a worker for a long one."""
+    if run.state != RunState.PREVIEWED:
+        raise ValidationError("run", _("This import can't be applied any more."))
+    if not run.counts.get("created") and not run.counts.get("updated"):
+        raise ValidationError("run", _("This file changes nothing: there is nothing to apply."))
+    run.actor_id = actor.id
+    if _by_worker(run):
+        _hand_over(run, "apply", RunState.APPLYING)
+    else:
+        _apply(run)
+
+
+class Stale(Exception):
+    """The school's data changed since the preview: the plan is no longer the one shown."""
+
+
+def _apply(run: ImportRun) -> None:
+    """Plan again against the school as it is now, refuse if that is not the plan previewed,
+    then write everything in the caller's transaction."""
+    world, outcomes = _plan(run)
+    if world.digest() != run.plan_digest:
+        raise Stale
+    apply.write(world, progress=_progress("writing"))
+    run.state, run.applied_at, run.error = RunState.APPLIED, clock.now(), None
+    run.content = None  # the people's data is in the school now; the file is not kept
+    db.session.flush()
+    actor = db.session.get(User, run.actor_id) if run.actor_id else None
+    audit.record(
+        actor,
+        AuditTag.IMPORT_APPLIED,
+        run.school_id,
+        run_id=run.id,
+        filename=run.filename,
+        kind=run.kind,
+        register=run.shape,
+        counts=run.counts,
+    )
+    admins = db.session.scalars(
+        select(User.id).where(User.school_id == run.school_id, User.profile == Profile.ADMIN)
+    ).all()
+    text = deferred(
+        "%(name)s imported “%(file)s”: %(created)d created, %(updated)d updated, "
+        "%(rejected)d rejected",
+        name=actor.display_name if actor else "Carnet",
+        file=run.filename,
+        created=run.counts.get("created", 0),
+        updated=run.counts.get("updated", 0),
+        rejected=run.counts.get("rejected", 0),
+    )
+    notify(
+        "admin_action",
+        admins,
+        "imports",
+        {"text": text, "url": f"/admin/imports/{run.id}"},
+        author=actor,
+    )
+
+
+def preview_again(run: ImportRun) -> None:
+    if run.state not in (RunState.PREVIEWED, RunState.FAILED) or run.content is None:
+        raise ValidationError("run", _("This import can't be previewed again."))
+    if _by_worker(run):
+        _hand_over(run, "preview", RunState.PREVIEWING)
+    else:
+        _preview(run)
+
+
+def discard(run: ImportRun) -> None:
+    if run.state not in (RunState.PREVIEWED, RunState.FAILED):
+        raise ValidationError("run", _("This import can't be discarded now."))
+    run.state, run.content = RunState.DISCARDED, None
+    db.session.flush()
+
+
+@outbox.handler("import")
+def run_step(payload: dict) -> None:
+    """A long import's preview or application, in the worker. Whatever goes wrong, nothing is
+    half-written: the transaction is rolled back and the import says why it was not applied. A
+    worker killed meanwhile leaves the outbox row to be run again."""
+    run = db.session.get(ImportRun, payload["run_id"])
+    expected = RunState.PREVIEWING if payload["step"] == "preview" else RunState.APPLYING
+    if run is None or run.state != expected:
+        return
+    try:
+        if payload["step"] == "preview":
+            _preview(run)
+        else:
+            _apply(run)
+    except Exception as exc:  # noqa: BLE001 - told on the page, logged in full
+        db.session.rollback()
+        if not isinstance(exc, Stale):
+            log.exception("import %s failed", payload["run_id"])
+        run = db.session.get(ImportRun, payload["run_id"])
+        run.state, run.error = RunState.FAILED, STALE if isinstance(exc, Stale) else repr(exc)
+        run.error = run.error[:500]
+        db.session.flush()
+
+
+def progress_of(run: ImportRun) -> dict | None:
+    """{'phase', 'done', 'total'} of the worker reading or applying ``run``; None until a worker
+    has started on it (or while Redis can't be reached)."""
+    if run.job_id is None:
+        return None
+    try:
+        job = Job.fetch(run.job_id, connection=redis_connection())
+    except (NoSuchJobError, redis.exceptions.RedisError):
+        return None
+    return job.meta if "total" in job.meta else None
+
+
+def runs_of(school_id: int, limit: int = 30) -> list[ImportRun]:
+    return list(
+        db.session.scalars(
+            select(ImportRun)
+            .where(ImportRun.school_id == school_id)
+            .order_by(ImportRun.created_at.desc(), ImportRun.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def rows_of(run: ImportRun, status: str | None, page: int, per_page: int = 100):
+    query = select(ImportRow).where(ImportRow.run_id == run.id)
+    if status:
+        query = query.where(ImportRow.status == status)
+    rows = db.session.scalars(
+        query.order_by(ImportRow.line).offset((page - 1) * per_page).limit(per_page + 1)
+    ).all()
+    return rows[:per_page], len(rows) > per_page
+
+
+def count_rows(run: ImportRun) -> int:
+    return db.session.scalar(select(func.count()).where(ImportRow.run_id == run.id))

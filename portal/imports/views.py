@@ -1,0 +1,142 @@
+"""The direction's imports: upload a register's export, read the preview line by line, apply it
+or discard it, follow a long one's progress."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from portal.accounts.models import Profile
+from portal.core.blueprints import profile_blueprint
+from portal.core.errors import ValidationError
+from portal.core.permissions import get_or_404
+from portal.core.web import form_page, is_htmx
+from portal.extensions import db
+from portal.imports import services
+from portal.imports.forms import UploadForm
+from portal.imports.models import ImportRun, RowStatus, RunState
+from portal.imports.shapes import SHAPES
+
+bp = profile_blueprint("imports", __name__, "/admin/imports", Profile.ADMIN)
+
+WORKING = (RunState.PREVIEWING, RunState.APPLYING)
+
+
+@bp.route("/", methods=["GET", "POST"])
+def index():
+    form = UploadForm()
+    error = None
+    if form.validate_on_submit():
+        upload = form.file.data
+        with upload.stream:  # a large upload is a temporary file: closed as soon as it is read
+            content = upload.read()
+        try:
+            run = services.upload(
+                current_user, form.kind.data, form.register.data, upload.filename, content
+            )
+        except ValidationError as refused:
+            error = refused
+        else:
+            db.session.commit()
+            return redirect(url_for("imports.run", run_id=run.id))
+    return form_page(
+        "imports/index.html",
+        form,
+        error,
+        runs=services.runs_of(current_user.school_id),
+        shapes=SHAPES.values(),
+    )
+
+
+@bp.get("/<int:run_id>")
+def run(run_id: int):
+    found = get_or_404(ImportRun, run_id)
+    status = request.args.get("status", "")
+    if status and status not in {s.value for s in RowStatus}:
+        abort(404)
+    page = max(request.args.get("page", 1, type=int), 1)
+    rows, has_next = services.rows_of(found, status, page)
+    return render_template(
+        "imports/run.html",
+        run=found,
+        rows=rows,
+        status=status,
+        page=page,
+        has_next=has_next,
+        progress=services.progress_of(found) if found.state in WORKING else None,
+    )
+
+
+@bp.get("/<int:run_id>/progress")
+def progress(run_id: int):
+    """The progress bar, redrawn every second through HTMX until the worker is done; then the
+    whole page is loaded again with the preview or the result."""
+    found = get_or_404(ImportRun, run_id)
+    if found.state not in WORKING:
+        if is_htmx():
+            return "", 200, {"HX-Redirect": url_for("imports.run", run_id=found.id)}
+        return redirect(url_for("imports.run", run_id=found.id))
+    return render_template(
+        "imports/_progress.html", run=found, progress=services.progress_of(found)
+    )
+
+
+def _act(run_id: int, action, done: str):
+    found = get_or_404(ImportRun, run_id)
+    try:
+        action(found)
+    except services.Stale:
+        db.session.rollback()
+        found = db.session.get(ImportRun, run_id)
+        services.preview_again(found)
+        db.session.commit()
+        flash(
+            _(
+                "The school's data changed since the preview: here is the new preview. Check "
+                "it before applying."
+            ),
+            "error",
+        )
+    except ValidationError as refused:
+        db.session.rollback()
+        flash(next(iter(refused.errors.values())), "error")
+    else:
+        db.session.commit()
+        if done:
+            flash(done, "success")
+    return redirect(url_for("imports.run", run_id=run_id))
+
+
+@bp.post("/<int:run_id>/apply")
+def apply(run_id: int):
+    return _act(run_id, lambda run: services.start_apply(current_user, run), "")
+
+
+@bp.post("/<int:run_id>/again")
+def again(run_id: int):
+    return _act(run_id, services.preview_again, "")
+
+
+@bp.post("/<int:run_id>/discard")
+def discard(run_id: int):
+    return _act(run_id, services.discard, _("The import is discarded: nothing was changed."))
+
+
+@bp.get("/models/<key>.csv")
+def model_file(key: str):
+    """An empty file with the headings a register's export has: what the school can fill in
+    by hand, or compare with its own export."""
+    shape = SHAPES.get(key)
+    if shape is None:
+        abort(404)
+    out = io.StringIO()
+    csv.writer(out, delimiter=";").writerow([column.headings[0] for column in shape.columns])
+    return Response(
+        "\ufeff" + out.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="carnet-{key}.csv"'},
+    )
