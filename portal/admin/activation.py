@@ -25,7 +25,7 @@ from portal.core.i18n import deferred
 from portal.extensions import db
 from portal.groups import services as groups
 from portal.groups.models import Group
-from portal.notifications.services import notify
+from portal.notifications.services import tell_admins
 
 
 class Who(StrEnum):
@@ -180,13 +180,12 @@ def issue_codes(
 
 
 def _tell_other_admins(actor: User, class_group: Group, count: int) -> None:
-    admins = db.session.scalars(
-        select(User.id).where(User.school_id == actor.school_id, User.profile == Profile.ADMIN)
-    ).all()
     text = deferred(
         "%(actor)s issued activation codes for %(group)s: %(count)d.",
         actor=actor.display_name,
         group=class_group.name,
         count=count,
     )
-    notify("admin_action", admins, "people", {"text": text, "url": "/admin/classes"}, author=actor)
+    tell_admins(
+        "admin_action", actor.school_id, "people", {"text": text, "url": "/admin/classes"}, actor
+    )

@@ -32,7 +32,7 @@ from portal.core.i18n import deferred
 from portal.extensions import db
 from portal.groups import services as groups
 from portal.groups.models import Group
-from portal.notifications.services import notify
+from portal.notifications.services import tell_admins
 
 REASON_MAX = 500
 #: Profiles as the other admins read them in their notification, in their own language.
@@ -271,12 +271,9 @@ def _words(actor: User, person: User) -> dict:
 
 def _tell_other_admins(actor: User, person: User, text: dict) -> None:
     """The 'action by another administrator' notification (SPEC §4), grouped over the hour."""
-    admins = db.session.scalars(
-        select(User.id).where(User.school_id == person.school_id, User.profile == Profile.ADMIN)
-    ).all()
-    notify(
+    tell_admins(
         "admin_action",
-        admins,
+        person.school_id,
         "people",
         {"text": text, "url": f"/admin/users/{person.id}"},
         author=actor,

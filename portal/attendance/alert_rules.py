@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from portal.accounts.models import Profile, User
+from portal.accounts.models import User
 from portal.attendance.models import Alert, AlertRule, AlertState
 from portal.attendance.rules import (
     ABSENCE_METRICS,
@@ -28,6 +28,7 @@ from portal.core.errors import ValidationError
 from portal.core.text import checked_line
 from portal.extensions import db
 from portal.groups.models import Group
+from portal.notifications.services import admin_ids
 from portal.webhooks.models import WebhookEndpoint
 
 #: The colours a rule may take, named for people who don't see them.
@@ -123,12 +124,7 @@ def _checked(admin: User, asked: RuleInput) -> dict:
         group = db.session.get(Group, asked.scope_group_id or 0)
         if group is None or group.school_id != admin.school_id:
             errors["scope_group"] = _("Choose a group of the school.")
-    admins = set(
-        db.session.scalars(
-            select(User.id).where(User.school_id == admin.school_id, User.profile == Profile.ADMIN)
-        )
-    )
-    if set(asked.email_admin_ids) - admins:
+    if set(asked.email_admin_ids) - set(admin_ids(admin.school_id)):
         errors["email_admins"] = _("Choose administrators of the school.")
     if asked.webhook_endpoint_id is not None:
         endpoint = db.session.get(WebhookEndpoint, asked.webhook_endpoint_id)

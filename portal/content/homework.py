@@ -165,11 +165,6 @@ def delete_homework(actor: User, homework: Homework, *, discreet: bool = False) 
         due_on=homework.due_on.isoformat(),
     )
     if actor.profile == Profile.TEACHER:
-        admins = db.session.scalars(
-            select(User.id).where(
-                User.school_id == homework.school_id, User.profile == Profile.ADMIN
-            )
-        ).all()
         text = deferred(
             "%(teacher)s deleted the homework “%(title)s” of %(group)s due %(day)s",
             teacher=actor.display_name,
@@ -177,7 +172,9 @@ def delete_homework(actor: User, homework: Homework, *, discreet: bool = False) 
             group=group_words,
             day=deferred_date(homework.due_on),
         )
-        notifications.notify("sensitive_action", admins, "sensitive", {"text": text}, author=actor)
+        notifications.tell_admins(
+            "sensitive_action", homework.school_id, "sensitive", {"text": text}, actor
+        )
     db.session.delete(homework)
     db.session.flush()
 

@@ -318,7 +318,11 @@ def _by_class(school_id: int, user_ids: list[int], profile: Profile, into: dict)
 def groups_for_author(user: User) -> list[Group]:
     """The classes and teaching groups an author may address: all of the school's for the
     direction and staff, the ones they teach for a teacher, none for anyone else."""
-    query = select(Group).where(Group.school_id == user.school_id, Group.kind.in_(GROUP_KINDS))
+    query = select(Group).where(
+        Group.school_id == user.school_id,
+        Group.kind.in_(GROUP_KINDS),
+        Group.archived_at.is_(None),
+    )
     if user.profile == Profile.TEACHER:
         query = query.where(
             Group.id.in_(select(GroupMember.group_id).where(GroupMember.user_id == user.id))

@@ -25,7 +25,7 @@ from portal.core.i18n import deferred
 from portal.extensions import db
 from portal.groups.labels import label, label_words
 from portal.groups.models import CommunicationRule, Group, GroupKind
-from portal.notifications.services import notify
+from portal.notifications.services import tell_admins
 
 #: SPEC §2 defaults of a school, by profile group. Direction and staff reach everyone; teachers
 #: reach everyone too (the 'school-wide teacher rule' that seed 003 removes to limit teachers
@@ -97,10 +97,7 @@ def internal_opened_by(source: Group, target: Group) -> list[Group]:
 def _tell_other_admins(actor: User, school_id: int, text: dict) -> None:
     """The 'action by another administrator' notification (SPEC §4): rule changes are told to
     the school's other admins, grouped over the hour."""
-    admins = db.session.scalars(
-        select(User.id).where(User.school_id == school_id, User.profile == Profile.ADMIN)
-    ).all()
-    notify("admin_action", admins, "rules", {"text": text, "url": "/rules/"}, author=actor)
+    tell_admins("admin_action", school_id, "rules", {"text": text, "url": "/rules/"}, actor)
 
 
 def _describe(rule_source: Group, rule_target: Group) -> dict:
@@ -240,6 +237,7 @@ def _default_pairs(school_id: int) -> list[tuple[Group, Group]]:
         select(Group).where(
             Group.school_id == school_id,
             Group.kind.in_((GroupKind.SCHOOL_PROFILE, GroupKind.CLASS_PROFILE)),
+            Group.archived_at.is_(None),
         )
     ).all()
     profile_groups = {g.profile: g for g in found if g.kind == GroupKind.SCHOOL_PROFILE}

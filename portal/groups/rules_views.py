@@ -41,7 +41,9 @@ def _school() -> School:
 
 def _school_groups(school_id: int) -> list[Group]:
     found = db.session.scalars(
-        select(Group).where(Group.school_id == school_id).options(joinedload(Group.school_class))
+        select(Group)
+        .where(Group.school_id == school_id, Group.archived_at.is_(None))
+        .options(joinedload(Group.school_class))
     ).all()
     return sorted(found, key=lambda g: (KIND_ORDER.index(g.kind), label(g).lower()))
 

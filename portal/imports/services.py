@@ -16,7 +16,7 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job
 from sqlalchemy import delete, func, insert, select
 
-from portal.accounts.models import Profile, School, User
+from portal.accounts.models import School, User
 from portal.audit import services as audit
 from portal.audit.models import AuditTag
 from portal.core import clock, outbox
@@ -28,7 +28,7 @@ from portal.imports import apply, plan
 from portal.imports.models import STALE, ImportRow, ImportRun, RowStatus, RunState
 from portal.imports.read import read
 from portal.imports.shapes import KINDS, REGISTERS, SHAPES, Shape, detect, match_headings
-from portal.notifications.services import notify
+from portal.notifications.services import tell_admins
 
 log = logging.getLogger(__name__)
 
@@ -197,9 +197,6 @@ def _apply(run: ImportRun) -> None:
         register=run.shape,
         counts=run.counts,
     )
-    admins = db.session.scalars(
-        select(User.id).where(User.school_id == run.school_id, User.profile == Profile.ADMIN)
-    ).all()
     text = deferred(
         "%(name)s imported “%(file)s”: %(created)d created, %(updated)d updated, "
         "%(rejected)d rejected",
@@ -209,9 +206,9 @@ def _apply(run: ImportRun) -> None:
         updated=run.counts.get("updated", 0),
         rejected=run.counts.get("rejected", 0),
     )
-    notify(
+    tell_admins(
         "admin_action",
-        admins,
+        run.school_id,
         "imports",
         {"text": text, "url": f"/admin/imports/{run.id}"},
         author=actor,

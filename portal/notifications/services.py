@@ -60,6 +60,20 @@ def _recipient_ids(recipients: Iterable[User | int]) -> list[int]:
     return sorted({r if isinstance(r, int) else r.id for r in recipients})
 
 
+def admin_ids(school_id: int) -> list[int]:
+    """The ids of a school's direction (its administrators)."""
+    return list(
+        db.session.scalars(
+            select(User.id).where(User.school_id == school_id, User.profile == Profile.ADMIN)
+        )
+    )
+
+
+def tell_admins(type_key: str, school_id: int, subject_key: str, payload: dict, author=None):
+    """Notify the school's direction (the author, when one of them, is left out by notify())."""
+    return notify(type_key, admin_ids(school_id), subject_key, payload, author=author)
+
+
 def notify(
     type_key: str,
     recipients: Iterable[User | int],

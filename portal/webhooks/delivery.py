@@ -13,10 +13,9 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
-from sqlalchemy import select
 from standardwebhooks import Webhook
 
-from portal.accounts.models import Profile, School, User
+from portal.accounts.models import School
 from portal.core import clock, outbound, outbox, settings
 from portal.core.i18n import deferred
 from portal.core.jobs import enqueue, job, last_attempt, redis_connection, retry_after
@@ -132,12 +131,9 @@ def _switch_off(endpoint, school: School) -> None:
     administrators are told, and may switch it on again and send the failed deliveries again."""
     endpoint.enabled = False
     endpoint.disabled_reason = _("Calls failed for more than a day: switched off by Carnet.")
-    admins = db.session.scalars(
-        select(User.id).where(User.school_id == school.id, User.profile == Profile.ADMIN)
-    ).all()
-    notifications.notify(
+    notifications.tell_admins(
         "webhook_disabled",
-        admins,
+        school.id,
         f"webhook:{endpoint.id}",
         {
             "text": deferred("%(url)s was switched off after failing calls", url=endpoint.url),
