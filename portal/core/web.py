@@ -90,6 +90,7 @@ def register_blueprints(app: Flask) -> None:
     from portal.content.homework_views import bp as homework
     from portal.core.health import bp as health
     from portal.groups.directory import bp as directory
+    from portal.groups.rollover_views import bp as rollover
     from portal.groups.rules_views import bp as rules
     from portal.groups.views import bp as groups
     from portal.home.views import blueprints as homes
@@ -115,6 +116,7 @@ def register_blueprints(app: Flask) -> None:
         groups,
         directory,
         rules,
+        rollover,
         notifications,
         messages,
         flash,

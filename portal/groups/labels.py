@@ -18,13 +18,18 @@ def label_words(group: Group) -> str | dict:
             Profile.PUPIL: deferred("All pupils"),
         }[group.profile]
     if group.kind == GroupKind.CLASS_PROFILE:
-        name = group.school_class.name
+        name = _with_year(group.school_class)
         return {
             Profile.PUPIL: deferred("Pupils of %(name)s", name=name),
             Profile.PARENT: deferred("Parents of %(name)s", name=name),
             Profile.TEACHER: deferred("Teachers of %(name)s", name=name),
         }[group.profile]
-    return group.name
+    return _with_year(group)
+
+
+def _with_year(group: Group) -> str:
+    """A group of a closed school year carries it: '5B (2025-2026)'."""
+    return f"{group.name} ({group.school_year})" if group.school_year else group.name
 
 
 def label(group: Group) -> str:
