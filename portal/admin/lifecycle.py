@@ -33,6 +33,7 @@ from portal.extensions import db
 from portal.groups import services as groups
 from portal.groups.models import Group
 from portal.notifications.services import tell_admins
+from portal.sms import services as sms
 
 REASON_MAX = 500
 #: Profiles as the other admins read them in their notification, in their own language.
@@ -106,6 +107,9 @@ def create_person(
     return person
 
 
+PRIVATE_FACTS = ("birth_date", "national_id")
+
+
 def _facts(person: User) -> dict:
     """What an edit may change, as the audit entry keeps it (dates as ISO text)."""
     return {
@@ -141,7 +145,13 @@ def update_person(actor: User, person: User, details: PersonDetails) -> dict:
             groups.add_member(group, person)
     db.session.flush()
     after = _facts(person)
-    changes = {key: [before[key], after[key]] for key in before if before[key] != after[key]}
+    # The audit log is kept for ever: it says that a birth date or an identifier changed, not
+    # what they are.
+    changes = {
+        key: "changed" if key in PRIVATE_FACTS else [before[key], after[key]]
+        for key in before
+        if before[key] != after[key]
+    }
     if changes:
         record(actor, AuditTag.USER_CHANGED, person.school_id, user_id=person.id, **changes)
     return changes
@@ -190,6 +200,7 @@ def block_person(actor: User, person: User, reason: str = "") -> None:
         _("This is the school's last active administrator: their account can't be blocked."),
     )
     accounts.block(person)
+    sms.withdraw_for(person.id, _("The person's account was blocked."))
     record(
         actor,
         AuditTag.USER_BLOCKED,
@@ -249,6 +260,7 @@ def delete_person(actor: User, person: User) -> None:
             "%(actor)s deleted the account of %(name)s (%(profile)s).", **_words(actor, person)
         ),
     )
+    sms.withdraw_for(person.id, _("The person's account was deleted."))
     accounts.delete_account(person)
     record(
         actor,

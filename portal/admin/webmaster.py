@@ -214,7 +214,8 @@ def mail_file(name: str):
 @bp.get("/health")
 def health():
     """The figures of the queues, workers, cron and outbox; the same URL answers HTMX's poll
-    with the figures alone. Redis out of reach is said on the page (503), never a crash."""
+    with the figures alone. Redis out of reach is said on the page (503), never a crash; the
+    poll gets it with 200, since HTMX leaves the page as it was on an error status."""
     try:
         found, reachable = queues.read(), True
     except redis.exceptions.RedisError:
@@ -229,7 +230,7 @@ def health():
         format_timedelta=format_timedelta,
         now=clock.now(),
     )
-    return page, 200 if reachable else 503
+    return page, 200 if reachable or is_htmx() else 503
 
 
 def _failed_job_action(action, queue: str, job_id: str, done: str):

@@ -396,7 +396,7 @@ def _addresses(rule: AlertRule, person: User) -> list[str]:
             )
         )
     addresses = [
-        p.email for p in people if p.email and not p.refuses_email and p.state != "blocked"
+        p.email for p in people if p.email and not p.refuses_email and p.state not in UNREACHABLE
     ]
     if rule.email_guardians and person.profile == Profile.PUPIL:
         addresses += db.session.scalars(
@@ -473,7 +473,11 @@ def _evaluate_people(payload: dict) -> None:
 def evaluate_all() -> int:
     """Every enabled rule over everyone it watches, one transaction per rule (rq cron)."""
     fired = 0
-    rule_ids = db.session.scalars(select(AlertRule.id).where(AlertRule.enabled)).all()
+    rule_ids = db.session.scalars(
+        select(AlertRule.id)
+        .join(School, School.id == AlertRule.school_id)
+        .where(AlertRule.enabled, School.suspended_at.is_(None))  # a suspended school rests
+    ).all()
     for rule_id in rule_ids:
         fired += len(evaluate(db.session.get(AlertRule, rule_id)))
         db.session.commit()

@@ -113,6 +113,17 @@ def note_text(code: str, values: dict) -> str:
             "%(who)s: the address the person entered is kept (the school gives them priority).",
             who=values["who"],
         )
+    if code == "sms_stop_kept":
+        return _(
+            "%(who)s answered STOP: their consent to SMS is not given back by an import "
+            "(record it on the pupil's record if they give it again).",
+            who=values["who"],
+        )
+    if code == "elsewhere":
+        return _(
+            "%(who)s belongs to another school, which keeps their contact details.",
+            who=values["who"],
+        )
     if code == "profile":
         return profile_label(values["profile"])
     if code == "kind":
@@ -155,7 +166,7 @@ def error_label(error: str | None) -> str:
             "The school's data changed since the preview: preview the file again and check it "
             "before applying."
         )
-    return _("Something went wrong: nothing was changed (%(error)s).", error=error or "?")
+    return _("Something went wrong: nothing was changed. Try again, or tell the webmaster.")
 
 
 def template_globals() -> dict:

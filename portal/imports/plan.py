@@ -42,6 +42,7 @@ from portal.imports.shapes import (
     heading_key,
     match_headings,
 )
+from portal.sms.models import SmsOptOut
 
 NAME_MAX = 100
 #: INE: ten digits and a letter, or nine digits and two letters.
@@ -102,6 +103,29 @@ class Outcome:
     notes: list[Note] = field(default_factory=list)
 
 
+PERSON_COLUMNS = (
+    User.id,
+    User.profile,
+    User.first_name,
+    User.last_name,
+    User.national_id,
+    User.birth_date,
+    User.email,
+    User.email_source,
+    User.mobile,
+)
+#: Notes that tell something without changing anything: they leave a line 'unchanged'.
+INFORMATION = frozenset({"email_kept", "sms_stop_kept", "elsewhere", "profile", "kind"})
+
+
+def _status(created: bool, notes: list[Note]) -> RowStatus:
+    if created:
+        return RowStatus.CREATED
+    if any(code not in INFORMATION for code, _values in notes):
+        return RowStatus.UPDATED
+    return RowStatus.UNCHANGED
+
+
 class World:
     """A school's people, guardianships and current-year classes and teaching groups, as values."""
 
@@ -111,23 +135,18 @@ class World:
         self._next_id = 0
         profiles = (Profile.PUPIL, Profile.PARENT) if kind == "pupils" else STAFF_PROFILES
         rows = db.session.execute(
-            select(
-                User.id,
-                User.profile,
-                User.first_name,
-                User.last_name,
-                User.national_id,
-                User.birth_date,
-                User.email,
-                User.email_source,
-                User.mobile,
-            ).where(
+            select(*PERSON_COLUMNS).where(
                 User.school_id == school.id,
                 User.state != AccountState.DELETED,
                 User.profile.in_(profiles),
             )
         ).all()
         self.people: dict[int, Person] = {row.id: Person(**row._asdict()) for row in rows}
+        #: Guardians of the school's pupils who belong to another school: linked, never changed.
+        self.elsewhere: set[int] = set()
+        #: Parents who answered STOP to an SMS: an import never gives their consent back (the
+        #: school records it by hand, audited).
+        self.stopped: set[int] = set()
         #: Every national id of the school, whatever the profile: they are unique in a school.
         self.by_national_id: dict[str, int] = dict(
             db.session.execute(
@@ -149,6 +168,19 @@ class World:
                 self.links.setdefault(link.pupil_id, {})[link.rank] = Link(
                     link.parent_id, link.financial, link.contact, link.accepts_sms
                 )
+            away = {
+                link.parent_id for ranks in self.links.values() for link in ranks.values()
+            } - set(self.people)
+            for row in db.session.execute(select(*PERSON_COLUMNS).where(User.id.in_(away))):
+                self.people[row.id] = Person(**row._asdict())
+                self.elsewhere.add(row.id)
+            self.stopped = set(
+                db.session.scalars(
+                    select(SmsOptOut.person_id).where(
+                        SmsOptOut.school_id == school.id, SmsOptOut.person_id.is_not(None)
+                    )
+                )
+            )
         groups = db.session.execute(
             select(Group.id, Group.kind, Group.name).where(
                 Group.school_id == school.id,
@@ -280,6 +312,20 @@ def _national_id(value: str, pattern: re.Pattern) -> str | None:
     return value or None
 
 
+def _checked(*checks: Callable) -> list:
+    """Each check's value; Rejected with every reason of every check that refused."""
+    results, reasons = [], []
+    for check in checks:
+        try:
+            results.append(check())
+        except Rejected as rejected:
+            reasons.extend(rejected.notes)
+            results.append(None)
+    if reasons:
+        raise Rejected(*reasons)
+    return results
+
+
 def _list(value: str) -> list[str]:
     return [item for item in LIST_SEPARATORS.split(value.strip()) if item]
 
@@ -371,68 +417,105 @@ def _guardian_values(values: dict[str, str], rank: int) -> dict | None:
     }
 
 
-def _find_parent(world: World, pupil: Person, rank: int, given: dict) -> Person:
-    """The guardian a line names: the pupil's guardian of that rank if the names match, else a
-    parent of the school with that name and the same e-mail or mobile (or the only one with that
-    name when the line gives neither), else a new parent."""
+def _find_parent(world: World, before: dict[int, Link], rank: int, given: dict) -> Person:
+    """The guardian a line names, never a stranger:
+    - one of the pupil's guardians (before this line) with that name;
+    - a parent of the school with that name and the same e-mail or mobile;
+    - the only parent with that name whose own address an import may not replace (the address
+      in the file differs because the person's was kept), and no other mobile;
+    - a parent this file already brought, with that name and the same contact details (brothers
+      and sisters);
+    else a new parent."""
     key = (fold(given["last_name"]), fold(given["first_name"]))
-    current = world.links.get(pupil.id, {}).get(rank)
-    if current is not None and world.people[current.parent_id].name_key == key:
-        return world.people[current.parent_id]
+    for link in sorted(before.values(), key=lambda link: link is not before.get(rank)):
+        if world.people[link.parent_id].name_key == key:
+            return world.people[link.parent_id]
     namesakes = [
         world.people[pid]
         for pid in world.by_name.get(key, [])
-        if world.people[pid].profile == Profile.PARENT
+        if world.people[pid].profile == Profile.PARENT and pid not in world.elsewhere
     ]
+    email, mobile = given["email"], given["mobile"]
     same_contact = [
         p
         for p in namesakes
-        if (given["email"] and p.email == given["email"])
-        or (given["mobile"] and p.mobile == given["mobile"])
+        if p.id > 0 and ((email and p.email == email) or (mobile and p.mobile == mobile))
     ]
     if len(same_contact) == 1:
         return same_contact[0]
-    if not given["email"] and not given["mobile"] and len(namesakes) == 1:
-        return namesakes[0]
+    kept_address = [
+        p
+        for p in namesakes
+        if p.id > 0
+        and not import_may_replace_email(p.email, p.email_source, world.priority)
+        and (not mobile or p.mobile in (None, mobile))
+    ]
+    if len(kept_address) == 1 and not same_contact:
+        return kept_address[0]
+    brought = [p for p in namesakes if p.id < 0 and (p.email, p.mobile) == (email, mobile)]
+    if brought:
+        return brought[0]
     return world.add_person(
         Person(world.new_id(), Profile.PARENT.value, given["first_name"], given["last_name"])
     )
 
 
-def _link(world: World, pupil: Person, rank: int, parent: Person, flags: dict, notes: list[Note]):
+def _link(
+    world: World,
+    pupil: Person,
+    before: dict[int, Link],
+    rank: int,
+    parent: Person,
+    flags: dict,
+    notes: list[Note],
+):
+    """Make ``parent`` guardian ``rank`` of ``pupil`` with the line's flags; a flag the file
+    has no column for keeps the parent's own value (a parent moving from rank 1 to 2 keeps
+    theirs), or the default for a new guardian. Consent to SMS is never given back by an import
+    to a parent who answered STOP."""
     ranks = world.links.setdefault(pupil.id, {})
+    own = next((link for link in before.values() if link.parent_id == parent.id), None)
+    wanted = {f: flags.get(f, getattr(own, f) if own else FLAG_DEFAULTS[f]) for f in FLAGS}
+    if wanted["accepts_sms"] and parent.id in world.stopped and not (own and own.accepts_sms):
+        wanted["accepts_sms"] = False
+        notes.append(("sms_stop_kept", {"who": parent.label}))
     current = ranks.get(rank)
     if current is not None and current.parent_id == parent.id:
-        for flag, value in flags.items():
+        for flag, value in wanted.items():
             if getattr(current, flag) != value:
                 setattr(current, flag, value)
                 if pupil.id > 0:
-                    notes.append(
-                        (
-                            "changed",
-                            {
-                                "field": f"guardian{rank}.{flag}",
-                                "before": not value,
-                                "after": value,
-                            },
-                        )
-                    )
+                    field = f"guardian{rank}.{flag}"
+                    notes.append(("changed", {"field": field, "before": not value, "after": value}))
         return
     for other_rank, link in list(ranks.items()):
         if link.parent_id == parent.id:  # the same parent moves from one rank to the other
             del ranks[other_rank]
-    kept = asdict(current) if current is not None else FLAG_DEFAULTS
-    ranks[rank] = Link(parent.id, **{f: flags.get(f, kept[f]) for f in FLAGS})
+    ranks[rank] = Link(parent.id, **wanted)
     if pupil.id > 0:
-        before = world.people[current.parent_id].label if current is not None else "—"
+        previous = before.get(rank)
+        label = world.people[previous.parent_id].label if previous is not None else "—"
         notes.append(
-            ("changed", {"field": f"guardian{rank}", "before": before, "after": parent.label})
+            ("changed", {"field": f"guardian{rank}", "before": label, "after": parent.label})
         )
 
 
+def _update_parent(world: World, parent: Person, given: dict, notes: list[Note]) -> None:
+    """The line's names and contact details on the parent; a guardian who belongs to another
+    school is only linked (their school keeps their details)."""
+    if parent.id in world.elsewhere:
+        if (parent.email, parent.mobile) != (given["email"] or parent.email, given["mobile"]):
+            notes.append(("elsewhere", {"who": parent.label}))
+        return
+    if parent.id > 0:
+        _set(parent, "last_name", given["last_name"], notes)
+        _set(parent, "first_name", given["first_name"], notes)
+    _set_email(world, parent, given["email"], notes)
+    _set(parent, "mobile", given["mobile"], notes)
+
+
 def plan_pupil(world: World, values: dict[str, str], seen: dict, line: int) -> Outcome:
-    reasons: list[Note] = []
-    checks: list[Callable] = [
+    results = _checked(
         lambda: _name(values.get("last_name", ""), "pupil"),
         lambda: _name(values.get("first_name", ""), "pupil"),
         lambda: _date(values.get("birth_date", "")),
@@ -441,16 +524,7 @@ def plan_pupil(world: World, values: dict[str, str], seen: dict, line: int) -> O
         lambda: _groups(world, "teaching", values["groups"]) if "groups" in values else None,
         lambda: _guardian_values(values, 1),
         lambda: _guardian_values(values, 2),
-    ]
-    results = []
-    for check in checks:
-        try:
-            results.append(check())
-        except Rejected as rejected:
-            reasons.extend(rejected.notes)
-            results.append(None)
-    if reasons:
-        raise Rejected(*reasons)
+    )
     last_name, first_name, birth_date, national_id, classes, teaching, *guardians = results
     label = f"{last_name.upper()} {first_name}"
     identity = (fold(last_name), fold(first_name), birth_date)
@@ -479,21 +553,18 @@ def plan_pupil(world: World, values: dict[str, str], seen: dict, line: int) -> O
         _set_groups(world, pupil, "class", classes, notes)
     if teaching is not None:
         _set_groups(world, pupil, "teaching", teaching, notes)
+    before = dict(world.links.get(pupil.id, {}))
     for rank, given in enumerate(guardians, start=1):
         if given is None:
             continue
-        parent = _find_parent(world, pupil, rank, given)
-        if parent.id > 0:
-            _set(parent, "last_name", given["last_name"], notes)
-            _set(parent, "first_name", given["first_name"], notes)
-        _set_email(world, parent, given["email"], notes)
-        _set(parent, "mobile", given["mobile"], notes)
-        _link(world, pupil, rank, parent, given["flags"], notes)
+        parent = _find_parent(world, before, rank, given)
+        _update_parent(world, parent, given, notes)
+        _link(world, pupil, before, rank, parent, given["flags"], notes)
     names = ", ".join(world.group_names.get(i, "") for i in sorted(classes or ()))
     label = f"{label} ({names})" if names else label
-    if created:
-        return Outcome(line, RowStatus.CREATED, label)
-    return Outcome(line, RowStatus.UPDATED if notes else RowStatus.UNCHANGED, label, notes)
+    if created:  # what changed is the whole person; only what was kept is told
+        notes = [note for note in notes if note[0] in INFORMATION]
+    return Outcome(line, _status(created, notes), label, notes)
 
 
 def _find_pupil(world: World, national_id: str | None, identity: tuple) -> Person | None:
@@ -514,27 +585,22 @@ def _find_pupil(world: World, national_id: str | None, identity: tuple) -> Perso
 
 
 def plan_staff(world: World, values: dict[str, str], seen: dict, line: int) -> Outcome:
-    reasons: list[Note] = []
-    profile = FUNCTIONS.get(heading_key(values.get("profile", "")))
-    if profile is None:
-        reasons.append(("unknown_profile", {"value": values.get("profile", "")}))
-    results = []
-    for check in (
+    def function() -> str:
+        found = FUNCTIONS.get(heading_key(values.get("profile", "")))
+        if found is None:
+            raise Rejected(("unknown_profile", {"value": values.get("profile", "")}))
+        return found
+
+    results = _checked(
+        function,
         lambda: _name(values.get("last_name", ""), "person"),
         lambda: _name(values.get("first_name", ""), "person"),
         lambda: _national_id(values.get("national_id", ""), NATIONAL_ID),
         lambda: _email(values.get("email", ""), "person"),
         lambda: _mobile(values.get("mobile", ""), "person"),
         lambda: _groups(world, "class", values["classes"]) if "classes" in values else None,
-    ):
-        try:
-            results.append(check())
-        except Rejected as rejected:
-            reasons.extend(rejected.notes)
-            results.append(None)
-    if reasons:
-        raise Rejected(*reasons)
-    last_name, first_name, national_id, email, mobile, classes = results
+    )
+    profile, last_name, first_name, national_id, email, mobile, classes = results
     identity = (fold(last_name), fold(first_name), email)
     for key in (national_id, identity):
         if key is not None and key in seen:
@@ -562,8 +628,8 @@ def plan_staff(world: World, values: dict[str, str], seen: dict, line: int) -> O
         _set_groups(world, person, "class", classes, notes)
     label = f"{last_name.upper()} {first_name}"
     if created:
-        return Outcome(line, RowStatus.CREATED, label, [("profile", {"profile": profile})])
-    return Outcome(line, RowStatus.UPDATED if notes else RowStatus.UNCHANGED, label, notes)
+        notes = [("profile", {"profile": profile})]
+    return Outcome(line, _status(created, notes), label, notes)
 
 
 def _find_staff(world: World, national_id, email, name_key) -> Person | None:
@@ -577,8 +643,15 @@ def _find_staff(world: World, national_id, email, name_key) -> Person | None:
         same = [p for p in namesakes if p.email == email]
         if same:
             return same[0]
-    unknown_address = [p for p in namesakes if not email or p.email is None]
-    return unknown_address[0] if len(unknown_address) == 1 else None
+    # No address known, or one the person entered that the import may not replace.
+    unsure = [
+        p
+        for p in namesakes
+        if not email
+        or p.email is None
+        or not import_may_replace_email(p.email, p.email_source, world.priority)
+    ]
+    return unsure[0] if len(unsure) == 1 else None
 
 
 def plan_structure(world: World, values: dict[str, str], seen: dict, line: int) -> Outcome:

@@ -25,9 +25,16 @@ class Table:
 
 
 def decode(content: bytes) -> tuple[str, str]:
-    """The text and the encoding it was read with."""
+    """The text and the encoding it was read with. Raises ValidationError on 'file' when a file
+    that says it is UTF-8 (its byte order mark) is not."""
     if content.startswith(codecs.BOM_UTF8):
-        return content[len(codecs.BOM_UTF8) :].decode("utf-8", errors="replace"), "utf-8-sig"
+        try:
+            return content[len(codecs.BOM_UTF8) :].decode("utf-8"), "utf-8-sig"
+        except UnicodeDecodeError as exc:
+            raise ValidationError(
+                "file",
+                _("The file says it is in UTF-8 but is not: save it again as UTF-8 or Latin-1."),
+            ) from exc
     for encoding in ENCODINGS:
         try:
             return content.decode(encoding), encoding
@@ -42,7 +49,9 @@ def read(content: bytes) -> Table:
     text, encoding = decode(content)
     if not text.strip():
         raise ValidationError("file", _("The file is empty."))
-    first_line = text.lstrip().split("\n", 1)[0]
+    stripped = text.lstrip("\r\n")  # blank lines before the headings
+    skipped, text = text[: len(text) - len(stripped)].count("\n"), stripped
+    first_line = text.split("\n", 1)[0]
     try:
         dialect = csv.Sniffer().sniff(first_line, delimiters=SEPARATORS)
         separator = dialect.delimiter
@@ -52,12 +61,16 @@ def read(content: bytes) -> Table:
     lines = []
     try:
         headings = next(reader)
+        start = skipped + reader.line_num + 1
         for values in reader:
+            # A record may span lines (a quoted value with a line break): its first line is told.
             if any(value.strip() for value in values):
-                lines.append((reader.line_num, [value.strip() for value in values]))
+                lines.append((start, [value.strip() for value in values]))
+            start = skipped + reader.line_num + 1
     except csv.Error as exc:
         raise ValidationError(
-            "file", _("Line %(line)d can't be read: %(error)s", line=reader.line_num, error=exc)
+            "file",
+            _("Line %(line)d can't be read: %(error)s", line=skipped + reader.line_num, error=exc),
         ) from exc
     headings = [heading.strip() for heading in headings]
     if len(headings) < 2:

@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from rq import get_current_job
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, insert, select, update
 
 from portal.accounts.models import School, User
 from portal.audit import services as audit
@@ -161,11 +161,17 @@ def _preview(run: ImportRun, shape: Shape | None = None, table=None) -> None:
 
 def start_apply(actor: User, run: ImportRun) -> None:
     """Apply a previewed import: here for a short file, by a worker for a long one."""
-    if run.state != RunState.PREVIEWED:
-        raise ValidationError("run", _("This import can't be applied any more."))
     if not run.counts.get("created") and not run.counts.get("updated"):
         raise ValidationError("run", _("This file changes nothing: there is nothing to apply."))
-    run.actor_id = actor.id
+    # Taken with a conditional update: of two clicks on Apply, one applies, the other is refused.
+    taken = db.session.execute(
+        update(ImportRun)
+        .where(ImportRun.id == run.id, ImportRun.state == RunState.PREVIEWED)
+        .values(state=RunState.APPLYING, actor_id=actor.id)
+    ).rowcount
+    if not taken:
+        raise ValidationError("run", _("This import can't be applied any more."))
+    db.session.refresh(run)
     if _by_worker(run):
         _hand_over(run, "apply", RunState.APPLYING)
     else:
@@ -198,8 +204,8 @@ def _apply(run: ImportRun) -> None:
         counts=run.counts,
     )
     text = deferred(
-        "%(name)s imported “%(file)s”: %(created)d created, %(updated)d updated, "
-        "%(rejected)d rejected",
+        "%(name)s imported “%(file)s”: created %(created)d, updated %(updated)d, "
+        "rejected %(rejected)d",
         name=actor.display_name if actor else "Carnet",
         file=run.filename,
         created=run.counts.get("created", 0),
@@ -250,8 +256,8 @@ def run_step(payload: dict) -> None:
         if not isinstance(exc, Stale):
             log.exception("import %s failed", payload["run_id"])
         run = db.session.get(ImportRun, payload["run_id"])
-        run.state, run.error = RunState.FAILED, STALE if isinstance(exc, Stale) else repr(exc)
-        run.error = run.error[:500]
+        # What went wrong is in the log; the page says only that nothing was changed.
+        run.state, run.error = RunState.FAILED, STALE if isinstance(exc, Stale) else "error"
         db.session.flush()
 
 

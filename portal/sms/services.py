@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import force_locale, format_date
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 
 from portal.accounts.models import Guardianship, Profile, School, User
 from portal.accounts.services import normalise_mobile
@@ -337,6 +337,19 @@ def mark_changed(session_id: int, pupil_id: int, kind: MarkKind | None) -> None:
             elif _correction_of(sms) is None:
                 sms.outdated_at, sms.outdated_reason = now, reason
     db.session.flush()
+
+
+def withdraw_for(person_id: int, reason: str) -> int:
+    """SMS still waiting in 'SMS to send' to or about a person who was blocked or deleted are
+    withdrawn with ``reason``; returns how many."""
+    return db.session.execute(
+        update(Sms)
+        .where(
+            or_(Sms.person_id == person_id, Sms.pupil_id == person_id),
+            Sms.state == SmsState.QUEUED,
+        )
+        .values(state=SmsState.WITHDRAWN, finished_at=clock.now(), error=reason[:500])
+    ).rowcount
 
 
 def _correction_of(sms: Sms) -> Sms | None:

@@ -65,11 +65,14 @@ def test_closing_the_year_archives_the_groups_and_keeps_what_was_said(app, world
             (Group.id.in_(world.groups.values())) | (Group.class_id.in_(world.groups.values()))
         )
         assert _count(GroupMember, GroupMember.group_id.in_(year_groups)) == 0
-        assert _count(
-            CommunicationRule,
-            CommunicationRule.source_group_id.in_(year_groups)
-            | CommunicationRule.target_group_id.in_(year_groups),
-        ) == 0
+        assert (
+            _count(
+                CommunicationRule,
+                CommunicationRule.source_group_id.in_(year_groups)
+                | CommunicationRule.target_group_id.in_(year_groups),
+            )
+            == 0
+        )
         assert groups.classes_of(person(world, "léa")) == []
         assert _count(Guardianship) == guardianships
         assert rules.missing_defaults(world.school) == []  # the school's own rules are whole

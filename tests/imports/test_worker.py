@@ -130,7 +130,6 @@ def test_a_long_file_is_applied_by_a_worker_and_survives_its_worker_being_killed
             time.sleep(0.005)
         workers.kill(running.pop())  # halfway through writing 12,000 people
         assert _count(app, User) == users_before, "a killed import left part of itself behind"
-        assert _count(app, Guardianship) == _count(app, Guardianship)  # readable, not locked
         assert _run(app, run_id).state == RunState.APPLYING
         answer = admin.get(
             f"{run_url}/progress", headers={"HX-Request": "true", "Accept-Language": "en"}

@@ -150,6 +150,28 @@ def test_a_cancelled_absence_withdraws_its_queued_sms(app, world, sms_school):
         assert db.session.get(Sms, second.id).error == "The absence was cancelled."
 
 
+def test_blocking_or_deleting_a_guardian_withdraws_the_sms_waiting_for_them(app, world, sms_school):
+    from portal.admin import lifecycle
+
+    with in_english(app):
+        alain = person(world, "alain")
+        alain.mobile = "+33622334455"
+        db.session.scalars(
+            select(Guardianship).where(Guardianship.parent_id == alain.id)
+        ).one().accepts_sms = True
+        db.session.commit()
+        _mark(world, "léa")
+        [to_anne, to_alain] = _queue(world, sms_school, ("guardian1", "guardian2"))
+        lifecycle.block_person(person(world, "admin"), person(world, "anne"))
+        db.session.commit()
+        assert db.session.get(Sms, to_anne.id).state == SmsState.WITHDRAWN
+        assert db.session.get(Sms, to_anne.id).error == "The person's account was blocked."
+        assert db.session.get(Sms, to_alain.id).state == SmsState.QUEUED
+        lifecycle.delete_person(person(world, "admin"), person(world, "alain"))
+        db.session.commit()
+        assert db.session.get(Sms, to_alain.id).state == SmsState.WITHDRAWN
+
+
 def test_a_changed_absence_whose_sms_left_offers_a_correction(app, world, sms_school, worker):
     with in_english(app):
         _mark(world, "léa")
