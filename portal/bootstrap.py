@@ -100,6 +100,11 @@ def ensure_static() -> None:
 VENDOR_FILES = {
     "htmx.org/dist/htmx.min.js": "htmx.min.js",
     "@picocss/pico/css/pico.min.css": "pico.min.css",
+    # The PDF font (portal/core/pdf.py): every script families' names are written in.
+    "dejavu-fonts-ttf/ttf/DejaVuSans.ttf": "DejaVuSans.ttf",
+    "dejavu-fonts-ttf/ttf/DejaVuSans-Bold.ttf": "DejaVuSans-Bold.ttf",
+    "dejavu-fonts-ttf/ttf/DejaVuSans-Oblique.ttf": "DejaVuSans-Oblique.ttf",
+    "dejavu-fonts-ttf/ttf/DejaVuSansMono-Bold.ttf": "DejaVuSansMono-Bold.ttf",
 }
 
 

@@ -1,5 +1,5 @@
 """The printable sheet of activation codes (SPEC §1): one block per person, to cut out and
-hand over, in the school's language, written with fpdf2 like the pupil file's certificate."""
+hand over, in the school's language (portal.core.pdf)."""
 
 from __future__ import annotations
 
@@ -13,15 +13,11 @@ from fpdf import FPDF
 from portal.accounts.models import School
 from portal.accounts.services import PASSWORD_MIN
 from portal.admin.activation import Entry
+from portal.core import pdf as pdf_fonts
 from portal.core.i18n import translate
 
 #: Blocks per A4 page, and the height of each (millimetres).
 PER_PAGE, BLOCK_HEIGHT = 3, 89
-
-
-def _printable(text: str) -> str:
-    """The PDF's built-in fonts write Windows-1252: French is whole, anything else is marked."""
-    return text.encode("windows-1252", errors="replace").decode("windows-1252")
 
 
 def sheet_pdf(school: School, codes: list[tuple[Entry, str, dt.datetime]]) -> bytes:
@@ -48,10 +44,7 @@ def sheet_pdf(school: School, codes: list[tuple[Entry, str, dt.datetime]]) -> by
             }
             for entry, code, valid_until in codes
         ]
-    pdf = FPDF(format="A4")
-    pdf.core_fonts_encoding = "windows-1252"
-    pdf.set_title(_printable(f"{title} · {school.name}"))
-    pdf.set_creator("Carnet")
+    pdf = pdf_fonts.document(f"{title} · {school.name}")
     pdf.set_auto_page_break(False)
     for number, block in enumerate(blocks):
         if number % PER_PAGE == 0:
@@ -64,21 +57,21 @@ def sheet_pdf(school: School, codes: list[tuple[Entry, str, dt.datetime]]) -> by
 def _draw_block(pdf: FPDF, school: School, block: dict, top: float) -> None:
     width = pdf.w - pdf.l_margin - pdf.r_margin
     pdf.set_xy(pdf.l_margin, top + 4)
-    pdf.set_font("Helvetica", "", 10)
-    pdf.cell(width, 5, _printable(school.name), new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("Helvetica", "B", 14)
-    pdf.cell(width, 8, _printable(block["name"]), new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("Helvetica", "", 11)
-    pdf.cell(width, 6, _printable(block["about"]), new_x="LMARGIN", new_y="NEXT")
-    pdf.cell(width, 6, _printable(block["login"]), new_x="LMARGIN", new_y="NEXT")
-    pdf.cell(34, 9, _printable(block["code_label"]))
-    pdf.set_font("Courier", "B", 16)
+    pdf.set_font(pdf_fonts.TEXT, "", 10)
+    pdf.cell(width, 5, school.name, new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(pdf_fonts.TEXT, "B", 14)
+    pdf.cell(width, 8, block["name"], new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(pdf_fonts.TEXT, "", 11)
+    pdf.cell(width, 6, block["about"], new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(width, 6, block["login"], new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(34, 9, block["code_label"])
+    pdf.set_font(pdf_fonts.CODE, "B", 16)
     pdf.cell(width - 34, 9, block["code"], new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("Helvetica", "", 10)
-    pdf.cell(width, 6, _printable(block["until"]), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(pdf_fonts.TEXT, "", 10)
+    pdf.cell(width, 6, block["until"], new_x="LMARGIN", new_y="NEXT")
     pdf.ln(1)
     for step in block["steps"]:
-        pdf.multi_cell(width, 5, _printable(step), new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(width, 5, step, new_x="LMARGIN", new_y="NEXT")
     # A dashed line to cut along, at the foot of the block.
     pdf.set_dash_pattern(dash=2, gap=2)
     bottom = top + BLOCK_HEIGHT - 2

@@ -4,9 +4,7 @@ changes or deletes an entry (SPEC §10: kept)."""
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import json
 from zoneinfo import ZoneInfo
 
@@ -23,7 +21,7 @@ from portal.audit.forms import AuditFilterForm
 from portal.audit.labels import Details, tag_label
 from portal.audit.models import AuditTag
 from portal.audit.services import record
-from portal.core import clock
+from portal.core import clock, spreadsheet
 from portal.core.blueprints import profile_blueprint
 from portal.core.web import is_htmx
 from portal.extensions import db
@@ -33,7 +31,6 @@ platform_bp = profile_blueprint("platform_audit", __name__, "/webmaster/audit", 
 
 #: Cells a spreadsheet would read as a formula start with one of these: such a cell is
 #: written after an apostrophe.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 #: Further than any log goes; a bigger page number would overflow the database's offset.
 LAST_PAGE = 1_000_000
 
@@ -117,10 +114,6 @@ def log():
     return _log_page()
 
 
-def _safe(cell: str) -> str:
-    return f"'{cell}" if cell.startswith(FORMULA_STARTS) else cell
-
-
 def _csv_rows(asked: search.Search, zone: ZoneInfo, locale: str):
     """The file a line at a time: a byte order mark and ';' so that a French spreadsheet opens
     it as it is. Runs after the view has returned: it reads nothing of the request's user, and
@@ -130,39 +123,26 @@ def _csv_rows(asked: search.Search, zone: ZoneInfo, locale: str):
 
 
 def _csv_lines(asked: search.Search, zone: ZoneInfo):
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-
-    def written(cells: list[str]) -> str:
-        buffer.seek(0)
-        buffer.truncate()
-        writer.writerow([_safe(cell) for cell in cells])
-        return buffer.getvalue()
-
-    yield "\ufeff" + written(
+    headings = [_("Date"), _("Who"), _("Login"), _("Kind code"), _("Kind"), _("School")]
+    yield from spreadsheet.lines(
         [
-            _("Date"),
-            _("Who"),
-            _("Login"),
-            _("Kind code"),
-            _("Kind"),
-            _("School"),
-            _("Details"),
+            [*headings, _("Details")],
+            *(
+                [
+                    line.entry.created_at.astimezone(zone).isoformat(timespec="seconds"),
+                    line.actor.display_name if line.actor else _("The platform"),
+                    line.actor.login
+                    if line.actor and line.actor.state != AccountState.DELETED
+                    else "",
+                    line.entry.tag,
+                    tag_label(line.entry.tag),
+                    line.school_name or "",
+                    json.dumps(line.entry.details or {}, ensure_ascii=False, sort_keys=True),
+                ]
+                for line in search.every_line(asked)
+            ),
         ]
     )
-    for line in search.every_line(asked):
-        actor = line.actor
-        yield written(
-            [
-                line.entry.created_at.astimezone(zone).isoformat(timespec="seconds"),
-                actor.display_name if actor else _("The platform"),
-                actor.login if actor and actor.state != AccountState.DELETED else "",
-                line.entry.tag,
-                tag_label(line.entry.tag),
-                line.school_name or "",
-                json.dumps(line.entry.details or {}, ensure_ascii=False, sort_keys=True),
-            ]
-        )
 
 
 @bp.post("/export.csv", endpoint="export")

@@ -72,11 +72,11 @@ def write(world: World, progress: Callable[[int, int], None] | None = None) -> N
             }
             for person in batch
         ]
-        new_ids = db.session.scalars(
-            insert(User).returning(User.id, sort_by_parameter_order=True), rows
-        ).all()
-        for person, new_id in zip(batch, new_ids, strict=True):
-            ids[person.id] = new_id
+        # Each new id comes back with its login, in any order: asking for the rows' order makes
+        # SQLite insert them one at a time.
+        new_ids = dict(db.session.execute(insert(User).returning(User.login, User.id), rows).all())
+        for person, row in zip(batch, rows, strict=True):
+            ids[person.id] = new_ids[row["login"]]
         db.session.execute(
             insert(GroupMember),
             [

@@ -203,9 +203,14 @@ class World:
             ):
                 self.members.setdefault(user_id, set()).add(group_id)
         self.new_groups: list[NewGroup] = []
-        self.original_people = copy.deepcopy(self.people)
-        self.original_links = copy.deepcopy(self.links)
-        self.original_members = copy.deepcopy(self.members)
+        self._kind_ids: dict[str, set[int]] = {}
+        # Copies one level deep: a person's or a link's values are never changed in place.
+        self.original_people = {pid: copy.copy(p) for pid, p in self.people.items()}
+        self.original_links = {
+            pid: {rank: copy.copy(link) for rank, link in ranks.items()}
+            for pid, ranks in self.links.items()
+        }
+        self.original_members = {uid: set(ids) for uid, ids in self.members.items()}
 
     def new_id(self) -> int:
         self._next_id -= 1
@@ -219,19 +224,24 @@ class World:
         return person
 
     def group_kind_ids(self, kind: str) -> set[int]:
-        return {group_id for group_id, _ in self.groups[kind].values()}
+        """Asked twice a line: made again only when a group of that kind was added (groups are
+        only ever added). Not to be changed by the caller."""
+        ids = self._kind_ids.get(kind)
+        if ids is None or len(ids) != len(self.groups[kind]):
+            ids = self._kind_ids[kind] = {group_id for group_id, _ in self.groups[kind].values()}
+        return ids
 
     def digest(self) -> str:
         """A fingerprint of every change planned: applying checks the plan is still the one
         previewed."""
         changes = {
             "people": sorted(
-                [pid, asdict(person)]
+                [pid, vars(person)]  # as asdict(), without its deep copy of every value
                 for pid, person in self.people.items()
                 if self.original_people.get(pid) != person
             ),
             "links": sorted(
-                [pid, rank, asdict(link)]
+                [pid, rank, vars(link)]
                 for pid, ranks in self.links.items()
                 for rank, link in ranks.items()
                 if self.original_links.get(pid, {}).get(rank) != link

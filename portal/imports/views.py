@@ -3,14 +3,12 @@ or discard it, follow a long one's progress."""
 
 from __future__ import annotations
 
-import csv
-import io
-
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.accounts.models import Profile
+from portal.core import spreadsheet
 from portal.core.blueprints import profile_blueprint
 from portal.core.errors import ValidationError
 from portal.core.permissions import get_or_404
@@ -133,10 +131,8 @@ def model_file(key: str):
     shape = SHAPES.get(key)
     if shape is None:
         abort(404)
-    out = io.StringIO()
-    csv.writer(out, delimiter=";").writerow([column.headings[0] for column in shape.columns])
     return Response(
-        "\ufeff" + out.getvalue(),
+        "".join(spreadsheet.lines([[column.headings[0] for column in shape.columns]])),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="carnet-{key}.csv"'},
     )

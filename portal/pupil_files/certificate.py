@@ -5,16 +5,11 @@ from __future__ import annotations
 
 from flask_babel import force_locale, format_date, format_decimal, ngettext
 from flask_babel import gettext as _
-from fpdf import FPDF
 
 from portal.accounts.models import School, User
 from portal.core import clock
+from portal.core import pdf as pdf_fonts
 from portal.pupil_files.indicators import Indicators
-
-
-def _printable(text: str) -> str:
-    """The PDF's built-in fonts write Windows-1252: French is whole, anything else is marked."""
-    return text.encode("windows-1252", errors="replace").decode("windows-1252")
 
 
 def certificate_pdf(school: School, pupil: User, figures: Indicators, classes: list[str]) -> bytes:
@@ -41,22 +36,19 @@ def certificate_pdf(school: School, pupil: User, figures: Indicators, classes: l
             day=format_date(clock.today(school.timezone), "long"),
             school=school.name,
         )
-    pdf = FPDF(format="A4")
-    pdf.core_fonts_encoding = "windows-1252"
-    pdf.set_title(_printable(title))
-    pdf.set_creator("Carnet")
+    pdf = pdf_fonts.document(title)
     pdf.add_page()
-    pdf.set_font("Helvetica", "B", 18)
-    pdf.cell(0, 12, _printable(school.name), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(pdf_fonts.TEXT, "B", 18)
+    pdf.cell(0, 12, school.name, new_x="LMARGIN", new_y="NEXT")
     pdf.ln(8)
-    pdf.set_font("Helvetica", "B", 16)
-    pdf.cell(0, 12, _printable(title), new_x="LMARGIN", new_y="NEXT", align="C")
+    pdf.set_font(pdf_fonts.TEXT, "B", 16)
+    pdf.cell(0, 12, title, new_x="LMARGIN", new_y="NEXT", align="C")
     pdf.ln(8)
-    pdf.set_font("Helvetica", "", 12)
+    pdf.set_font(pdf_fonts.TEXT, "", 12)
     for line in lines:
-        pdf.multi_cell(0, 7, _printable(line), new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 7, line, new_x="LMARGIN", new_y="NEXT")
         pdf.ln(2)
     pdf.ln(10)
-    pdf.set_font("Helvetica", "I", 11)
-    pdf.multi_cell(0, 7, _printable(issued), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(pdf_fonts.TEXT, "I", 11)
+    pdf.multi_cell(0, 7, issued, new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())

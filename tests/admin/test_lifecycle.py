@@ -547,7 +547,8 @@ def newcomers(app, world):
             last_name="Neuf",
             email="maud@example.org",
         )
-        dad = make.user(school, "parent", active=False, first_name="Paul", last_name="Neuf")
+        # Names in any script print as they are written.
+        dad = make.user(school, "parent", active=False, first_name="Łukasz", last_name="Nguyễn")
         accounts.link_guardian(mum, people["Nina"], 1)
         accounts.link_guardian(dad, people["Nina"], 2)
         accounts.link_guardian(mum, people["Omar"], 1)  # once on the sheet
@@ -610,6 +611,7 @@ def test_the_class_sheet_holds_one_code_per_person_waiting_and_each_activates(
     assert "Guardian of Nina Neuf (5B)" not in words  # the sheet speaks the school's French
     assert "Responsable de Nina Neuf (5B)" in words and "Classe : 5B" in words
     assert "http://127.0.0.1:5000/activate" in words
+    assert "Łukasz Nguyễn" in words
     assert _activate(app, newcomers["earlier"]) == 400  # the earlier code stopped working
     for code in codes:
         assert _activate(app, code) == 302
@@ -633,7 +635,7 @@ def test_codes_for_guardians_only(app, world, newcomers):
         page=f"/admin/classes/{class_id}/activation",
     )
     codes, words = _codes_of(sheet.data)
-    assert len(codes) == 2  # Maud (once, for two children) and Paul
+    assert len(codes) == 2  # Maud (once, for two children) and Łukasz
     assert "Nina Neuf\n" not in words.split("Responsable")[0]
 
 
