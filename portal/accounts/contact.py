@@ -14,13 +14,13 @@ import secrets
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from portal.accounts.models import AccountState, Profile, School, User
+from portal.accounts.models import School
 from portal.accounts.services import normalise_email
 from portal.core.errors import ValidationError
 from portal.core.i18n import deferred
 from portal.core.text import checked_line
 from portal.extensions import db
-from portal.notifications.services import notify
+from portal.notifications.services import admin_ids, notify
 
 SCHOOL_MAX = 200
 NAME_MAX = 100
@@ -102,19 +102,6 @@ def _email(value: str | None, errors: dict[str, str]) -> str:
     return address
 
 
-def active_admins(school: School) -> list[int]:
-    """The direction of the school who can read a message: activated, not blocked."""
-    return list(
-        db.session.scalars(
-            select(User.id).where(
-                User.school_id == school.id,
-                User.profile == Profile.ADMIN,
-                User.state == AccountState.ACTIVE,
-            )
-        )
-    )
-
-
 def write_to_school(
     school_typed: str | None,
     name: str | None,
@@ -142,7 +129,7 @@ def write_to_school(
     details = deferred("About %(pupil)s: %(text)s", pupil=pupil, text=message) if pupil else message
     notify(
         "login_contact",
-        active_admins(school),
+        admin_ids(school.id, active_only=True),
         f"login_contact:{secrets.token_hex(12)}",
         {"sender": f"{name} ({address})", "text": message, "details": details},
     )

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from portal.accounts import services as accounts
 from portal.accounts.models import (
@@ -32,7 +32,7 @@ from portal.core.i18n import deferred
 from portal.extensions import db
 from portal.groups import services as groups
 from portal.groups.models import Group
-from portal.notifications.services import tell_admins
+from portal.notifications.services import admin_ids, tell_admins
 from portal.sms import services as sms
 
 REASON_MAX = 500
@@ -87,22 +87,15 @@ def create_person(
     for class_group in classes:
         groups.add_member(class_group, person)
     db.session.flush()
-    record(
-        actor,
-        AuditTag.USER_CREATED,
-        school.id,
-        user_id=person.id,
-        name=person.display_name,
-        profile=person.profile,
-        login=person.login,
-        classes=[group.name for group in classes],
-    )
-    _tell_other_admins(
+    _recorded(
         actor,
         person,
+        AuditTag.USER_CREATED,
         deferred(
             "%(actor)s created the account of %(name)s (%(profile)s).", **_words(actor, person)
         ),
+        login=person.login,
+        classes=[group.name for group in classes],
     )
     return person
 
@@ -160,17 +153,6 @@ def update_person(actor: User, person: User, details: PersonDetails) -> dict:
 # --- blocking, unblocking, deleting ----------------------------------------------------------
 
 
-def _other_active_admins(person: User) -> int:
-    return db.session.scalar(
-        select(func.count(User.id)).where(
-            User.school_id == person.school_id,
-            User.profile == Profile.ADMIN,
-            User.state == AccountState.ACTIVE,
-            User.id != person.id,
-        )
-    )
-
-
 def _refuse_self_or_last_admin(actor: User, person: User, yourself: str, last: str) -> None:
     """Nobody locks themself out, and a school always keeps an active administrator."""
     if person.id == actor.id:
@@ -178,7 +160,7 @@ def _refuse_self_or_last_admin(actor: User, person: User, yourself: str, last: s
     if (
         person.profile == Profile.ADMIN
         and person.state == AccountState.ACTIVE
-        and not _other_active_admins(person)
+        and not set(admin_ids(person.school_id, active_only=True)) - {person.id}
     ):
         raise ValidationError("user", last)
 
@@ -201,21 +183,14 @@ def block_person(actor: User, person: User, reason: str = "") -> None:
     )
     accounts.block(person)
     sms.withdraw_for(person.id, _("The person's account was blocked."))
-    record(
-        actor,
-        AuditTag.USER_BLOCKED,
-        person.school_id,
-        user_id=person.id,
-        name=person.display_name,
-        profile=person.profile,
-        reason=reason,
-    )
-    _tell_other_admins(
+    _recorded(
         actor,
         person,
+        AuditTag.USER_BLOCKED,
         deferred(
             "%(actor)s blocked the account of %(name)s (%(profile)s).", **_words(actor, person)
         ),
+        reason=reason,
     )
 
 
@@ -224,17 +199,10 @@ def unblock_person(actor: User, person: User) -> None:
     if person.state != AccountState.BLOCKED:
         raise ValidationError("user", _("This account is not blocked."))
     accounts.unblock(person)
-    record(
-        actor,
-        AuditTag.USER_UNBLOCKED,
-        person.school_id,
-        user_id=person.id,
-        name=person.display_name,
-        profile=person.profile,
-    )
-    _tell_other_admins(
+    _recorded(
         actor,
         person,
+        AuditTag.USER_UNBLOCKED,
         deferred(
             "%(actor)s unblocked the account of %(name)s (%(profile)s).", **_words(actor, person)
         ),
@@ -253,24 +221,12 @@ def delete_person(actor: User, person: User) -> None:
         _("This is the school's last active administrator: their account can't be deleted."),
     )
     name, classes = person.display_name, [group.name for group in classes_now(person)]
-    _tell_other_admins(
-        actor,
-        person,
-        deferred(
-            "%(actor)s deleted the account of %(name)s (%(profile)s).", **_words(actor, person)
-        ),
+    told = deferred(
+        "%(actor)s deleted the account of %(name)s (%(profile)s).", **_words(actor, person)
     )
     sms.withdraw_for(person.id, _("The person's account was deleted."))
     accounts.delete_account(person)
-    record(
-        actor,
-        AuditTag.USER_DELETED,
-        person.school_id,
-        user_id=person.id,
-        name=name,
-        profile=person.profile,
-        classes=classes,
-    )
+    _recorded(actor, person, AuditTag.USER_DELETED, told, name=name, classes=classes)
 
 
 def _words(actor: User, person: User) -> dict:
@@ -281,15 +237,23 @@ def _words(actor: User, person: User) -> dict:
     }
 
 
-def _tell_other_admins(actor: User, person: User, text: dict) -> None:
-    """The 'action by another administrator' notification (SPEC §4), grouped over the hour."""
-    tell_admins(
-        "admin_action",
+def _recorded(
+    actor: User, person: User, tag: AuditTag, told: dict, name: str = "", **details
+) -> None:
+    """An action on a person's account: its audit entry (naming them, so that the log still
+    says whom it concerned once they are deleted), and the 'action by another administrator'
+    notification (SPEC §4, grouped over the hour) with the words ``told``."""
+    record(
+        actor,
+        tag,
         person.school_id,
-        "people",
-        {"text": text, "url": f"/admin/users/{person.id}"},
-        author=actor,
+        user_id=person.id,
+        name=name or person.display_name,
+        profile=person.profile,
+        **details,
     )
+    payload = {"text": told, "url": f"/admin/users/{person.id}"}
+    tell_admins("admin_action", person.school_id, "people", payload, author=actor)
 
 
 # --- what the record page says ---------------------------------------------------------------

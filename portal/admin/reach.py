@@ -27,6 +27,7 @@ from sqlalchemy.orm import aliased
 from portal.accounts.models import UNREACHABLE, AccountState, Guardianship, Profile, User
 from portal.core.blueprints import profile_blueprint
 from portal.extensions import db
+from portal.groups import services as groups
 from portal.groups.models import Group, GroupKind, GroupMember
 
 bp = profile_blueprint("reach", __name__, "/admin/reach", Profile.ADMIN)
@@ -165,20 +166,6 @@ class ClassReach:
         return len({gap.guardian_id for gap in self.one_channel})
 
 
-def current_classes(school_id: int) -> list[tuple[int, str]]:
-    return list(
-        db.session.execute(
-            select(Group.id, Group.name)
-            .where(
-                Group.school_id == school_id,
-                Group.kind == GroupKind.CLASS,
-                Group.archived_at.is_(None),
-            )
-            .order_by(Group.name, Group.id)
-        ).all()
-    )
-
-
 def classes_reach(
     school_id: int, classes: list[tuple[int, str]], class_id: int | None = None
 ) -> list[ClassReach]:
@@ -276,7 +263,7 @@ def families_out_of_reach(school_id: int) -> int:
 def families():
     """Per class, the guardians out of reach and those one channel reaches; ?class= for one."""
     school_id = current_user.school_id
-    classes = current_classes(school_id)
+    classes = [(g.id, g.name) for g in groups.school_groups(school_id, GroupKind.CLASS)]
     asked = request.args.get("class", "")
     if asked and not asked.isdigit():
         abort(400)

@@ -60,13 +60,13 @@ def _recipient_ids(recipients: Iterable[User | int]) -> list[int]:
     return sorted({r if isinstance(r, int) else r.id for r in recipients})
 
 
-def admin_ids(school_id: int) -> list[int]:
-    """The ids of a school's direction (its administrators)."""
-    return list(
-        db.session.scalars(
-            select(User.id).where(User.school_id == school_id, User.profile == Profile.ADMIN)
-        )
-    )
+def admin_ids(school_id: int, active_only: bool = False) -> list[int]:
+    """The ids of a school's direction (its administrators); with ``active_only``, those who
+    can log in and read (activated, not blocked)."""
+    query = select(User.id).where(User.school_id == school_id, User.profile == Profile.ADMIN)
+    if active_only:
+        query = query.where(User.state == "active")
+    return list(db.session.scalars(query))
 
 
 def tell_admins(type_key: str, school_id: int, subject_key: str, payload: dict, author=None):
