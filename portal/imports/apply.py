@@ -72,9 +72,17 @@ def write(world: World, progress: Callable[[int, int], None] | None = None) -> N
             }
             for person in batch
         ]
-        # Each new id comes back with its login, in any order: asking for the rows' order makes
-        # SQLite insert them one at a time.
-        new_ids = dict(db.session.execute(insert(User).returning(User.login, User.id), rows).all())
+        # One statement per batch: NULLs written as such (the ORM otherwise groups rows by the
+        # values they leave empty, and pupils and parents alternate); each new id comes back
+        # with its login, in any order (asking for the rows' order makes SQLite insert them one
+        # at a time).
+        new_ids = dict(
+            db.session.execute(
+                insert(User).returning(User.login, User.id),
+                rows,
+                execution_options={"render_nulls": True},
+            ).all()
+        )
         for person, row in zip(batch, rows, strict=True):
             ids[person.id] = new_ids[row["login"]]
         db.session.execute(
