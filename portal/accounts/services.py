@@ -487,8 +487,7 @@ def delete_account(user: User) -> None:
     user.session_nonce = security.new_code(16).replace("-", "")
     user.state, user.deleted_at = AccountState.DELETED, now
     db.session.flush()
-    for class_group in classes:
-        groups.sync_class(class_group)
+    groups.sync_classes([class_group.id for class_group in classes])
 
 
 def _placeholder_login(user: User) -> str:

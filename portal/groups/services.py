@@ -6,9 +6,10 @@ Every function flushes and never commits; the request (or the CLI command) commi
 from __future__ import annotations
 
 from flask_babel import gettext as _
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, insert, select
 
 from portal.accounts.models import SCHOOL_PROFILES, UNREACHABLE, Guardianship, Profile, School, User
+from portal.core.db import among
 from portal.core.errors import ValidationError
 from portal.core.text import one_line
 from portal.extensions import db
@@ -163,28 +164,62 @@ def sub_groups(class_group: Group) -> dict[Profile, Group]:
 
 def sync_class(class_group: Group) -> None:
     """Pupils, teachers and parents of a class follow its direct members and their guardians."""
+    sync_classes([class_group.id])
+
+
+def sync_classes(class_ids: list[int]) -> None:
+    """sync_class() for many classes at once, in a handful of statements whatever their number
+    (an import or a rollover touches every class of a school)."""
+    if not class_ids:
+        return
     direct = db.session.execute(
-        select(User.id, User.profile)
-        .join(GroupMember, GroupMember.user_id == User.id)
-        .where(GroupMember.group_id == class_group.id)
+        select(GroupMember.group_id, User.id, User.profile)
+        .join(User, User.id == GroupMember.user_id)
+        .where(among(GroupMember.group_id, class_ids))
     ).all()
-    pupils = {uid for uid, profile in direct if profile == Profile.PUPIL}
-    wanted = {
-        Profile.PUPIL: pupils,
-        Profile.TEACHER: {uid for uid, profile in direct if profile == Profile.TEACHER},
-        Profile.PARENT: set(
-            db.session.scalars(
-                select(Guardianship.parent_id).where(Guardianship.pupil_id.in_(pupils))
+    pupils_of: dict[int, set[int]] = {}
+    wanted: dict[tuple[int, str], set[int]] = {}
+    for class_id, user_id, profile in direct:
+        if profile in (Profile.PUPIL, Profile.TEACHER):
+            wanted.setdefault((class_id, profile), set()).add(user_id)
+        if profile == Profile.PUPIL:
+            pupils_of.setdefault(user_id, set()).add(class_id)
+    if pupils_of:
+        for pupil_id, parent_id in db.session.execute(
+            select(Guardianship.pupil_id, Guardianship.parent_id).where(
+                among(Guardianship.pupil_id, list(pupils_of))
             )
+        ):
+            for class_id in pupils_of[pupil_id]:
+                wanted.setdefault((class_id, Profile.PARENT), set()).add(parent_id)
+    subs = {
+        group_id: (class_id, profile)
+        for group_id, class_id, profile in db.session.execute(
+            select(Group.id, Group.class_id, Group.profile).where(among(Group.class_id, class_ids))
         )
-        if pupils
-        else set(),
     }
-    for profile, group in sub_groups(class_group).items():
-        current = set(
-            db.session.scalars(select(GroupMember.user_id).where(GroupMember.group_id == group.id))
-        )
-        _set_members(group, add=wanted[profile] - current, remove=current - wanted[profile])
+    current: dict[int, set[int]] = {group_id: set() for group_id in subs}
+    if subs:
+        for group_id, user_id in db.session.execute(
+            select(GroupMember.group_id, GroupMember.user_id).where(
+                among(GroupMember.group_id, list(subs))
+            )
+        ):
+            current[group_id].add(user_id)
+    added = []
+    for group_id, key in subs.items():
+        members = wanted.get(key, set())
+        added += [{"group_id": group_id, "user_id": u} for u in members - current[group_id]]
+        gone = current[group_id] - members
+        if gone:
+            db.session.execute(
+                delete(GroupMember).where(
+                    GroupMember.group_id == group_id, among(GroupMember.user_id, list(gone))
+                )
+            )
+    for start in range(0, len(added), 5000):
+        db.session.execute(insert(GroupMember), added[start : start + 5000])
+    db.session.flush()
 
 
 def classes_of(user: User) -> list[Group]:
@@ -204,8 +239,7 @@ def groups_of(user: User, kind: GroupKind) -> list[Group]:
 
 def sync_pupil(pupil: User) -> None:
     """After a pupil's guardians change: the parents' groups of each of their classes."""
-    for class_group in classes_of(pupil):
-        sync_class(class_group)
+    sync_classes([class_group.id for class_group in classes_of(pupil)])
 
 
 def school_groups(school_id: int, kind: GroupKind) -> list[Group]:

@@ -125,8 +125,7 @@ def write(world: World, progress: Callable[[int, int], None] | None = None) -> N
                 )
             )
         )
-    for class_group in db.session.scalars(select(Group).where(Group.id.in_(touched_classes))):
-        groups.sync_class(class_group)
+    groups.sync_classes(sorted(touched_classes))
     db.session.flush()
     db.session.expire_all()
     if progress:
