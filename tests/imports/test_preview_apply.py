@@ -122,21 +122,31 @@ def test_a_siecle_file_is_previewed_line_by_line_then_applied_once(app, world):
             services.start_apply(person(world, "admin"), again)
 
 
-def test_an_onde_file_in_latin_1_keeps_its_accents(app, world):
+def test_an_onde_file_in_latin_1_keeps_its_accents_and_says_what_it_rejects(app, world):
+    helene = guardian("LEFÈVRE", "Hélène", "helene@example.org", "0611223344", "O", "O", "O")
     rows = [
+        onde_pupil("1234567890K", "BÉNARD", "Élodie", "03/04/2018", "4A", helene),
+        onde_pupil("1234567891K", "", "Noé", "03/04/2018", "4A"),
+        onde_pupil("1234567892K", "ROUX", "Inès", "2018-13-01", "4A"),
+        onde_pupil("1234567893K", "ROUX", "Jade", "03/04/2018", "CM2 B"),
         onde_pupil(
-            "1234567890K",
-            "BÉNARD",
-            "Élodie",
-            "03/04/2018",
-            "4A",
-            guardian("LEFÈVRE", "Hélène", "helene@example.org", "0611223344", "O", "O", "O"),
-        )
+            "1234567894K", "ROUX", "Lina", "03/04/2018", "4A", guardian("ROUX", "Paul", "", "06 12")
+        ),
+        onde_pupil("1234567890K", "BÉNARD", "Élodie", "03/04/2018", "4A", helene),
+        onde_pupil("1234567895K", "ROUX", "Mia", "03/04/2018", "4A", guardian("ROUX", "Ana", "@")),
     ]
     with in_english(app):
         run = _upload(world, csv_bytes(ONDE_PUPILS, rows, "latin-1"), name="onde.csv")
         assert (run.shape, run.encoding) == ("onde", "cp1252")
-        assert run.counts["created"] == 1
+        assert run.counts == {"created": 1, "updated": 0, "unchanged": 0, "rejected": 6}
+        assert _reasons(run) == {
+            3: ["missing_name"],
+            4: ["bad_date"],
+            5: ["unknown_class"],
+            6: ["bad_mobile"],
+            7: ["duplicate"],
+            8: ["bad_email"],
+        }
         services.start_apply(person(world, "admin"), run)
         db.session.commit()
         elodie = db.session.scalars(select(User).where(User.national_id == "1234567890K")).one()
@@ -276,8 +286,17 @@ def test_bad_files_are_refused_next_to_the_field(app, world):
         )
         assert answer.status_code == 400
         assert message in text(answer)
+    no_file = admin.post(
+        "/admin/imports/",
+        data={"csrf_token": csrf_token(admin, "/admin/imports/"), "kind": "pupils"},
+        headers={"Accept-Language": "fr"},
+    )
+    assert no_file.status_code == 400 and "Choisissez le fichier à importer." in text(no_file)
     with app.app_context():
         assert db.session.scalar(select(func.count(ImportRun.id))) == 0
+    model = admin.get("/admin/imports/models/siecle-pupils.csv")
+    assert model.data.decode("utf-8").startswith("\ufeffINE;Nom de famille;Prénom 1;")
+    assert admin.get("/admin/imports/models/nothing.csv").status_code == 404
 
 
 def test_only_the_direction_of_the_school_reaches_its_imports(app, world):
