@@ -80,9 +80,9 @@ def _shape(kind: str, register: str, headings: list[str]) -> Shape:
             raise ValidationError(
                 "file",
                 _(
-                    "The headings of this file are not those of an export of %(kind)s: "
+                    "The headings of this file are not those of an export of “%(kind)s”: "
                     "check the file, or choose its register.",
-                    kind=str(KINDS[kind]).lower(),
+                    kind=KINDS[kind],
                 ),
             )
         return found
