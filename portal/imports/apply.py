@@ -10,6 +10,7 @@ from sqlalchemy import delete, insert, select, update
 
 from portal.accounts.models import EmailSource, Guardianship, School, User
 from portal.accounts.services import ascii_slug
+from portal.core.db import among
 from portal.core.text import fold
 from portal.extensions import db
 from portal.groups import services as groups
@@ -53,7 +54,13 @@ def write(world: World, progress: Callable[[int, int], None] | None = None) -> N
     school = world.school
     ids = _create_groups(school, world)
     new_people = [p for p in world.people.values() if p.id < 0]
-    total = len(new_people) + len(world.people) + 1
+    changed = [
+        person
+        for pid, person in world.people.items()
+        if pid > 0 and world.original_people[pid] != person
+    ]
+    # The people written, then one step for the links, places in groups and classes' groups.
+    total = len(new_people) + len(changed) + 1
     done = 0
     logins = Logins()
     profile_groups = {
@@ -95,11 +102,6 @@ def write(world: World, progress: Callable[[int, int], None] | None = None) -> N
         done += len(batch)
         if progress:
             progress(done, total)
-    changed = [
-        person
-        for pid, person in world.people.items()
-        if pid > 0 and world.original_people[pid] != person
-    ]
     for batch in _batches(changed):
         db.session.execute(
             update(User),
@@ -112,6 +114,9 @@ def write(world: World, progress: Callable[[int, int], None] | None = None) -> N
                 for person in batch
             ],
         )
+        done += len(batch)
+        if progress:
+            progress(done, total)
     touched_pupils = _write_links(world, ids)
     touched_classes = _write_members(world, ids)
     if touched_pupils:
@@ -121,7 +126,7 @@ def write(world: World, progress: Callable[[int, int], None] | None = None) -> N
                 .join(Group, Group.id == GroupMember.group_id)
                 .where(
                     Group.kind == GroupKind.CLASS,
-                    GroupMember.user_id.in_([ids.get(p, p) for p in touched_pupils]),
+                    among(GroupMember.user_id, [ids.get(p, p) for p in touched_pupils]),
                 )
             )
         )
