@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import secrets
 from pathlib import Path
@@ -54,6 +55,10 @@ def load() -> dict:
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": env == "production",
+        # A session ends after this many seconds without activity (SPEC §11); "stay logged in
+        # on this device" lasts this many days instead, then the person logs in again.
+        "SESSION_IDLE_SECONDS": int(os.environ.get("SESSION_IDLE_MINUTES", 30)) * 60,
+        "REMEMBER_COOKIE_DURATION": dt.timedelta(days=int(os.environ.get("REMEMBER_DAYS", 30))),
         "WTF_CSRF_TIME_LIMIT": 4 * 3600,
         # A request body larger than this is refused (413) before it is read.
         "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_CONTENT_LENGTH", 32 * 1024 * 1024)),

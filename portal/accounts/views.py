@@ -13,7 +13,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required, login_user
 
 from portal.accounts import contact as contact_service
 from portal.accounts import services
@@ -26,6 +26,7 @@ from portal.accounts.forms import (
     ResetPasswordForm,
     WriteToSchoolForm,
 )
+from portal.core import sessions
 from portal.core.errors import ValidationError
 from portal.core.navigation import back, home_url, safe_next
 from portal.core.web import form_page
@@ -58,6 +59,7 @@ def _start_session(user, remember: bool = False) -> None:
     if language:
         session["language"] = language
     login_user(user, remember=remember)
+    sessions.start(remember)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -82,8 +84,7 @@ def login():
 
 @bp.post("/logout")
 def logout():
-    logout_user()
-    session.clear()
+    sessions.end()
     flash(_("You are logged out."), "info")
     return redirect(url_for("accounts.login"))
 

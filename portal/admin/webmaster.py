@@ -16,6 +16,7 @@ from portal.admin.forms import MailSettingsForm, NewSchoolForm, TestMailForm
 from portal.core import clock, settings
 from portal.core.blueprints import profile_blueprint
 from portal.core.errors import ValidationError
+from portal.core.sessions import passive
 from portal.core.web import form_page, is_htmx
 from portal.extensions import db
 from portal.groups import services as groups
@@ -212,6 +213,7 @@ def mail_file(name: str):
 
 
 @bp.get("/health")
+@passive
 def health():
     """The figures of the queues, workers, cron and outbox; the same URL answers HTMX's poll
     with the figures alone. Redis out of reach is said on the page (503), never a crash; the

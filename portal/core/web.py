@@ -11,7 +11,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import select
 
-from portal.core import i18n
+from portal.core import i18n, sessions
 from portal.extensions import babel, csrf, db, htmx, limiter, login_manager, migrate
 
 log = logging.getLogger(__name__)
@@ -43,6 +43,7 @@ def init_extensions(app: Flask) -> None:
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
     login_manager.user_loader(_load_user)
+    sessions.register(app)
     app.jinja_env.filters["datetime"] = i18n.local_datetime
     app.jinja_env.filters["date"] = i18n.local_date
     app.jinja_env.filters["decimal"] = format_decimal

@@ -12,6 +12,7 @@ from portal.core import spreadsheet
 from portal.core.blueprints import profile_blueprint
 from portal.core.errors import ValidationError
 from portal.core.permissions import get_or_404
+from portal.core.sessions import passive
 from portal.core.web import form_page, is_htmx
 from portal.extensions import db
 from portal.imports import services
@@ -70,6 +71,7 @@ def run(run_id: int):
 
 
 @bp.get("/<int:run_id>/progress")
+@passive
 def progress(run_id: int):
     """The progress bar, redrawn every second through HTMX until the worker is done; then the
     whole page is loaded again with the preview or the result."""

@@ -23,6 +23,7 @@ from portal.core.blueprints import profile_blueprint
 from portal.core.errors import ValidationError
 from portal.core.i18n import local_datetime
 from portal.core.permissions import get_or_404, visible_or_404
+from portal.core.sessions import passive
 from portal.core.web import is_htmx
 from portal.extensions import db
 from portal.messaging import attachments, bodies, conversations, export, services
@@ -61,6 +62,7 @@ def folder(name: str):
 
 
 @bp.get("/counter")
+@passive
 def counter():
     return render_template("messaging/_counter.html")
 

@@ -11,6 +11,7 @@ from portal.accounts.forms import ContactForm
 from portal.accounts.models import EmailSource, Profile
 from portal.core.errors import ValidationError
 from portal.core.permissions import get_or_404, require, visible_or_404
+from portal.core.sessions import passive
 from portal.extensions import csrf, db
 from portal.notifications import audit, services, types
 from portal.notifications.forms import RefusalForm, subscriptions_form
@@ -146,6 +147,7 @@ def received():
 
 @bp.get("/notifications/counter")
 @login_required
+@passive
 def counter():
     return render_template("notifications/_counter.html")
 
