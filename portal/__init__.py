@@ -22,6 +22,11 @@ def create_app(overrides: dict | None = None):
     )
     app.config.update(settings)
     app.config.update(overrides or {})
+    if app.config["PROXY_COUNT"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     web.init_extensions(app)
     web.register_blueprints(app)
     web.register_request_hooks(app)

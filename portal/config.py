@@ -67,10 +67,15 @@ def load() -> dict:
         "RATELIMIT_HEADERS_ENABLED": True,
         # While Redis is down, log-in limits are kept per process rather than failing the page.
         "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
-        # Refused attempts allowed per login, and per client address (a school's computer room
-        # shares one address, so that one is looser).
+        # Refused attempts allowed for one login from one address, for one login from every
+        # address together (OWASP ASVS 2.2.1: at most 100 an hour), and from one client address
+        # (a school's computer room shares one address, so that one is looser).
         "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10 per minute;50 per hour"),
+        "LOGIN_ACCOUNT_RATE_LIMIT": os.environ.get("LOGIN_ACCOUNT_RATE_LIMIT", "100 per hour"),
         "LOGIN_ADDRESS_RATE_LIMIT": os.environ.get("LOGIN_ADDRESS_RATE_LIMIT", "60 per minute"),
+        # Behind this many reverse proxies (the TLS-terminating one in production), the client's
+        # address and scheme are read from their X-Forwarded-* headers; 0 trusts none.
+        "PROXY_COUNT": int(os.environ.get("PROXY_COUNT", 0)),
         "PASSWORD_RESET_MAX_AGE": int(os.environ.get("PASSWORD_RESET_MAX_AGE", 3600)),
         "ACTIVATION_CODE_DAYS": int(os.environ.get("ACTIVATION_CODE_DAYS", 90)),
         # Imports (SPEC §10): the largest file accepted, and the number of lines above which a

@@ -32,6 +32,7 @@ def pytest_configure(config):
         environment,
         SECRET_KEY="test-secret-key-not-for-production",
         LOGIN_RATE_LIMIT="5 per minute",
+        LOGIN_ACCOUNT_RATE_LIMIT="12 per hour",  # 100 in production: each attempt hashes
         PUBLIC_URL="http://127.0.0.1:5000",
         MESSAGE_COUNTER_SECONDS="1",
     )
@@ -65,11 +66,16 @@ def app():
 @pytest.fixture(autouse=True)
 def _clean(app):
     """Each test starts with empty tables, an empty Redis and the real clock."""
+    yield
+    empty(app)
+
+
+def empty(app) -> None:
+    """Every table emptied, Redis flushed, the clock real again."""
     from portal.core import clock
     from portal.core.jobs import redis_connection
     from portal.extensions import db
 
-    yield
     with app.app_context():
         db.session.rollback()
         db.session.remove()

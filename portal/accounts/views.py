@@ -13,6 +13,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user
 
 from portal.accounts import contact as contact_service
@@ -43,8 +44,24 @@ def _address_limit() -> str:
     return current_app.config["LOGIN_ADDRESS_RATE_LIMIT"]
 
 
+def _account_limit() -> str:
+    return current_app.config["LOGIN_ACCOUNT_RATE_LIMIT"]
+
+
+def _login_name() -> str:
+    return (request.form.get("login") or "").strip().lower()
+
+
 def _login_key() -> str:
-    return "login:" + (request.form.get("login") or "").strip().lower()
+    """One login tried from one address: someone guessing a password is stopped there, while
+    its owner, elsewhere, still logs in (no lock-out of the owner by a stranger)."""
+    return f"login:{_login_name()}:{get_remote_address()}"
+
+
+def _account_key() -> str:
+    """One login tried from anywhere: at most 100 refused attempts an hour (OWASP ASVS 2.2.1),
+    however many addresses the attempts come from."""
+    return f"account:{_login_name()}"
 
 
 def _failed(response) -> bool:
@@ -64,6 +81,7 @@ def _start_session(user, remember: bool = False) -> None:
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_login_limit, key_func=_login_key, methods=["POST"], deduct_when=_failed)
+@limiter.limit(_account_limit, key_func=_account_key, methods=["POST"], deduct_when=_failed)
 @limiter.limit(_address_limit, methods=["POST"], deduct_when=_failed)
 def login():
     if current_user.is_authenticated:
