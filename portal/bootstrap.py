@@ -20,8 +20,13 @@ VENV_PYTHON = VENV / "bin" / "python"
 STATIC = ROOT / "static"
 USAGE = "usage: python3 -m portal {run|test} [pytest arguments]"
 
-# What the test suite needs from Debian: servers it starts itself, and the browser.
-TEST_DEBIAN_PACKAGES = {"redis-server": "redis-server", "chromium": "chromium"}
+# What the test suite needs from Debian: servers it starts itself, the browser, and Java for the
+# Nu HTML Checker.
+TEST_DEBIAN_PACKAGES = {
+    "redis-server": "redis-server",
+    "chromium": "chromium",
+    "java": "default-jre-headless",
+}
 
 
 def say(text: str) -> None:
@@ -108,6 +113,20 @@ VENDOR_FILES = {
 }
 
 
+def ensure_test_tools() -> None:
+    """npm packages of the tests into tests/node_modules: the Nu HTML Checker (vnu.jar)."""
+    tests = ROOT / "tests"
+    stamp = tests / "node_modules" / ".carnet-installed"
+    wanted = _digest(tests / "package.json")
+    if stamp.exists() and stamp.read_text() == wanted:
+        return
+    if not shutil.which("npm"):
+        raise SystemExit("npm is missing: install Node.js (Debian package nodejs) and run again")
+    say("installing test tools from npm")
+    _run(["npm", "install", "--no-audit", "--no-fund", "--silent", "--prefix", str(tests)])
+    stamp.write_text(wanted)
+
+
 def compile_catalogs() -> None:
     _run(
         [
@@ -127,6 +146,7 @@ def main(argv: list[str]) -> int:
     command, rest = argv[0], argv[1:]
     if command == "test":
         ensure_debian_packages()
+        ensure_test_tools()
         extras = ["test"]
     else:
         extras = (

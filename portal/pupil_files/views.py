@@ -180,9 +180,9 @@ def new_event(pupil_id: int):
     form, event_type = _event_form(pupil, EventForm() if request.method == "POST" else None)
     custom = _custom_values(event_type)
     form.type_id.render_kw = {
-        "hx-get": url_for("files.new_event", pupil_id=pupil.id),
-        "hx-target": "#event-form",
-        "hx-trigger": "change",
+        "data-hx-get": url_for("files.new_event", pupil_id=pupil.id),
+        "data-hx-target": "#event-form",
+        "data-hx-trigger": "change",
     }
     context = {"pupil": pupil, "event_type": event_type, "custom": custom, "event": None}
     if request.method == "GET" or not form.validate_on_submit():

@@ -117,7 +117,7 @@ def test_queue_lengths_match_what_was_enqueued(app, webmaster):
     assert "No worker is alive" in text(answer)
     assert "No cron scheduler is running" in text(answer)
     # The page polls its figures; the poll gets the figures alone.
-    assert 'hx-get="/webmaster/health" hx-trigger="every 10s"' in text(answer)
+    assert 'data-hx-get="/webmaster/health" data-hx-trigger="every 10s"' in text(answer)
     polled = webmaster.get("/webmaster/health", headers={**ENGLISH, "HX-Request": "true"})
     assert text(polled).lstrip().startswith('<div id="health"')
     assert "<html" not in text(polled)

@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 
 from portal.admin import demo
 from portal.extensions import db
+from tests import lived_in
 
 pytestmark = pytest.mark.browser
 
@@ -28,6 +29,12 @@ def demo_platform(app):
         known = demo.build()
         db.session.commit()
     return known
+
+
+@pytest.fixture
+def lived_in_platform(app, worker):
+    """The demo platform after a morning of use (messages, notifications, a flash message)."""
+    return lived_in.build(app, worker)
 
 
 @pytest.fixture
@@ -55,19 +62,31 @@ def test_login_page_is_accessible(page, live_server):
     page.goto(f"{live_server}/login")
     expect(page.get_by_role("heading", level=1)).to_have_text("Log in to Carnet")
     assert serious_violations(page) == []
+    page.get_by_role("button", name="Français").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Se connecter à Carnet")
+    assert serious_violations(page) == []
 
 
 def test_each_profile_lands_on_its_home_with_no_serious_accessibility_violation(
-    page, live_server, demo_platform
+    page, live_server, lived_in_platform
 ):
-    for profile, login in demo_platform.items():
+    checked = []
+    for profile, login in lived_in_platform.items():
         path, landmark = HOMES[profile]
         log_in(page, live_server, login)
         expect(page).to_have_url(f"{live_server}{path}")
         expect(page.get_by_role("main")).to_contain_text(landmark)
-        assert serious_violations(page) == [], profile
+        for language, other in (("en", "Français"), ("fr", "English")):
+            expect(page.locator("html")).to_have_attribute("lang", language)
+            if profile in ("parent", "pupil"):  # the banner HTMX loads after the page
+                expect(page.locator("#flash-banner")).to_contain_text(lived_in.FLASH_TITLE)
+            assert serious_violations(page) == [], (profile, language)
+            checked.append((profile, language))
+            page.get_by_role("button", name=other).click()  # back to English after French
+        expect(page).to_have_url(f"{live_server}{path}")
         page.get_by_role("button", name="Log out").click()
         expect(page).to_have_url(f"{live_server}/login")
+    assert len(checked) == 2 * len(HOMES)
 
 
 def test_switching_to_french_is_kept_for_the_person(page, live_server, demo_platform):
