@@ -30,10 +30,14 @@ PUBLIC = {
     "accounts.forgot_password",
     "accounts.reset_password",
     "accounts.set_language",
+    # Writing to one's school from the login page: for people who can't log in
+    # (tests/accounts/test_contact.py: rate-limited, a trap for robots).
     "accounts.contact",
     "accounts.contact_sent",
     "health.healthz",
-    "notifications.unsubscribe",
+    "notifications.unsubscribe",  # the signed token is the proof
+    # The SMS provider's callbacks: the provider's signature is checked instead (tests/sms:
+    # unsigned or forged calls get 403, an unknown provider 404).
     "sms_hooks.reports",
     "sms_hooks.inbound",
     "static",
