@@ -13,7 +13,9 @@ from htmx_flask import Htmx
 
 from portal.core.db import Model
 
-db = SQLAlchemy(model_class=Model)
+# A pooled connection is tested before use: after the database restarts, a page is
+# given a new connection rather than a dead one.
+db = SQLAlchemy(model_class=Model, engine_options={"pool_pre_ping": True})
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()

@@ -84,23 +84,28 @@ def stop_redis(url: str, seconds: float = 10) -> None:
         time.sleep(0.02)
 
 
-def start_postgres(folder: Path) -> tuple[str, callable]:
-    """A private PostgreSQL server (Debian's binaries) on a unix socket in ``folder``, with an
-    empty database 'carnet', tuned for throwaway data; returns its URL and how to stop it."""
+def _postgres(folder: Path) -> tuple[Path, Path, dict]:
+    """Debian's PostgreSQL binaries, the data folder kept in ``folder``, and how to run them
+    (as the postgres user when we are root: PostgreSQL refuses to run as root)."""
     import glob
 
     binaries = sorted(glob.glob("/usr/lib/postgresql/*/bin"))
     if not binaries:
         raise SystemExit("PostgreSQL is not installed: `python3 -m portal test` installs it")
-    bindir = Path(binaries[-1])
-    data, sockets = folder / "pgdata", folder / "pgsock"
+    as_user = {"user": "postgres"} if os.geteuid() == 0 else {}
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.STDOUT, **as_user}
+    return Path(binaries[-1]), folder / "pgdata", quiet
+
+
+def start_postgres(folder: Path) -> tuple[str, callable]:
+    """A private PostgreSQL server (Debian's binaries) on a unix socket in ``folder``, with an
+    empty database 'carnet', tuned for throwaway data; returns its URL and how to stop it."""
+    bindir, data, quiet = _postgres(folder)
+    sockets = folder / "pgsock"
     sockets.mkdir(parents=True)
-    as_user = {}
-    if os.geteuid() == 0:  # PostgreSQL refuses to run as root
+    if os.geteuid() == 0:
         shutil.chown(folder, "postgres")
         shutil.chown(sockets, "postgres")
-        as_user = {"user": "postgres"}
-    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.STDOUT, **as_user}
     initdb = [bindir / "initdb", "-D", data, "-U", "postgres", "--auth=trust", "--no-sync"]
     subprocess.run([*initdb, "-E", "UTF8"], check=True, **quiet)
     options = f"-k {sockets} -c listen_addresses='' -F -c full_page_writes=off"
@@ -116,6 +121,34 @@ def start_postgres(folder: Path) -> tuple[str, callable]:
         subprocess.run([bindir / "pg_ctl", "-D", data, "-m", "immediate", "stop"], **quiet)
 
     return f"postgresql+psycopg://postgres@/carnet?host={sockets}", stop
+
+
+def _postgres_folder(url: str) -> Path:
+    """The folder start_postgres() was given for the server at ``url`` (its socket's parent)."""
+    from urllib.parse import parse_qs, urlsplit
+
+    hosts = parse_qs(urlsplit(url).query).get("host", [])
+    if not hosts or not (Path(hosts[0]).parent / "pgdata").is_dir():
+        raise ValueError(f"not a private PostgreSQL server started by start_postgres(): {url}")
+    return Path(hosts[0]).parent
+
+
+def stop_postgres(url: str, mode: str = "immediate") -> None:
+    """Stop the private PostgreSQL server at ``url``: 'immediate' as a crash would (every
+    connection cut, no checkpoint), 'fast' as an administrator would. restart_postgres() brings
+    it back at the same socket. The tests take the database away this way, to prove that a
+    delivery resumes and that people are asked to try again meanwhile."""
+    bindir, data, quiet = _postgres(_postgres_folder(url))
+    subprocess.run([bindir / "pg_ctl", "-D", data, "-m", mode, "-w", "stop"], check=True, **quiet)
+
+
+def restart_postgres(url: str, mode: str = "fast") -> None:
+    """Restart the private PostgreSQL server at ``url``, or start it again after
+    stop_postgres(), with the options it was first started with (kept in postmaster.opts)."""
+    folder = _postgres_folder(url)
+    bindir, data, quiet = _postgres(folder)
+    restart = [bindir / "pg_ctl", "-D", data, "-m", mode, "-w", "-l", folder / "pg.log", "restart"]
+    subprocess.run(restart, check=True, **quiet)
 
 
 def start_private(folder: Path, database: str) -> tuple[dict[str, str], list[callable]]:
@@ -186,12 +219,10 @@ def run() -> int:
             subprocess.Popen(
                 [
                     str(BIN / "gunicorn"),
+                    "--config",
+                    "python:portal.gunicorn_config",  # production's settings
                     "--bind",
                     f"{host}:{port}",
-                    "--workers",
-                    env.get("WEB_CONCURRENCY", "2"),
-                    "--access-logfile",
-                    "-",
                     "wsgi:app",
                 ],
                 env=env,
@@ -204,6 +235,8 @@ def run() -> int:
                     str(BIN / "rq"),
                     "worker",
                     "--with-scheduler",
+                    "--worker-class",
+                    "portal.core.jobs.AppWorker",
                     "--url",
                     env["REDIS_URL"],
                     "default",
@@ -249,21 +282,37 @@ def _count(junit: Path) -> dict[str, int]:
 
 
 def test(pytest_args: list[str]) -> int:
-    """The whole suite on SQLite, then on PostgreSQL; the harness starts Redis and PostgreSQL."""
+    """The whole suite on SQLite and on PostgreSQL, side by side: each run starts its own Redis
+    and database, and much of a run is waiting on workers, servers and the browser. Each run's
+    output is shown once it is over."""
     results = {}
     exit_code = 0
     reports = INSTANCE / "test-reports"
     reports.mkdir(parents=True, exist_ok=True)
+    runs = {}
+    say("test suite on sqlite and postgresql, side by side")
     for database in ("sqlite", "postgresql"):
-        say(f"test suite on {database}")
-        junit = reports / f"{database}.xml"
         env = dict(os.environ, CARNET_TEST_DATABASE=database)
-        code = subprocess.run(
-            [sys.executable, "-m", "pytest", f"--junitxml={junit}", *pytest_args],
-            env=env,
-            cwd=ROOT,
-        ).returncode
-        results[database] = _count(junit)
+        log = (reports / f"{database}.log").open("w+")
+        command = [sys.executable, "-m", "pytest", f"--junitxml={reports / database}.xml"]
+        process = subprocess.Popen(
+            [*command, *pytest_args], env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT
+        )
+        runs[database] = (process, log)
+    started = time.monotonic()
+    while any(process.poll() is None for process, _log in runs.values()):
+        time.sleep(5)
+        if int(time.monotonic() - started) % 120 < 5:  # a sign of life every two minutes
+            running = [db for db, (process, _log) in runs.items() if process.poll() is None]
+            say(f"{int(time.monotonic() - started) // 60} min, still running: {', '.join(running)}")
+    for database, (process, log) in runs.items():
+        code = process.wait()
+        log.seek(0)
+        say(f"test suite on {database}")
+        sys.stdout.write(log.read())
+        sys.stdout.flush()
+        log.close()
+        results[database] = _count(reports / f"{database}.xml")
         if code not in (0, 5):
             exit_code = code or 1
         if code == 5:  # pytest found no test: that is a failure of the suite, not a pass

@@ -6,10 +6,14 @@ and runs the function inside an application context (a worker builds the app onc
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
+import os
+import time
 from collections.abc import Callable
 
+import redis.exceptions
 from flask import current_app, has_app_context
 from redis import Redis
 from rq import Queue, Retry, Worker, get_current_job
@@ -91,3 +95,25 @@ class AppWorker(Worker):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         _app()
+
+    def execute_job(self, job, queue):
+        """RQ ends the worker when Redis goes away while a job runs (an idle worker waits for it
+        instead). The job's work is in the database, and its outbox row says whether it was
+        done (the sweep enqueues it again if not): so the work-horse is let finish, and the
+        worker waits for Redis, then carries on."""
+        try:
+            super().execute_job(job, queue)
+        except redis.exceptions.ConnectionError as exc:
+            log.warning("Redis went away during job %s (%s): waiting for it", job.id, exc)
+            if self._horse_pid:
+                with contextlib.suppress(ChildProcessError):
+                    os.waitpid(self._horse_pid, 0)
+                self._horse_pid = 0
+            pause = 1.0
+            while not self._stop_requested:
+                try:
+                    self.connection.ping()
+                    return
+                except redis.exceptions.ConnectionError:
+                    time.sleep(pause)
+                    pause = min(pause * 2, 10.0)

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
-from flask import Flask, render_template, request
-from flask_babel import format_decimal, lazy_gettext
+from flask import Flask, g, render_template, request
+from flask_babel import format_decimal, get_locale, lazy_gettext
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import select
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 
 from portal.core import i18n, sessions
 from portal.extensions import babel, csrf, db, htmx, limiter, login_manager, migrate
 
 log = logging.getLogger(__name__)
+
+#: The database could not be reached (restarting, down for a moment, or too busy to answer).
+UNREACHABLE = (OperationalError, InterfaceError)
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -140,7 +145,7 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_request_hooks(app: Flask) -> None:
-    from flask_babel import get_locale, get_timezone
+    from flask_babel import get_timezone
 
     from portal.accounts import permissions
     from portal.accounts.labels import profile_label, state_label
@@ -256,10 +261,31 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(500)
     def server_error(exc):
+        if isinstance(getattr(exc, "original_exception", None), UNREACHABLE):
+            return database_unavailable(exc.original_exception)  # raised by another error page
         db.session.rollback()
         return error_page(
             500, _("Something went wrong"), _("The error has been recorded. Try again in a moment.")
         )
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    def database_unavailable(exc):
+        """The database can't be reached (restarting, or down for a moment): a page asking to
+        try again, drawn without the database, rather than an error. The session is kept, so
+        the same person carries on once it is back."""
+        log.error("database unreachable", exc_info=exc)  # or a statement it refused: recorded
+        with contextlib.suppress(SQLAlchemyError):
+            get_locale()  # the person's own language, if it was read before the database went
+        with contextlib.suppress(SQLAlchemyError):
+            db.session.rollback()
+        g._login_user = login_manager.anonymous_user()  # the header asks the database nothing
+        headers = {"Retry-After": "30"}
+        if is_htmx():  # a counter or a fragment: keep what the page shows, ask again later
+            return "", 503, {**headers, "HX-Reswap": "none"}
+        title = _("Try again in a moment")
+        message = _("Carnet is briefly unavailable. Wait a moment, then try again.")
+        return (*error_page(503, title, message), headers)
 
 
 def register_cli(app: Flask) -> None:

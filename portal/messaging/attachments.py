@@ -21,7 +21,7 @@ import filetype
 from flask import current_app
 from flask_babel import format_decimal
 from flask_babel import gettext as _
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from werkzeug.datastructures import FileStorage
 
 from portal.accounts.models import User
@@ -95,6 +95,22 @@ def used_bytes(owner: User) -> int:
     )
 
 
+def _one_upload_at_a_time(owner: User) -> None:
+    """Past this point a second upload of the same person waits for the first to be committed,
+    then counts it: two files can't both take the last room of the quota. PostgreSQL locks the
+    person's row; SQLite ignores FOR UPDATE, so there a write (changing nothing) takes the
+    database's write lock until the commit."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        db.session.execute(
+            update(User)
+            .where(User.id == owner.id)
+            .values(session_nonce=User.session_nonce)
+            .execution_options(synchronize_session=False)
+        )
+    else:
+        db.session.execute(select(User.id).where(User.id == owner.id).with_for_update())
+
+
 def _folder() -> Path:
     return Path(current_app.config["ATTACHMENT_DIR"])
 
@@ -143,8 +159,7 @@ def store(owner: User, upload: FileStorage) -> Attachment:
                         "document or plain text."
                     ),
                 )
-            # One upload at a time per person past this point: two can't both fit the quota.
-            db.session.execute(select(User.id).where(User.id == owner.id).with_for_update())
+            _one_upload_at_a_time(owner)
             used = used_bytes(owner)
             quota = current_app.config["ATTACHMENT_QUOTA_BYTES"]
             if used + size > quota:
