@@ -10,12 +10,15 @@ import datetime as dt
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from rq import Worker
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
 from sqlalchemy import select, update
 
 from portal.accounts.models import Profile, School, User
 from portal.core import clock, outbox
 from portal.core.i18n import deferred, deferred_date
-from portal.core.jobs import enqueue, job, last_attempt, retry_after
+from portal.core.jobs import enqueue, job, last_attempt, redis_connection, retry_after
 from portal.extensions import db
 from portal.notifications import services as notifications
 from portal.sms import providers, services, setup
@@ -24,6 +27,8 @@ from portal.sms.providers import Outgoing, Report
 
 #: How long after it was accepted the development adapter reports an SMS delivered.
 SIMULATED_DELAY = dt.timedelta(seconds=3)
+#: An SMS sent this long ago and still without an answer is checked for a lost job.
+SWEEP_GRACE = dt.timedelta(minutes=2)
 
 
 class SendFailed(Exception):
@@ -40,6 +45,52 @@ def _start(payload: dict) -> None:
     retry = retry_after(current_app.config["SMS_RETRY_DELAYS"])
     for sms_id in payload["ids"]:
         enqueue(send, sms_id, job_id=_job_id(sms_id), retry=retry)
+
+
+def _job_alive(sms_id: int, connection) -> bool:
+    """Whether the SMS's job is still waiting, scheduled for a retry, or running in a worker
+    that is alive (a killed worker's key outlives it by RQ's worker TTL, a few minutes)."""
+    try:
+        found = Job.fetch(_job_id(sms_id), connection=connection)
+    except NoSuchJobError:
+        return False
+    status = found.get_status(refresh=False)
+    if status in (JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED):
+        return True
+    if status == JobStatus.STARTED and found.worker_name:
+        key = Worker.redis_worker_namespace_prefix + found.worker_name
+        return Worker.find_by_key(key, connection=connection) is not None
+    return False
+
+
+@job(queue="default", timeout=300, retry=None)
+def sweep() -> int:
+    """SMS still being sent whose job is gone — Redis restarted without its data, or the
+    worker was killed during the last attempt — are given a job again; the idempotency key
+    keeps a provider that already took one from sending it twice. An SMS no attempt could
+    send within its retries and an hour more is failed, with the reason, for the staff.
+    Returns how many were given a job again."""
+    delays = current_app.config["SMS_RETRY_DELAYS"]
+    now = clock.now()
+    give_up = now - dt.timedelta(seconds=sum(delays) + 3600)
+    waiting = db.session.execute(
+        select(Sms.id, Sms.submitted_at, Sms.school_id).where(
+            Sms.state == SmsState.SENDING, Sms.submitted_at < now - SWEEP_GRACE
+        )
+    ).all()
+    connection = redis_connection()
+    again = 0
+    for sms_id, submitted_at, school_id in waiting:
+        if _job_alive(sms_id, connection):
+            continue
+        if submitted_at < give_up:
+            school = db.session.get(School, school_id)
+            with force_locale(school.default_language):
+                _failed(db.session.get(Sms, sms_id), _("The SMS could not be handed over."))
+            continue
+        enqueue(send, sms_id, job_id=_job_id(sms_id), retry=retry_after(delays))
+        again += 1
+    return again
 
 
 def callback_url(provider_id: int, sms_id: int) -> str:
