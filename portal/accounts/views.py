@@ -87,6 +87,11 @@ def login():
     if current_user.is_authenticated:
         return redirect(home_url(current_user))
     form = LoginForm()
+    form.remember.description = _(
+        "Not on a computer others use: without it, you are logged out after %(minutes)d "
+        "minutes without activity.",
+        minutes=current_app.config["SESSION_IDLE_SECONDS"] // 60,
+    )
     if form.validate_on_submit():
         try:
             user = services.authenticate(form.login.data, form.password.data)

@@ -120,3 +120,10 @@ def test_logging_out_forgets_the_device(client, parent):
     post(client, "/logout", page="/parent/")
     client.delete_cookie("session")
     assert client.get("/parent/").status_code == 302
+
+
+def test_the_login_page_says_when_to_stay_logged_in(client, parent):
+    english = text(client.get("/login", headers={"Accept-Language": "en"}))
+    assert "logged out after 30 minutes without activity" in english
+    french = text(client.get("/login", headers={"Accept-Language": "fr"}))
+    assert "déconnecté après 30 minutes sans activité" in french
