@@ -4,6 +4,10 @@ Two schools (a collège and an école), classes of 25 to 30 pupils, guardians (s
 one e-mail address, a pupil with two homes, a parent with children in both schools), teachers,
 staff, direction, a webmaster, one inactive and one blocked account. One known login per
 profile is printed at the end.
+
+`--pupils N` makes the collège a large one: N pupils in classes of about 28 (6A, 5B, 4A, 3C,
+then 6B, 5A...), two teachers a class, and two guardians for three pupils in four (3,500
+guardians for 2,000 pupils), as the load benchmark needs.
 """
 
 from __future__ import annotations
@@ -179,8 +183,24 @@ def _mail(first: str, last: str, rng) -> str:
     return f"{accounts.ascii_slug(first)}.{accounts.ascii_slug(last)}.{slug}@example.org"
 
 
-def build(seed: int = 2026) -> dict[str, str]:
-    """Create the demo platform; returns the known logins by profile."""
+def scaled_classes(pupils: int) -> tuple[list[str], list[int]]:
+    """The collège's classes for ``pupils`` pupils, about 28 each: their names (the demo's own
+    first) and how many pupils each has."""
+    count = max(len(SCHOOLS[0][2]), round(pupils / 28))
+    names = list(SCHOOLS[0][2])
+    for suffix in ("", "2", "3", "4"):
+        for letter in "ABCDEFGHIJKLMNOPQRSTUVWXYZ":
+            names += [f"{level}{letter}{suffix}" for level in "6543"]
+    names = list(dict.fromkeys(names))
+    base, extra = divmod(pupils, count)
+    return names[:count], [base + (1 if n < extra else 0) for n in range(count)]
+
+
+def build(seed: int = 2026, pupils: int | None = None) -> dict[str, str]:
+    """Create the demo platform; returns the known logins by profile. With ``pupils``, the
+    collège has that many pupils (see scaled_classes()) instead of about a hundred."""
+    if pupils is not None and not 100 <= pupils <= 10_000:
+        raise ValueError("the demo collège has from 100 to 10,000 pupils")
     rng = random.Random(seed)
     password_hash = security.hash_password(PASSWORD)
     known: dict[str, str] = {}
@@ -192,6 +212,9 @@ def build(seed: int = 2026) -> dict[str, str]:
     for index, (name, code, class_names, teaching_names) in enumerate(SCHOOLS):
         school = accounts.create_school(name, code)
         demo = index == 0
+        sizes = None
+        if demo and pupils is not None:
+            class_names, sizes = scaled_classes(pupils)
         head = _person(
             school,
             Profile.ADMIN,
@@ -232,8 +255,8 @@ def build(seed: int = 2026) -> dict[str, str]:
         if demo:  # the demo teacher teaches 6A, and 5B and 4A too (the demo pupil is in 5B)
             groups.add_member(classes[1], teachers[0])
             groups.add_member(classes[2], teachers[0])
-        for class_group in classes:
-            for n in range(rng.randint(25, 30)):
+        for k, class_group in enumerate(classes):
+            for n in range(sizes[k] if sizes else rng.randint(25, 30)):
                 last = rng.choice(LAST)
                 is_demo_pupil = demo and class_group.name == "5B" and n == 0
                 pupil = _person(
@@ -258,6 +281,7 @@ def build(seed: int = 2026) -> dict[str, str]:
                     is_demo_pupil,
                     first_parent,
                     known,
+                    single=n % 4 == 1 if sizes else n % 3 != 2,
                 )
         if demo:
             _content(head, teachers[0], classes[1])
@@ -350,10 +374,10 @@ def _content(head: User, teacher: User, class_5b) -> None:
 
 
 def _guardians(
-    school, pupil, last, n, rng, password_hash, demo, is_demo_pupil, first_parent, known
+    school, pupil, last, n, rng, password_hash, demo, is_demo_pupil, first_parent, known, single
 ):
-    """One or two guardians; every fourth pair shares one address; every seventh pupil has two
-    homes (guardians with different names and addresses)."""
+    """One guardian when ``single``, else two; every fourth pair shares one address; every
+    seventh pupil has two homes (guardians with different names and addresses)."""
     two_homes = n % 7 == 3
     mother_last = rng.choice(LAST) if two_homes else last
     first_a, first_b = rng.choice(FIRST), rng.choice(FIRST)
@@ -368,7 +392,7 @@ def _guardians(
         login="demo.parent" if is_demo_pupil else None,
         email=email_a,
     )
-    if n % 3 != 2:  # a third of pupils are listed with a single guardian
+    if single:
         accounts.link_guardian(parent_a, pupil, 1, financial=True, accepts_sms=n % 2 == 0)
         parent_a.mobile = f"+3361234{rng.randint(1000, 9999)}"
         return parent_a if is_demo_pupil else first_parent
@@ -411,15 +435,20 @@ def _special_accounts() -> None:
 
 @click.command("demo")
 @click.option("--if-empty", is_flag=True, help="Do nothing when the database has users.")
+@click.option(
+    "--pupils",
+    type=click.IntRange(100, 10_000),
+    help="Pupils of the collège (about 1.75 guardians each), for a large school.",
+)
 @with_appcontext
-def demo_command(if_empty: bool) -> None:
+def demo_command(if_empty: bool, pupils: int | None) -> None:
     """Load the demo platform and print one login per profile."""
     if db.session.scalar(select(func.count(User.id))):
         if if_empty:
             click.echo("The database already has data: demo not loaded.")
             return
         raise click.ClickException("The database is not empty: demo data goes in an empty one.")
-    known = build()
+    known = build(pupils=pupils)
     db.session.commit()
     click.echo(f"Demo loaded. Every demo login has the password '{PASSWORD}':")
     for profile, login in known.items():

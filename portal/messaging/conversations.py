@@ -13,13 +13,14 @@ from dataclasses import dataclass, replace
 
 from flask_babel import gettext as _
 from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy.orm import selectinload
 
 from portal.accounts.models import User
 from portal.core import clock
 from portal.core.errors import ValidationError
 from portal.extensions import db
 from portal.messaging import services
-from portal.messaging.models import Field, InboxEntry, Message, MessageState
+from portal.messaging.models import Field, InboxEntry, Message, MessageAddress, MessageState
 from portal.messaging.services import Addressee
 
 PAGE_SIZE = 25
@@ -57,10 +58,13 @@ def was_recalled_from(user: User, message: Message) -> bool:
     )
 
 
-def addressees_seen_by(message: Message, viewer: User) -> list[Addressee]:
-    """The To, CC and BCC recipients as ``viewer`` may see them (the sender sees all)."""
+def addressees_seen_by(
+    message: Message, viewer: User, entries: dict[int, InboxEntry] | None = None
+) -> list[Addressee]:
+    """The To, CC and BCC recipients as ``viewer`` may see them (the sender sees all).
+    ``entries``: the viewer's inbox rows by message, when a whole thread is shown."""
     if message.sender_id != viewer.id:
-        entry = entry_of(viewer, message)
+        entry = entries.get(message.id) if entries is not None else entry_of(viewer, message)
         if entry is None or entry.hidden:
             return [Addressee(entry.field if entry else Field.BCC, user=viewer)]
     shown = []
@@ -186,19 +190,31 @@ def _sent(user: User, *, state: MessageState | None = None, trash: bool = False)
     )
 
 
+#: What a folder's rows show, loaded with the page in a few queries rather than one per row:
+#: a received message's sender, a sent one's recipients, and whether each has attachments.
+_RECEIVED = (selectinload(Message.sender), selectinload(Message.attachments))
+_SENT = (
+    selectinload(Message.attachments),
+    selectinload(Message.addresses).selectinload(MessageAddress.user),
+    selectinload(Message.addresses).selectinload(MessageAddress.group),
+)
+
+
 def folder(user: User, name: str, *, words: str = "", page: int = 1) -> FolderPage:
     """One page of a folder, newest first: rows of (the reader's inbox row or None, message).
     The trash holds both received and sent messages."""
     page = max(page, 1)
     wanted = page * PAGE_SIZE + 1
     queries = {
-        "inbox": [(_inbox(user), InboxEntry.delivered_at)],
-        "sent": [(_sent(user), Message.sent_at)],
-        "scheduled": [(_sent(user, state=MessageState.SCHEDULED), Message.scheduled_for)],
-        "drafts": [(_sent(user, state=MessageState.DRAFT), Message.updated_at)],
+        "inbox": [(_inbox(user).options(*_RECEIVED), InboxEntry.delivered_at)],
+        "sent": [(_sent(user).options(*_SENT), Message.sent_at)],
+        "scheduled": [
+            (_sent(user, state=MessageState.SCHEDULED).options(*_SENT), Message.scheduled_for)
+        ],
+        "drafts": [(_sent(user, state=MessageState.DRAFT).options(*_SENT), Message.updated_at)],
         "trash": [
-            (_inbox(user, trash=True), InboxEntry.trashed_at),
-            (_sent(user, trash=True), Message.sender_trashed_at),
+            (_inbox(user, trash=True).options(*_RECEIVED), InboxEntry.trashed_at),
+            (_sent(user, trash=True).options(*_SENT), Message.sender_trashed_at),
         ],
     }[name]
     rows = []
@@ -226,15 +242,43 @@ def thread_of(message: Message, reader: User, *, lock: bool = False) -> list[Mes
     )
     if lock:
         query = query.with_for_update(read=True)
-    candidates = db.session.scalars(query)
-    return [m for m in candidates if may_read(reader, m)]
+    candidates = list(db.session.scalars(query))
+    # may_read() of each, in one query: the reader wrote it, or has it in their inbox.
+    received = entries_of(reader, [m for m in candidates if m.sender_id != reader.id])
+    return [m for m in candidates if m.sender_id == reader.id or m.id in received]
 
 
-def mark_read(user: User, message: Message) -> None:
+def entries_of(user: User, messages: list[Message]) -> dict[int, InboxEntry]:
+    """``user``'s inbox rows of ``messages`` (as entry_of() finds them), by message id."""
+    if not messages:
+        return {}
+    found = db.session.scalars(
+        select(InboxEntry).where(
+            InboxEntry.message_id.in_([m.id for m in messages]),
+            InboxEntry.recipient_id == user.id,
+            InboxEntry.deleted.is_(False),
+        )
+    )
+    return {entry.message_id: entry for entry in found}
+
+
+def load_thread(message_ids: list[int]) -> None:
+    """Load what the page of a thread shows of each message (its sender, recipients and
+    attachments) in a few queries, rather than several for each message."""
+    db.session.scalars(
+        select(Message)
+        .where(Message.id.in_(message_ids))
+        .options(selectinload(Message.sender), *_SENT)
+        .execution_options(populate_existing=True)
+    ).all()
+
+
+def mark_read(user: User, *messages: Message) -> None:
+    """``user`` has read ``messages`` (one UPDATE however many)."""
     db.session.execute(
         update(InboxEntry)
         .where(
-            InboxEntry.message_id == message.id,
+            InboxEntry.message_id.in_([message.id for message in messages]),
             InboxEntry.recipient_id == user.id,
             InboxEntry.read_at.is_(None),
         )

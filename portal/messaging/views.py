@@ -350,10 +350,12 @@ def read(message_id: int):
     thread = conversations.thread_of(message, current_user, lock=True)
     if message not in thread:  # the sender's own scheduled or recalled message
         thread.append(message)
-    for item in thread:
-        conversations.mark_read(current_user, item)
+    conversations.mark_read(current_user, *thread)
+    ids = [item.id for item in thread]
     db.session.commit()
-    entry = conversations.entry_of(current_user, message)
+    conversations.load_thread(ids)
+    entries = conversations.entries_of(current_user, thread)
+    entry = entries.get(message.id)
     withheld, withheld_count = ([], 0)
     if message.sender_id == current_user.id and message.attachments:
         withheld, withheld_count = attachments.withheld_from(message)
@@ -361,7 +363,7 @@ def read(message_id: int):
         "messaging/read.html",
         message=message,
         thread=thread,
-        seen={m.id: conversations.addressees_seen_by(m, current_user) for m in thread},
+        seen={m.id: conversations.addressees_seen_by(m, current_user, entries) for m in thread},
         entry=entry,
         may_reply_all=not (entry and entry.hidden),
         muted=services.is_muted(current_user, message),
