@@ -1,6 +1,6 @@
-"""Shared by the fault tests on workers and e-mail: families written in bulk, as an import would,
-and an SMTP server on loopback that can be told to refuse, to fail for a while or to keep its
-answer to one e-mail, and that counts what it accepted per address."""
+"""Shared by the fault tests on workers and e-mail: an SMTP server on loopback that can be told
+to refuse, to fail for a while or to keep its answer to one e-mail, and that counts what it
+accepted per address."""
 
 from __future__ import annotations
 
@@ -11,43 +11,8 @@ from email import message_from_bytes, policy
 
 import pytest
 from aiosmtpd.controller import Controller
-from sqlalchemy import insert
 
-from portal.accounts.models import AccountState, Profile, User
-from portal.core import clock
-from portal.core.text import fold
-from portal.extensions import db
-from portal.groups import services as groups
-from portal.groups.models import GroupMember
 from tests.conftest import free_port
-
-
-def bulk_families(school, count: int, *, email_every: int = 1) -> dict[int, str | None]:
-    """``count`` active parents in the school's group of parents, written in bulk (the factories
-    would take a minute for thousands); one in ``email_every`` has an e-mail address of their
-    own, the others read their notifications on the home page. Their addresses by id."""
-    now = clock.now()
-    rows = [
-        {
-            "school_id": school.id,
-            "profile": Profile.PARENT,
-            "state": AccountState.ACTIVE,
-            "first_name": "Parent",
-            "last_name": f"F{n:05d}",
-            "search_key": fold(f"F{n:05d} Parent"),
-            "login": f"family.{school.id}.{n}",
-            "email": f"family.{school.id}.{n}@families.test" if n % email_every == 0 else None,
-            "language": "en",
-            "activated_at": now,
-        }
-        for n in range(count)
-    ]
-    found = db.session.execute(insert(User).returning(User.id, User.email), rows).all()
-    group = groups.school_profile_group(school.id, Profile.PARENT)
-    db.session.execute(
-        insert(GroupMember), [{"group_id": group.id, "user_id": i} for i, _ in found]
-    )
-    return dict(found)
 
 
 class ScriptedSmtp:

@@ -20,7 +20,6 @@ from portal.messaging.models import InboxEntry, Message
 from portal.notifications.models import Notification
 from tests import factories, workers
 from tests.conftest import DATABASE
-from tests.faults.conftest import bulk_families
 from tests.web import csrf_token, logged_in, post, text
 
 FAMILIES = 3_000
@@ -88,7 +87,7 @@ def test_postgresql_stopped_during_a_delivery_asks_people_to_try_again_and_loses
         school = factories.school()
         teacher = factories.user(school, "teacher")
         parent = factories.user(school, "parent")
-        bulk_families(school, FAMILIES)
+        factories.bulk_parents(school, FAMILIES, email_every=1)
         all_parents = groups.school_profile_group(school.id, Profile.PARENT).id
         db.session.commit()
         logins = teacher.login, parent.login

@@ -17,7 +17,6 @@ from portal.notifications import delivery
 from portal.notifications.models import Notification, NotificationState
 from portal.notifications.types import Channel
 from tests import factories, workers
-from tests.faults.conftest import bulk_families
 from tests.web import log_in, post, text
 
 WINDOW = 3  # seconds of the hourly digest's window here: the two messages of wave 2 share one
@@ -83,7 +82,7 @@ def test_emails_are_retried_through_refusals_and_temporary_failures_and_arrive_o
     with app.app_context():
         school = factories.school()
         login = factories.user(school, "admin").login
-        families = bulk_families(school, 18)
+        families = factories.bulk_parents(school, 18, email_every=1)
         db.session.commit()
     first, second = sorted(families)[:6], sorted(families)[6:]
     for n, family in enumerate(second):

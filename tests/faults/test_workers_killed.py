@@ -30,7 +30,6 @@ from portal.notifications.models import Notification, NotificationState
 from portal.sms import services as sms_services
 from portal.sms.models import Sms, SmsAction, SmsState
 from tests import factories, workers
-from tests.faults.conftest import bulk_families
 from tests.school import in_english, person
 from tests.sms.conftest import ACCOUNT, TOKEN, set_up
 from tests.sms.twilio import FakeTwilio
@@ -108,7 +107,7 @@ def test_a_message_to_2000_families_reaches_and_emails_each_once_when_its_worker
     monkeypatch.setitem(app.config, "NOTIFICATION_SWEEP_GRACE", 1)
     school = factories.school()
     teacher = factories.user(school, "teacher")
-    families = bulk_families(school, FAMILIES, email_every=EMAIL_EVERY)
+    families = factories.bulk_parents(school, FAMILIES, email_every=EMAIL_EVERY)
     addresses = [address for address in families.values() if address]
     all_parents = groups.school_profile_group(school.id, Profile.PARENT)
     message = messaging.send(
@@ -201,7 +200,7 @@ def test_each_family_receives_one_digest_holding_each_event_once_when_the_flush_
     }.items():
         monkeypatch.setitem(app.config, key, value)
     school = factories.school()
-    families = bulk_families(school, DIGEST_FAMILIES, email_every=DIGEST_EMAIL_EVERY)
+    families = factories.bulk_parents(school, DIGEST_FAMILIES, email_every=DIGEST_EMAIL_EVERY)
     addresses = [address for address in families.values() if address]
     db.session.commit()
     for subject in EVENTS:
@@ -280,7 +279,7 @@ def test_an_email_in_flight_when_its_worker_dies_arrives_at_most_twice_with_one_
     monkeypatch.setitem(app.config, "OUTBOX_LEASE", LEASE)
     monkeypatch.setitem(app.config, "OUTBOX_SWEEP_GRACE", 0)
     school = factories.school()
-    families = bulk_families(school, 12)
+    families = factories.bulk_parents(school, 12, email_every=1)
     addresses = sorted(families.values())
     db.session.commit()
     monkeypatch.setitem(app.config, "NOTIFICATION_WINDOW", 1)

@@ -6,15 +6,13 @@ from __future__ import annotations
 
 import time
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 
-from portal.accounts.models import AccountState, Profile, User
-from portal.core import clock, outbox
+from portal.accounts.models import Profile
+from portal.core import outbox
 from portal.core.jobs import get_queue, redis_connection
-from portal.core.text import fold
 from portal.extensions import db
 from portal.groups import services as groups
-from portal.groups.models import GroupMember
 from portal.messaging import services
 from portal.messaging.models import InboxEntry, Message, MessageState
 from portal.notifications.models import Notification
@@ -24,29 +22,6 @@ from tests.web import log_in, post, text
 PARENTS = 10_000
 BATCH = 500  # inbox rows per transaction in the worker: the delivery commits 20 times
 LEASE = 3  # seconds before a claim of the killed worker is taken to be dead
-
-
-def _parents(school, count: int) -> list[int]:
-    """``count`` active parents written in bulk, as an import would, in the school's group of
-    parents; their ids. (The factories would take a minute for 10,000.)"""
-    now = clock.now()
-    rows = [
-        {
-            "school_id": school.id,
-            "profile": Profile.PARENT,
-            "state": AccountState.ACTIVE,
-            "first_name": "Parent",
-            "last_name": f"N{n:05d}",
-            "search_key": fold(f"N{n:05d} Parent"),
-            "login": f"parent.{school.id}.{n}",
-            "activated_at": now,
-        }
-        for n in range(count)
-    ]
-    ids = list(db.session.scalars(insert(User).returning(User.id), rows))
-    group = groups.school_profile_group(school.id, Profile.PARENT)
-    db.session.execute(insert(GroupMember), [{"group_id": group.id, "user_id": i} for i in ids])
-    return ids
 
 
 def _delivery(message_id: int) -> outbox.OutboxItem:
@@ -100,7 +75,7 @@ def test_a_message_to_10000_parents_reaches_each_once_when_its_worker_is_killed_
     monkeypatch.setitem(app.config, "OUTBOX_SWEEP_GRACE", 0)
     school = factories.school()
     teacher = factories.user(school, "teacher")
-    parents = _parents(school, PARENTS)
+    parents = list(factories.bulk_parents(school, PARENTS))
     all_parents = groups.school_profile_group(school.id, Profile.PARENT)
     message = services.send(
         teacher,
@@ -146,7 +121,7 @@ def test_a_message_sent_while_redis_is_down_is_delivered_once_when_it_comes_back
     with app.app_context():
         school = factories.school()
         teacher = factories.user(school, "teacher")
-        parents = _parents(school, 200)
+        parents = list(factories.bulk_parents(school, 200))
         all_parents = groups.school_profile_group(school.id, Profile.PARENT).id
         db.session.commit()
         login = teacher.login
