@@ -101,26 +101,32 @@ BY_SMS = and_(Guardian.mobile.is_not(None), Guardianship.accepts_sms.is_(True))
 BY_HOME_PAGE = Guardian.state == AccountState.ACTIVE
 
 
-def _links(school_id: int, class_id: int | None = None):
-    """Every (class, pupil, guardian) of the school's classes of the current year, blocked and
-    deleted people aside."""
+def _class_pupils(query, school_id: int, class_id: int | None):
+    """``query`` over the pupils of the school's classes of the current year (or of one),
+    blocked and deleted pupils aside."""
     query = (
-        select()
-        .select_from(Group)
-        .join(GroupMember, GroupMember.group_id == Group.id)
+        query.join(GroupMember, GroupMember.group_id == Group.id)
         .join(Pupil, Pupil.id == GroupMember.user_id)
-        .join(Guardianship, Guardianship.pupil_id == Pupil.id)
-        .join(Guardian, Guardian.id == Guardianship.parent_id)
         .where(
             Group.school_id == school_id,
             Group.kind == GroupKind.CLASS,
             Group.archived_at.is_(None),
             Pupil.profile == Profile.PUPIL,
             Pupil.state.not_in(UNREACHABLE),
-            Guardian.state.not_in(UNREACHABLE),
         )
     )
     return query.where(Group.id == class_id) if class_id is not None else query
+
+
+def _links(school_id: int, class_id: int | None = None):
+    """Every (class, pupil, guardian) of the school's classes of the current year, blocked and
+    deleted people aside."""
+    return (
+        _class_pupils(select().select_from(Group), school_id, class_id)
+        .join(Guardianship, Guardianship.pupil_id == Pupil.id)
+        .join(Guardian, Guardian.id == Guardianship.parent_id)
+        .where(Guardian.state.not_in(UNREACHABLE))
+    )
 
 
 def count_out_of_reach(school_id: int) -> int:
@@ -231,22 +237,10 @@ def _without_guardian(school_id: int, class_id: int | None):
         Parent.id == Guardianship.parent_id,
         Parent.state.not_in(UNREACHABLE),
     )
-    query = (
-        select(Group.id, Pupil.id, Pupil.first_name, Pupil.last_name)
-        .join(GroupMember, GroupMember.group_id == Group.id)
-        .join(Pupil, Pupil.id == GroupMember.user_id)
-        .where(
-            Group.school_id == school_id,
-            Group.kind == GroupKind.CLASS,
-            Group.archived_at.is_(None),
-            Pupil.profile == Profile.PUPIL,
-            Pupil.state.not_in(UNREACHABLE),
-            ~guardian_left,
-        )
-        .order_by(Pupil.last_name, Pupil.first_name, Pupil.id)
+    query = _class_pupils(
+        select(Group.id, Pupil.id, Pupil.first_name, Pupil.last_name), school_id, class_id
     )
-    if class_id is not None:
-        query = query.where(Group.id == class_id)
+    query = query.where(~guardian_left).order_by(Pupil.last_name, Pupil.first_name, Pupil.id)
     return db.session.execute(query).all()
 
 
