@@ -64,16 +64,17 @@ def _is_passive() -> bool:
 
 def _login_page():
     """The login page, coming back to the page the person was on (GET requests only)."""
+    from portal.core.web import is_htmx  # web wires this module in
+
     target = None
     if request.method == "GET":
-        if request.headers.get("HX-Request") == "true":
-            current = request.headers.get("HX-Current-URL", "")
-            parts = urlsplit(current)
+        if is_htmx():
+            parts = urlsplit(request.htmx.current_url or "")
             target = parts.path + (f"?{parts.query}" if parts.query else "") or None
         else:
             target = request.full_path.rstrip("?")
     url = url_for("accounts.login", next=target) if target else url_for("accounts.login")
-    if request.headers.get("HX-Request") == "true":
+    if is_htmx():
         return "", 200, {"HX-Redirect": url}
     return redirect(url)
 
