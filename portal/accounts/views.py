@@ -13,6 +13,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user
 
@@ -87,10 +88,12 @@ def login():
     if current_user.is_authenticated:
         return redirect(home_url(current_user))
     form = LoginForm()
-    form.remember.description = _(
-        "Not on a computer others use: without it, you are logged out after %(minutes)d "
-        "minutes without activity.",
-        minutes=current_app.config["SESSION_IDLE_SECONDS"] // 60,
+    form.remember.description = ngettext(
+        "Not on a computer others use: without it, you are logged out after %(num)d minute "
+        "without activity.",
+        "Not on a computer others use: without it, you are logged out after %(num)d minutes "
+        "without activity.",
+        current_app.config["SESSION_IDLE_SECONDS"] // 60,
     )
     if form.validate_on_submit():
         try:
