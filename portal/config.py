@@ -117,6 +117,9 @@ def load() -> dict:
         "SMS_TIMEOUT": float(os.environ.get("SMS_TIMEOUT", 10)),
         "SMS_DIR": os.environ.get("SMS_DIR")
         or str(Path(os.environ.get("CARNET_INSTANCE", INSTANCE)) / "sms"),
+        # From what hour to what hour (school's time zone) an SMS nobody sent by hand, such as
+        # an alert rule's, may leave; outside them it waits for the first.
+        "SMS_AUTOMATIC_HOURS": _hours(os.environ.get("SMS_AUTOMATIC_HOURS", "8-20")),
         "BABEL_DEFAULT_LOCALE": "fr",
         "BABEL_DEFAULT_TIMEZONE": os.environ.get("CARNET_TIMEZONE", "Europe/Paris"),
         "LANGUAGES": ("fr", "en"),
@@ -125,6 +128,15 @@ def load() -> dict:
 
 def _seconds(listed: str) -> list[int]:
     return [int(part) for part in listed.split(",") if part.strip()]
+
+
+def _hours(span: str) -> tuple[int, int]:
+    """'8-20' -> (8, 20): whole hours of the day, the first before the second."""
+    first, _dash, last = span.partition("-")
+    hours = (int(first), int(last))
+    if not 0 <= hours[0] < hours[1] <= 24:
+        raise ValueError(f"hours from 0 to 24, the first before the second, not {span!r}")
+    return hours
 
 
 def _limits_uri(redis_url: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 
 from tests.factories import PASSWORD
@@ -28,6 +29,12 @@ def log_in(client, login: str, password: str = PASSWORD):
 
 def text(answer) -> str:
     return answer.get_data(as_text=True)
+
+
+def field_error(answer, field: str) -> str | None:
+    """The message shown next to a form's field, unescaped; None when the field has none."""
+    shown = re.search(rf'<small id="{field}-error"[^>]*>([^<]*)</small>', text(answer))
+    return html.unescape(shown.group(1)) if shown else None
 
 
 def logged_in(app, login: str):

@@ -333,20 +333,6 @@ def _content(head: User, teacher: User, class_5b) -> None:
     today = clock.today(head.school.timezone)
     for start, end in ((dt.time(8), dt.time(9)), (dt.time(10), dt.time(11))):
         attendance.schedule(head, class_5b, teacher, today, start, end)
-    db.session.add(
-        AlertRule(
-            school_id=head.school_id,
-            name="Absences répétées",
-            population="pupil",
-            metric="sessions_missed",
-            counted="unjustified",
-            trigger="more",
-            low=3,
-            period_amount=30,
-            period_unit="days",
-            email_guardians=True,
-        )
-    )
     # SMS to families through the development provider: written to instance/sms/, reported
     # delivered a moment later.
     sms_setup.save_provider(head, sms_setup.ProviderInput("file", "", "", "0146000000"))
@@ -359,6 +345,31 @@ def _content(head: User, teacher: User, class_5b) -> None:
             "Merci de contacter la vie scolaire.",
             response_days=2,
         ),
+    )
+    repeated = sms_setup.save_action(
+        head,
+        sms_setup.ActionInput(
+            short_label="Alerte",
+            long_label="Alerte d'absences répétées",
+            template="{school} : {pupil} ({class}) a manqué {count} cours sans justificatif ces "
+            "30 derniers jours. Merci de contacter la vie scolaire.",
+            response_days=0,
+        ),
+    )
+    db.session.add(
+        AlertRule(
+            school_id=head.school_id,
+            name="Absences répétées",
+            population="pupil",
+            metric="sessions_missed",
+            counted="unjustified",
+            trigger="more",
+            low=3,
+            period_amount=30,
+            period_unit="days",
+            email_guardians=True,
+            sms_action_id=repeated.id,
+        )
     )
     for days, title in ((2, "Exercices 4 à 7 page 58"), (8, "Réciter le poème")):
         homework.set_homework(

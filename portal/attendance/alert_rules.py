@@ -29,6 +29,8 @@ from portal.core.text import checked_line
 from portal.extensions import db
 from portal.groups.models import Group
 from portal.notifications.services import admin_ids
+from portal.sms import setup as sms_setup
+from portal.sms.models import SmsAction
 from portal.webhooks.models import WebhookEndpoint
 
 #: The colours a rule may take, named for people who don't see them.
@@ -80,6 +82,7 @@ class RuleInput:
     email_guardians: bool = False
     email_admin_ids: list[int] = field(default_factory=list)
     webhook_endpoint_id: int | None = None
+    sms_action_id: int | None = None
 
 
 def _choices_ok(asked: RuleInput, errors: dict[str, str]) -> None:
@@ -130,6 +133,8 @@ def _checked(admin: User, asked: RuleInput) -> dict:
         endpoint = db.session.get(WebhookEndpoint, asked.webhook_endpoint_id)
         if endpoint is None or endpoint.school_id != admin.school_id:
             errors["webhook"] = _("Choose a webhook of the school.")
+    if asked.sms_action_id is not None:
+        _sms_ok(admin, asked, errors)
     if errors:
         raise ValidationError.of(errors)
     return {
@@ -151,7 +156,25 @@ def _checked(admin: User, asked: RuleInput) -> dict:
         "email_guardians": asked.email_guardians,
         "email_admin_ids": sorted(set(asked.email_admin_ids)),
         "webhook_endpoint_id": asked.webhook_endpoint_id,
+        "sms_action_id": asked.sms_action_id,
     }
+
+
+def _sms_ok(admin: User, asked: RuleInput, errors: dict[str, str]) -> None:
+    """The SMS goes to a pupil's guardians, through a switched-on action of the school whose
+    text an alert can fill, once the provider is set up."""
+    action = db.session.get(SmsAction, asked.sms_action_id)
+    if action is None or action.school_id != admin.school_id or not action.enabled:
+        errors["sms_action"] = _("Choose an SMS action of the school.")
+    elif not sms_setup.for_alerts(action.template):
+        errors["sms_action"] = _(
+            "The text of this SMS tells of one session ({start}, {end}, {minutes}), which an "
+            "alert does not have: choose or write another."
+        )
+    elif asked.population != Population.PUPILS:
+        errors["sms_action"] = _("The SMS goes to pupils' guardians: watch pupils.")
+    elif not sms_setup.is_ready(admin.school_id):
+        errors["sms_action"] = _("The direction must set up the SMS provider first.")
 
 
 def save(admin: User, asked: RuleInput, rule: AlertRule | None = None) -> AlertRule:

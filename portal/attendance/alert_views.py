@@ -3,7 +3,7 @@ and Scheduled alerts (the rules: new, edit, disable, enable, delete)."""
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -15,6 +15,7 @@ from portal.attendance.alert_rules import COLOURS, RuleInput
 from portal.attendance.forms import AlertRuleForm
 from portal.attendance.models import Alert, AlertRule
 from portal.attendance.rules import Metric
+from portal.core import clock
 from portal.core.blueprints import profile_blueprint
 from portal.core.errors import ValidationError
 from portal.core.permissions import get_or_404
@@ -23,6 +24,8 @@ from portal.extensions import db
 from portal.groups import services as groups
 from portal.groups.labels import label
 from portal.groups.models import GroupKind
+from portal.sms import services as sms
+from portal.sms import setup as sms_setup
 from portal.webhooks import services as webhooks
 
 #: The direction keeps the rules; the direction and staff read and archive the alerts.
@@ -42,7 +45,13 @@ def _alerts_page(archived: bool):
     page = request.args.get("page", 1, type=int)
     rows, more = alert_rules.alerts_of(current_user.school_id, archived=archived, page=page)
     return render_template(
-        "attendance/alerts.html", rows=rows, more=more, page=page, archived=archived
+        "attendance/alerts.html",
+        rows=rows,
+        more=more,
+        page=page,
+        archived=archived,
+        sms_of=sms.of_alerts([alert.id for alert in rows]),
+        now=clock.now(),
     )
 
 
@@ -112,10 +121,23 @@ def _form(rule: AlertRule | None = None) -> AlertRuleForm:
     form.webhook.choices = [(0, _("no webhook"))] + [
         (e.id, e.url) for e in webhooks.of_school(current_user.school_id)
     ]
+    form.sms_action.choices = [(0, _("no SMS"))] + [
+        (a.id, a.long_label)
+        for a in sms_setup.actions_of(current_user.school_id, enabled_only=True)
+        if sms_setup.for_alerts(a.template)
+    ]
+    first, last = current_app.config["SMS_AUTOMATIC_HOURS"]
+    form.sms_action.description = _(
+        "To the guardians who accept SMS, from %(first)d:00 to %(last)d:00 and outside their "
+        "quiet hours.",
+        first=first,
+        last=last,
+    )
     if rule is not None and request.method == "GET":
         form.scope_group.data = rule.scope_group_id or 0
         form.email_admins.data = list(rule.email_admin_ids)
         form.webhook.data = rule.webhook_endpoint_id or 0
+        form.sms_action.data = rule.sms_action_id or 0
     return form
 
 
@@ -139,6 +161,7 @@ def _asked(form: AlertRuleForm) -> RuleInput:
         email_guardians=form.email_guardians.data,
         email_admin_ids=form.email_admins.data or [],
         webhook_endpoint_id=form.webhook.data or None,
+        sms_action_id=form.sms_action.data or None,
     )
 
 

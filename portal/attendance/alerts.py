@@ -37,6 +37,7 @@ from portal.core.mail import queue_mail
 from portal.extensions import db
 from portal.groups.models import GroupMember
 from portal.notifications import services as notifications
+from portal.sms import services as sms
 from portal.webhooks import services as webhooks
 
 _KINDS = {
@@ -345,6 +346,8 @@ def _fire(rule: AlertRule, school: School, person_id: int, amount: float, watche
         _mail(address, rule, school, person, amount)
     if rule.webhook_endpoint_id is not None:
         webhooks.emit(rule.webhook_endpoint_id, "attendance.alert", _event(alert, rule, person))
+    if rule.sms_action_id is not None and person.profile == Profile.PUPIL:
+        sms.for_alert(alert, rule.sms_action_id, person, _told(rule, school, amount), f"{amount:g}")
     return alert
 
 
@@ -403,6 +406,17 @@ def _addresses(rule: AlertRule, person: User) -> list[str]:
             select(PupilContact.email).where(PupilContact.pupil_id == person.id)
         )
     return sorted(set(addresses))
+
+
+def _told(rule: AlertRule, school: School, amount: float) -> str:
+    """What crossed, in the school's words ('Absences: 12 hours of absence')."""
+    with force_locale(school.default_language):
+        return _(
+            "%(rule)s: %(amount)s %(metric)s",
+            rule=rule.name,
+            amount=f"{amount:g}",
+            metric=metric_label(rule.metric),
+        )
 
 
 def _mail(address: str, rule: AlertRule, school: School, person: User, amount: float) -> None:

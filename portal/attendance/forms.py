@@ -71,3 +71,10 @@ class AlertRuleForm(FlaskForm):
     email_admins = MultiCheckboxField(_l("E-mail these administrators"), coerce=int)
     # The school's own webhooks only: checked by alert_rules.save(), like the group.
     webhook = SelectField(_l("Call this webhook"), coerce=int, default=0, validate_choice=False)
+    # The school's SMS actions an alert can send: checked by alert_rules.save() too.
+    sms_action = SelectField(
+        _l("Send this SMS to the pupil's guardians"),
+        coerce=int,
+        default=0,
+        validate_choice=False,
+    )

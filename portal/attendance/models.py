@@ -132,6 +132,10 @@ class AlertRule(CreatedAtMixin, db.Model):
     webhook_endpoint_id: Mapped[int | None] = mapped_column(
         ForeignKey("webhook_endpoint.id", ondelete="SET NULL")
     )
+    #: The SMS action whose text goes to the pupil's guardians when it fires; None: no SMS.
+    sms_action_id: Mapped[int | None] = mapped_column(
+        ForeignKey("sms_action.id", ondelete="SET NULL")
+    )
     updated_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
 
     scope_group: Mapped[Group | None] = relationship()

@@ -106,8 +106,10 @@ def send(sms_id: int) -> str:
         return "skipped"
     school = db.session.get(School, sms.school_id)
     provider = setup.provider_of(sms.school_id)
-    if provider is None:
-        with force_locale(school.default_language):
+    with force_locale(school.default_language):
+        if school.suspended_at is not None:
+            return _failed(sms, _("The school was suspended before the SMS left."))
+        if provider is None:
             return _failed(sms, _("The direction must set up the SMS provider first."))
     adapter = providers.adapter_for(provider)
     action = db.session.get(SmsAction, sms.action_id) if sms.action_id else None

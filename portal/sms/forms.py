@@ -49,8 +49,9 @@ class ActionForm(FlaskForm):
     template = TextAreaField(
         _l("Text of the SMS"),
         description=_l(
-            "Placeholders: {pupil}, {first_name}, {class}, {date}, {start}, {end}, {minutes}, "
-            "{school}."
+            "Placeholders: {pupil}, {first_name}, {class}, {date}, {school}; for an absence or "
+            "a late arrival, {start}, {end}, {minutes}; for an alert, {alert} (its name) and "
+            "{count}."
         ),
         render_kw={"rows": 4, "maxlength": 1000},
     )
@@ -66,7 +67,11 @@ class ActionForm(FlaskForm):
         default="0",
         description=_l("0 unless the provider gave another code."),
     )
-    enabled = BooleanField(_l("Offered when recording an absence"), default=True)
+    enabled = BooleanField(
+        _l("In use"),
+        default=True,
+        description=_l("Offered when recording an absence and to the alerts."),
+    )
 
 
 class MarkSmsForm(FlaskForm):

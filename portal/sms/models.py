@@ -90,6 +90,8 @@ class SmsKind(StrEnum):
     #: Correcting an attendance SMS whose absence changed after it left.
     CORRECTION = "correction"
     FLASH = "flash"
+    #: Sent to a pupil's guardians when an alert rule fires, through the rule's SMS action.
+    ALERT = "alert"
 
 
 class Recipient(StrEnum):
@@ -129,6 +131,8 @@ class Sms(db.Model):
     flash_id: Mapped[int | None] = mapped_column(
         ForeignKey("flash_message.id", ondelete="SET NULL")
     )
+    #: The alert whose rule sent it.
+    alert_id: Mapped[int | None] = mapped_column(ForeignKey("alert.id", ondelete="SET NULL"))
     #: The SMS this one corrects.
     corrects_id: Mapped[int | None] = mapped_column(ForeignKey("sms.id", ondelete="SET NULL"))
     recipient: Mapped[str] = mapped_column(String(10))

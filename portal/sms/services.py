@@ -11,13 +11,14 @@ import unicodedata
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from flask import current_app
 from flask_babel import force_locale, format_date
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select, update
 
-from portal.accounts.models import Guardianship, Profile, School, User
+from portal.accounts.models import UNREACHABLE, Guardianship, Profile, School, User
 from portal.accounts.services import normalise_mobile
-from portal.attendance.models import AttendanceMark, ClassSession, MarkKind
+from portal.attendance.models import Alert, AttendanceMark, ClassSession, MarkKind
 from portal.audit.models import AuditTag
 from portal.audit.services import record as audit
 from portal.core import clock, outbox
@@ -27,6 +28,8 @@ from portal.extensions import db
 from portal.groups.audience import GROUP_KINDS
 from portal.groups.models import Group, GroupKind, GroupMember
 from portal.messaging import bodies
+from portal.notifications.models import NotificationTiming
+from portal.notifications.timing import quiet_until
 from portal.sms import segments, setup
 from portal.sms.labels import recipient_label
 from portal.sms.models import (
@@ -116,7 +119,14 @@ def _guardian(recipient: Recipient, link: Guardianship | None) -> Candidate:
             if stop is not None
             else _("Does not accept SMS.")
         )
-    return Candidate(recipient, parent, phone, refusal)
+    return Candidate(recipient, parent, phone, _closed(parent) or refusal)
+
+
+def _closed(person: User) -> str | None:
+    """A blocked or deleted account receives nothing new."""
+    if person.state in UNREACHABLE:
+        return _("The account is blocked or deleted.")
+    return None
 
 
 def candidates(pupil: User) -> list[Candidate]:
@@ -136,7 +146,7 @@ def candidates(pupil: User) -> list[Candidate]:
     phone, refusal = _usable_mobile(pupil.mobile)
     if refusal is None and (stop := _stopped(pupil, phone)) is not None:
         refusal = _("Answered STOP on %(day)s.", day=format_date(stop.received_at.date(), "short"))
-    found.append(Candidate(Recipient.PUPIL, pupil, phone, refusal))
+    found.append(Candidate(Recipient.PUPIL, pupil, phone, _closed(pupil) or refusal))
     return found
 
 
@@ -156,20 +166,27 @@ def _class_name(pupil_id: int) -> str:
     )
 
 
-def _values(session: ClassSession, pupil: User, minutes: int) -> dict[str, str]:
-    school = session.group.school
-    local = ZoneInfo(school.timezone)
+def _values_on(day: dt.date, pupil: User, school: School) -> dict[str, str]:
+    """What any SMS action's text may say (setup.COMMON): the pupil, their class, the day."""
     with force_locale(school.default_language):
-        day = format_date(session.starts_at.astimezone(local).date(), "short")
+        date = format_date(day, "short")
     return {
         "pupil": pupil.display_name,
         "first_name": pupil.first_name,
         "class": _class_name(pupil.id),
-        "date": day,
+        "date": date,
+        "school": school.name,
+    }
+
+
+def _values(session: ClassSession, pupil: User, minutes: int) -> dict[str, str]:
+    school = session.group.school
+    local = ZoneInfo(school.timezone)
+    return {
+        **_values_on(session.starts_at.astimezone(local).date(), pupil, school),
         "start": session.starts_at.astimezone(local).strftime("%H:%M"),
         "end": session.ends_at.astimezone(local).strftime("%H:%M"),
         "minutes": str(minutes),
-        "school": school.name,
     }
 
 
@@ -210,7 +227,12 @@ def queue_for_mark(
         errors["action"] = _("SMS are sent for a pupil's absence or late arrival.")
     elif not setup.is_ready(actor.school_id):
         errors["action"] = _("The direction must set up the SMS provider first.")
-    elif action is None or action.school_id != actor.school_id or not action.enabled:
+    elif (
+        action is None
+        or action.school_id != actor.school_id
+        or not action.enabled
+        or not setup.for_marks(action.template)
+    ):
         errors["action"] = _("Choose an SMS action.")
     chosen = [c for c in candidates(mark.person) if c.recipient in recipients]
     if not chosen:
@@ -339,16 +361,23 @@ def mark_changed(session_id: int, pupil_id: int, kind: MarkKind | None) -> None:
     db.session.flush()
 
 
+def _not_gone(now: dt.datetime):
+    """SMS that have not left: in 'SMS to send', or handed over for later (a flash message's
+    start, the end of someone's quiet hours)."""
+    return or_(
+        Sms.state == SmsState.QUEUED,
+        (Sms.state == SmsState.SENDING) & Sms.sent_at.is_(None) & (Sms.submitted_at > now),
+    )
+
+
 def withdraw_for(person_id: int, reason: str) -> int:
-    """SMS still waiting in 'SMS to send' to or about a person who was blocked or deleted are
+    """SMS that have not left yet, to or about a person who was blocked or deleted, are
     withdrawn with ``reason``; returns how many."""
+    now = clock.now()
     return db.session.execute(
         update(Sms)
-        .where(
-            or_(Sms.person_id == person_id, Sms.pupil_id == person_id),
-            Sms.state == SmsState.QUEUED,
-        )
-        .values(state=SmsState.WITHDRAWN, finished_at=clock.now(), error=reason[:500])
+        .where(or_(Sms.person_id == person_id, Sms.pupil_id == person_id), _not_gone(now))
+        .values(state=SmsState.WITHDRAWN, finished_at=now, error=reason[:500])
     ).rowcount
 
 
@@ -477,12 +506,71 @@ def _flash_text(school: str, title: str, words: str) -> str:
 
 def flash_ended(flash) -> None:
     """A flash message ended before its start: its SMS do not go."""
+    now = clock.now()
     db.session.execute(
         update(Sms)
-        .where(Sms.flash_id == flash.id, Sms.state == SmsState.SENDING, Sms.sent_at.is_(None))
-        .where(Sms.submitted_at > clock.now())
-        .values(state=SmsState.WITHDRAWN, finished_at=clock.now())
+        .where(Sms.flash_id == flash.id, _not_gone(now))
+        .values(state=SmsState.WITHDRAWN, finished_at=now)
     )
+
+
+# --- alerts by SMS -----------------------------------------------------------------------------
+
+
+def for_alert(alert: Alert, action_id: int, pupil: User, event: str, count: str) -> list[Sms]:
+    """An alert rule's SMS action, at once, to the pupil's guardians who may receive an SMS:
+    one each. No one else asked, so it waits for the school's hours for automatic SMS
+    (SMS_AUTOMATIC_HOURS) and then for the end of the guardian's own quiet hours. Nothing goes
+    when the provider is not set up or the action is switched off. Returns the SMS."""
+    action = db.session.get(SmsAction, action_id)
+    if action is None or not action.enabled or not setup.for_alerts(action.template):
+        return []
+    if not setup.is_ready(alert.school_id):
+        return []
+    guardians = [c for c in candidates(pupil) if c.recipient != Recipient.PUPIL and c.reachable]
+    school = db.session.get(School, alert.school_id)
+    provider = setup.provider_of(school.id)
+    values = {
+        **_values_on(clock.today(school.timezone), pupil, school),
+        "alert": alert.rule_name,
+        "count": count,
+    }
+    chosen = [
+        _new_sms(
+            school_id=school.id,
+            kind=SmsKind.ALERT,
+            action_id=action.id,
+            action_label=action.short_label,
+            alert_id=alert.id,
+            pupil_id=pupil.id,
+            class_name=values["class"],
+            event=event[:200],
+            recipient=candidate.recipient,
+            person_id=candidate.person.id,
+            phone=candidate.phone,
+            sender=action.sender or provider.sender,
+            body=setup.fill(action.template, values),
+        )
+        for candidate in guardians
+    ]
+    db.session.flush()
+    leaving: dict[dt.datetime | None, list[Sms]] = {}
+    for sms in chosen:
+        leaving.setdefault(_automatic_time(sms.person_id, school), []).append(sms)
+    for at, group in leaving.items():
+        _hand_over(group, at)
+    return chosen
+
+
+def _automatic_time(person_id: int, school: School) -> dt.datetime | None:
+    """When an SMS nobody sent by hand may leave: None for now."""
+    now = clock.now()
+    first, last = current_app.config["SMS_AUTOMATIC_HOURS"]
+    at = quiet_until(now, last, first, school.timezone)
+    timing = db.session.get(NotificationTiming, person_id)
+    if timing is not None:
+        at = quiet_until(at or now, timing.quiet_from, timing.quiet_until, school.timezone) or at
+    return at
 
 
 # --- what the provider tells us ----------------------------------------------------------------
@@ -690,6 +778,17 @@ def of_mark(mark_id: int) -> list[Sms]:
     return list(
         db.session.scalars(select(Sms).where(Sms.mark_id == mark_id).order_by(Sms.queued_at))
     )
+
+
+def of_alerts(alert_ids: list[int]) -> dict[int, list[Sms]]:
+    """The SMS each alert sent to the guardians."""
+    found: dict[int, list[Sms]] = {}
+    if alert_ids:
+        for sms in db.session.scalars(
+            select(Sms).where(among(Sms.alert_id, alert_ids)).order_by(Sms.recipient)
+        ):
+            found.setdefault(sms.alert_id, []).append(sms)
+    return found
 
 
 @dataclass

@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from portal.accounts.models import User
+from portal.attendance.models import AlertRule
 from portal.audit.models import AuditTag
 from portal.audit.services import record as audit
 from portal.core import clock, vault
@@ -26,8 +27,13 @@ from portal.sms.models import Sms, SmsAction, SmsProvider
 SECRET_MAX = 300
 #: An alphanumeric sender: up to 11 letters, digits and spaces, at least one letter.
 NAMED_SENDER = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}$")
-#: The placeholders of an action's text, with what each becomes.
-PLACEHOLDERS = ("pupil", "first_name", "class", "date", "start", "end", "minutes", "school")
+#: The placeholders any SMS action's text may use.
+COMMON = ("pupil", "first_name", "class", "date", "school")
+#: Those only an absence or a late arrival fills: its session, and the minutes late.
+OF_A_MARK = ("start", "end", "minutes")
+#: Those only an alert fills: the rule's name and the count that crossed its threshold.
+OF_AN_ALERT = ("alert", "count")
+PLACEHOLDERS = COMMON + OF_A_MARK + OF_AN_ALERT
 TEMPLATE_MAX = 1000
 #: An action's text may take this many parts at most, placeholders filled with a long name.
 PARTS_MAX = 4
@@ -142,6 +148,38 @@ def actions_of(school_id: int, *, enabled_only: bool = False) -> list[SmsAction]
     return list(db.session.scalars(query.order_by(SmsAction.short_label, SmsAction.id)))
 
 
+def for_marks(template: str) -> bool:
+    """Whether the text can tell of an absence or a late arrival: it names nothing of an
+    alert."""
+    return not set(placeholders_in(template) or ()) & set(OF_AN_ALERT)
+
+
+def for_alerts(template: str) -> bool:
+    """Whether an alert rule can send the text: it names nothing of a session."""
+    return not set(placeholders_in(template) or ()) & set(OF_A_MARK)
+
+
+def serves(action: SmsAction) -> str:
+    """What an action can tell of, for the list of actions."""
+    marks, alerts = for_marks(action.template), for_alerts(action.template)
+    if marks and alerts:
+        return _("absences and alerts")
+    return _("absences") if marks else _("alerts")
+
+
+def rule_sending(action_id: int) -> AlertRule | None:
+    """An alert rule that sends this action's text, if any."""
+    return db.session.scalar(
+        select(AlertRule).where(AlertRule.sms_action_id == action_id).order_by(AlertRule.id)
+    )
+
+
+def _rule_sends_it(rule: AlertRule) -> str:
+    return _(
+        "The alert “%(rule)s” sends this SMS: choose another SMS for it first.", rule=rule.name
+    )
+
+
 def placeholders_in(template: str) -> list[str] | None:
     """The placeholders a text names; None when its braces are not well formed."""
     try:
@@ -162,6 +200,7 @@ SAMPLE = {
     "start": "08:30",
     "end": "10:25",
     "minutes": "15",
+    "count": "12",
 }
 
 
@@ -170,7 +209,7 @@ def preview(template: str, school_name: str) -> tuple[str, segments.Segments]:
     names = placeholders_in(template)
     if names is None or any(name not in PLACEHOLDERS for name in names):
         return template, segments.count(template)
-    text = fill(template, {**SAMPLE, "school": school_name})
+    text = fill(template, {**SAMPLE, "school": school_name, "alert": _("Repeated absences")})
     return text, segments.count(text)
 
 
@@ -203,8 +242,23 @@ def save_action(actor: User, asked: ActionInput, action: SmsAction | None = None
             name=unknown[0],
             known=", ".join(f"{{{name}}}" for name in PLACEHOLDERS),
         )
+    elif not for_marks(template) and not for_alerts(template):
+        errors["template"] = _(
+            "An SMS tells of one absence ({start}, {end}, {minutes}) or of an alert ({alert}, "
+            "{count}), not both."
+        )
     elif preview(template, actor.school.name)[1].parts > PARTS_MAX:
         errors["template"] = _("The SMS would take more than %(n)d parts.", n=PARTS_MAX)
+    if action is not None and (rule := rule_sending(action.id)) is not None:
+        # The rule would otherwise send nothing, or a text with holes, without anyone knowing.
+        if not asked.enabled:
+            errors["enabled"] = _rule_sends_it(rule)
+        elif "template" not in errors and not for_alerts(template):
+            errors["template"] = _(
+                "The alert “%(rule)s” sends this SMS, and an alert has no session: leave out "
+                "{start}, {end} and {minutes}.",
+                rule=rule.name,
+            )
     days = asked.response_days
     if days is None or not 0 <= days <= RESPONSE_DAYS_MAX:
         errors["response_days"] = _(
@@ -238,6 +292,8 @@ def save_action(actor: User, asked: ActionInput, action: SmsAction | None = None
 
 def delete_action(actor: User, action: SmsAction) -> None:
     """An action that sent SMS is switched off instead, so that the summary keeps it."""
+    if (rule := rule_sending(action.id)) is not None:
+        raise ValidationError("action", _rule_sends_it(rule))
     used = db.session.scalar(select(Sms.id).where(Sms.action_id == action.id).limit(1))
     if used is not None:
         raise ValidationError("action", _("SMS were sent with this action: switch it off instead."))

@@ -45,7 +45,11 @@ def _mark(mark_id: int) -> AttendanceMark:
 
 
 def _mark_page(mark, form, error: ValidationError | None = None):
-    actions = setup.actions_of(current_user.school_id, enabled_only=True)
+    actions = [
+        a
+        for a in setup.actions_of(current_user.school_id, enabled_only=True)
+        if setup.for_marks(a.template)
+    ]
     form.action.choices = [(a.id, a.long_label) for a in actions]
     chosen = next((a for a in actions if a.id == form.action.data), actions[0] if actions else None)
     if error is not None:
@@ -248,6 +252,7 @@ def provider():
         "current": current,
         "remote": current is not None and providers.adapter_for(current).remote,
         "actions": setup.actions_of(current_user.school_id),
+        "serves": setup.serves,
     }
     if form.validate_on_submit():
         asked = setup.ProviderInput(
