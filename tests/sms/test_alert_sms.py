@@ -24,6 +24,7 @@ from portal.notifications import services as notifications
 from portal.sms import services, setup
 from portal.sms.models import Sms, SmsAction, SmsKind, SmsProvider, SmsState
 from tests import factories as make
+from tests.attendance.test_alert_views import FORM
 from tests.attendance.test_alerts import _mark, _rule
 from tests.school import MONDAY, in_english, person
 from tests.sms.conftest import ANNE
@@ -149,22 +150,7 @@ def test_a_suspended_schools_sms_do_not_leave(app, world, sms_school, twilio, wo
 
 
 def _rule_form(client, **fields) -> dict:
-    url = "/alerts/rules/new"
-    return {
-        "csrf_token": csrf_token(client, url),
-        "name": "Absences répétées",
-        "colour": "#1d4ed8",
-        "population": "pupil",
-        "metric": "sessions_missed",
-        "counted": "unjustified",
-        "trigger": "more",
-        "low": "3",
-        "period_amount": "30",
-        "period_unit": "days",
-        "scope": "everyone",
-        "scope_group": "0",
-        **fields,
-    }
+    return {**FORM, "csrf_token": csrf_token(client, "/alerts/rules/new"), **fields}
 
 
 def test_the_rule_form_offers_only_texts_an_alert_can_fill_and_says_why_next_to_the_field(
