@@ -93,11 +93,12 @@ def deliver(delivery_id: int) -> str:
     if delivery is None or delivery.state != DeliveryState.PENDING:
         return "skipped"
     endpoint = delivery.endpoint
-    if not endpoint.enabled:
+    school = db.session.get(School, delivery.school_id)
+    if not endpoint.enabled or school.suspended_at is not None:
+        # Switched off, or its school suspended (which rests everything that leaves for it).
         delivery.state, delivery.finished_at = DeliveryState.CANCELLED, clock.now()
         db.session.commit()
         return "cancelled"
-    school = db.session.get(School, delivery.school_id)
     # The timestamp is the receiver's freshness check against its own clock: the real time.
     sent_at = dt.datetime.fromtimestamp(time.time(), dt.UTC)
     headers = headers_for(delivery, services.signing_secrets(endpoint), sent_at)

@@ -14,6 +14,8 @@ import pytest
 from sqlalchemy import select
 from standardwebhooks import Webhook
 
+from portal.accounts.models import School
+from portal.admin import platform
 from portal.attendance import alert_rules
 from portal.attendance.alert_rules import RuleInput
 from portal.attendance.models import AlertRule, MarkKind
@@ -113,6 +115,21 @@ def test_an_alert_is_posted_to_the_rules_webhook_signed(app, world, receiver, wo
     call.body = call.body.replace(b"L\xc3\xa9a", b"Zo\xc3\xa9")
     with pytest.raises(Exception, match="signature"):
         _verified(secret, call)
+
+
+def test_a_suspended_schools_calls_are_cancelled_before_they_leave(app, world, receiver, worker):
+    _allow_private(app)
+    endpoint_id, _secret = _endpoint(app, world, receiver.url)
+    _test_event(app, world, endpoint_id, now=False)
+    with app.app_context():
+        school = db.session.get(School, world.school)
+        platform.suspend_school(make.user(None, "webmaster"), school)
+        db.session.commit()
+    worker()
+    assert receiver.received == []
+    with app.app_context():
+        delivery = db.session.scalars(select(WebhookDelivery)).one()
+        assert (delivery.state, delivery.tries) == ("cancelled", [])
 
 
 def test_a_receiver_failing_twice_gets_three_attempts_after_growing_delays(app, world, receiver):
