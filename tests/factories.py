@@ -13,6 +13,7 @@ from portal.core.text import fold
 from portal.extensions import db
 from portal.groups import services as groups
 from portal.groups.models import GroupKind, GroupMember
+from portal.messaging import services as messaging
 
 PASSWORD = "correct-horse-battery"
 _numbers = itertools.count(1)
@@ -94,3 +95,17 @@ def bulk_parents(school, count: int, *, email_every: int = 0) -> dict[int, str |
         insert(GroupMember), [{"group_id": group.id, "user_id": i} for i, _ in found]
     )
     return dict(found)
+
+
+def strike_to_all_parents(teacher: User) -> int:
+    """``teacher`` warns every parent of the school, in BCC, of a strike; committed, so that its
+    delivery job is enqueued. The message's id."""
+    all_parents = groups.school_profile_group(teacher.school_id, Profile.PARENT)
+    message = messaging.send(
+        teacher,
+        bcc=[f"group:{all_parents.id}"],
+        subject="Strike on Thursday",
+        body="<p>The school is closed on Thursday.</p>",
+    )
+    db.session.commit()
+    return message.id

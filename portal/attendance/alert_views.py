@@ -123,8 +123,7 @@ def _form(rule: AlertRule | None = None) -> AlertRuleForm:
     ]
     form.sms_action.choices = [(0, _("no SMS"))] + [
         (a.id, a.long_label)
-        for a in sms_setup.actions_of(current_user.school_id, enabled_only=True)
-        if sms_setup.for_alerts(a.template)
+        for a in sms_setup.offered(current_user.school_id, sms_setup.for_alerts)
     ]
     first, last = current_app.config["SMS_AUTOMATIC_HOURS"]
     form.sms_action.description = _(

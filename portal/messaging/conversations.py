@@ -28,13 +28,7 @@ FOLDERS = ("inbox", "sent", "scheduled", "drafts", "trash")
 
 
 def entry_of(user: User, message: Message) -> InboxEntry | None:
-    return db.session.scalar(
-        select(InboxEntry).where(
-            InboxEntry.message_id == message.id,
-            InboxEntry.recipient_id == user.id,
-            InboxEntry.deleted.is_(False),
-        )
-    )
+    return entries_of(user, [message]).get(message.id)
 
 
 def may_read(user: User, message: Message) -> bool:
@@ -249,7 +243,7 @@ def thread_of(message: Message, reader: User, *, lock: bool = False) -> list[Mes
 
 
 def entries_of(user: User, messages: list[Message]) -> dict[int, InboxEntry]:
-    """``user``'s inbox rows of ``messages`` (as entry_of() finds them), by message id."""
+    """``user``'s inbox rows of ``messages`` that are not deleted, by message id."""
     if not messages:
         return {}
     found = db.session.scalars(

@@ -523,9 +523,12 @@ def for_alert(alert: Alert, action_id: int, pupil: User, event: str, count: str)
     (SMS_AUTOMATIC_HOURS) and then for the end of the guardian's own quiet hours. Nothing goes
     when the provider is not set up or the action is switched off. Returns the SMS."""
     action = db.session.get(SmsAction, action_id)
-    if action is None or not action.enabled or not setup.for_alerts(action.template):
-        return []
-    if not setup.is_ready(alert.school_id):
+    if (
+        action is None
+        or not action.enabled
+        or not setup.for_alerts(action.template)
+        or not setup.is_ready(alert.school_id)
+    ):
         return []
     guardians = [c for c in candidates(pupil) if c.recipient != Recipient.PUPIL and c.reachable]
     school = db.session.get(School, alert.school_id)

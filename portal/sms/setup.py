@@ -148,6 +148,11 @@ def actions_of(school_id: int, *, enabled_only: bool = False) -> list[SmsAction]
     return list(db.session.scalars(query.order_by(SmsAction.short_label, SmsAction.id)))
 
 
+def offered(school_id: int, fits) -> list[SmsAction]:
+    """The school's switched-on actions whose text ``fits`` (for_marks or for_alerts)."""
+    return [a for a in actions_of(school_id, enabled_only=True) if fits(a.template)]
+
+
 def for_marks(template: str) -> bool:
     """Whether the text can tell of an absence or a late arrival: it names nothing of an
     alert."""

@@ -45,11 +45,7 @@ def _mark(mark_id: int) -> AttendanceMark:
 
 
 def _mark_page(mark, form, error: ValidationError | None = None):
-    actions = [
-        a
-        for a in setup.actions_of(current_user.school_id, enabled_only=True)
-        if setup.for_marks(a.template)
-    ]
+    actions = setup.offered(current_user.school_id, setup.for_marks)
     form.action.choices = [(a.id, a.long_label) for a in actions]
     chosen = next((a for a in actions if a.id == form.action.data), actions[0] if actions else None)
     if error is not None:

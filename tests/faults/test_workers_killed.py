@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from portal.accounts import services as accounts
-from portal.accounts.models import Guardianship, Profile
+from portal.accounts.models import Guardianship
 from portal.attendance import services as attendance
 from portal.attendance.models import ClassSession, MarkKind
 from portal.core import clock, outbox
@@ -22,7 +22,6 @@ from portal.core.jobs import get_queue
 from portal.extensions import db
 from portal.groups import services as groups
 from portal.groups.models import Group
-from portal.messaging import services as messaging
 from portal.messaging.models import InboxEntry
 from portal.notifications import delivery
 from portal.notifications import services as notifications
@@ -109,15 +108,7 @@ def test_a_message_to_2000_families_reaches_and_emails_each_once_when_its_worker
     teacher = factories.user(school, "teacher")
     families = factories.bulk_parents(school, FAMILIES, email_every=EMAIL_EVERY)
     addresses = [address for address in families.values() if address]
-    all_parents = groups.school_profile_group(school.id, Profile.PARENT)
-    message = messaging.send(
-        teacher,
-        bcc=[f"group:{all_parents.id}"],
-        subject="Strike on Thursday",
-        body="<p>The school is closed on Thursday.</p>",
-    )
-    db.session.commit()  # its delivery job is enqueued now
-    message_id = message.id
+    message_id = factories.strike_to_all_parents(teacher)
     inbox_rows = (
         select(func.count()).select_from(InboxEntry).where(InboxEntry.message_id == message_id)
     )

@@ -13,7 +13,6 @@ from portal.core import outbox
 from portal.core.jobs import get_queue, redis_connection
 from portal.extensions import db
 from portal.groups import services as groups
-from portal.messaging import services
 from portal.messaging.models import InboxEntry, Message, MessageState
 from portal.notifications.models import Notification
 from tests import factories, workers
@@ -76,15 +75,7 @@ def test_a_message_to_10000_parents_reaches_each_once_when_its_worker_is_killed_
     school = factories.school()
     teacher = factories.user(school, "teacher")
     parents = list(factories.bulk_parents(school, PARENTS))
-    all_parents = groups.school_profile_group(school.id, Profile.PARENT)
-    message = services.send(
-        teacher,
-        bcc=[f"group:{all_parents.id}"],
-        subject="Strike on Thursday",
-        body="<p>The school is closed on Thursday.</p>",
-    )
-    db.session.commit()  # its delivery job is enqueued now
-    message_id = message.id
+    message_id = factories.strike_to_all_parents(teacher)
     environment = {"MESSAGE_DELIVERY_BATCH": BATCH, "OUTBOX_LEASE": LEASE}
     running = [workers.start(app, "first", **environment)]
     try:
