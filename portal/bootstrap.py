@@ -1,8 +1,9 @@
 """Install what Carnet needs on a fresh Debian machine, then start it or test it.
 
-Standard library only. Each step is skipped when it is already done, so a second ``run`` starts
-in seconds: the virtual environment is rebuilt only when ``pyproject.toml`` changes, the npm
-packages only when ``static/package.json`` changes.
+Standard library only. Everything is installed from the committed lock files: Python packages
+from ``requirements/*.txt`` (pinned, with hashes), npm packages from each ``package-lock.json``
+(``npm ci``). Each step is skipped when it is already done, so a second ``run`` starts in seconds:
+the virtual environment is made anew only when a lock file changes.
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ ROOT = Path(__file__).resolve().parent.parent
 VENV = ROOT / ".venv"
 VENV_PYTHON = VENV / "bin" / "python"
 STATIC = ROOT / "static"
-USAGE = "usage: python3 -m portal {run|test} [pytest arguments]"
+#: requirements/run.txt and requirements/test.txt: every Python package, pinned with its hashes.
+LOCKS = ROOT / "requirements"
+USAGE = "usage: python3 -m portal {run|test|lock|drift} [pytest arguments]"
 
 # What the test suite needs from Debian: servers it starts itself, the browser, and Java for the
 # Nu HTML Checker.
@@ -61,38 +64,51 @@ def ensure_debian_packages() -> None:
     _run([*sudo, "apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing], env=env)
 
 
-def ensure_venv(extras: list[str]) -> None:
+def ensure_venv(lock: str) -> None:
+    """The virtual environment holds exactly the packages of ``requirements/<lock>.txt``
+    (``run`` or ``test``; the test lock holds every package of the run lock, at the same
+    versions), checked against the hashes it records, then Carnet itself without dependencies.
+
+    When a lock file changes, the environment is made anew, so that no package an older lock
+    installed stays behind and makes a machine pass where a fresh one fails."""
+    stamp = VENV / ".carnet-locks"
+    installed = dict(
+        line.split(" ", 1) for line in (stamp.read_text().splitlines() if stamp.exists() else [])
+    )
+    current = {name: _digest(LOCKS / f"{name}.txt") for name in ("run", "test")}
+    if VENV.exists() and any(installed.get(name) != current[name] for name in installed):
+        say("the lock files changed: making the virtual environment anew")
+        shutil.rmtree(VENV)
+        installed = {}
+    if lock in installed or (lock == "run" and "test" in installed):
+        return
     if not VENV_PYTHON.exists():
         say("creating the virtual environment in .venv")
         _run([sys.executable, "-m", "venv", str(VENV)])
-    # The stamp holds the hash of pyproject.toml and the extras installed with it: a later call
-    # asking for fewer extras ('run' after 'test') has nothing to install.
-    stamp = VENV / ".carnet-installed"
-    digest = _digest(ROOT / "pyproject.toml")
-    installed_digest, _sep, installed_extras = (
-        stamp.read_text().partition("\n") if stamp.exists() else ("", "", "")
-    )
-    if installed_digest == digest and set(extras) <= set(installed_extras.split()):
-        return
-    if installed_digest == digest:
-        extras = sorted(set(extras) | set(installed_extras.split()))
-    spec = f".[{','.join(extras)}]" if extras else "."
-    say(f"installing Python packages ({spec})")
+    say(f"installing Python packages from requirements/{lock}.txt")
     pip = [str(VENV_PYTHON), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
-    _run([*pip, "-e", spec])
-    stamp.write_text(f"{digest}\n{' '.join(extras)}")
+    _run([*pip, "--require-hashes", "--no-deps", "-r", str(LOCKS / f"{lock}.txt")])
+    # setuptools comes from the lock too: nothing is fetched to build Carnet itself.
+    _run([*pip, "--no-deps", "--no-build-isolation", "-e", "."])
+    installed[lock] = current[lock]
+    stamp.write_text("".join(f"{name} {digest}\n" for name, digest in installed.items()))
+
+
+def _npm_ci(folder: Path) -> None:
+    """The packages of ``folder/package-lock.json``, exactly (npm ci checks their integrity)."""
+    if not shutil.which("npm"):
+        raise SystemExit("npm is missing: install Node.js (Debian package nodejs) and run again")
+    _run(["npm", "ci", "--no-audit", "--no-fund", "--silent", "--prefix", str(folder)])
 
 
 def ensure_static() -> None:
     """npm packages into static/node_modules, their built files copied to static/vendor."""
     stamp = STATIC / "vendor" / ".installed"
-    wanted = _digest(STATIC / "package.json")
+    wanted = _digest(STATIC / "package-lock.json")
     if stamp.exists() and stamp.read_text() == wanted:
         return
-    if not shutil.which("npm"):
-        raise SystemExit("npm is missing: install Node.js (Debian package nodejs) and run again")
-    say("installing front-end packages from npm")
-    _run(["npm", "install", "--no-audit", "--no-fund", "--silent", "--prefix", str(STATIC)])
+    say("installing front-end packages from static/package-lock.json")
+    _npm_ci(STATIC)
     vendor = STATIC / "vendor"
     vendor.mkdir(exist_ok=True)
     modules = STATIC / "node_modules"
@@ -117,13 +133,11 @@ def ensure_test_tools() -> None:
     """npm packages of the tests into tests/node_modules: the Nu HTML Checker (vnu.jar)."""
     tests = ROOT / "tests"
     stamp = tests / "node_modules" / ".carnet-installed"
-    wanted = _digest(tests / "package.json")
+    wanted = _digest(tests / "package-lock.json")
     if stamp.exists() and stamp.read_text() == wanted:
         return
-    if not shutil.which("npm"):
-        raise SystemExit("npm is missing: install Node.js (Debian package nodejs) and run again")
-    say("installing test tools from npm")
-    _run(["npm", "install", "--no-audit", "--no-fund", "--silent", "--prefix", str(tests)])
+    say("installing test tools from tests/package-lock.json")
+    _npm_ci(tests)
     stamp.write_text(wanted)
 
 
@@ -140,24 +154,25 @@ def compile_catalogs() -> None:
 
 
 def main(argv: list[str]) -> int:
-    if not argv or argv[0] not in {"run", "test"}:
+    if not argv or argv[0] not in {"run", "test", "lock", "drift"}:
         print(USAGE, file=sys.stderr)
         return 2
     command, rest = argv[0], argv[1:]
-    if command == "test":
-        ensure_debian_packages()
-        ensure_test_tools()
-        extras = ["test"]
-    else:
-        extras = (
-            []
-            if shutil.which("redis-server") or os.environ.get("REDIS_URL")
-            else ["embedded-redis"]
-        )
-    ensure_venv(extras)
+    if command == "run":
+        ensure_venv("run")
+    else:  # the test tools: lock and drift use uv, drift runs the suite
+        if command in ("test", "drift"):
+            ensure_debian_packages()
+            ensure_test_tools()
+        ensure_venv("test")
+    if command == "lock":
+        os.chdir(ROOT)
+        args = [str(VENV_PYTHON), "-m", "portal.dependencies", "lock", *rest]
+        os.execv(args[0], args)  # noqa: S606 - hand over to the virtual environment's Python
     ensure_static()
     compile_catalogs()
     os.chdir(ROOT)
-    args = [str(VENV_PYTHON), "-m", "portal.stack", command, *rest]
+    module = "portal.dependencies" if command == "drift" else "portal.stack"
+    args = [str(VENV_PYTHON), "-m", module, command, *rest]
     os.execv(args[0], args)  # noqa: S606 - hand over to the virtual environment's Python
     return 0

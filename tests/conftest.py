@@ -116,15 +116,13 @@ def client(app):
 @pytest.fixture
 def worker(app):
     """Run every queued job with a real RQ worker, in this process, until the queue is empty."""
-    from rq import SimpleWorker
-
-    from portal.core.jobs import get_queue, redis_connection
+    from portal.core.jobs import InProcessWorker, get_queue, redis_connection
 
     def run() -> int:
         with app.app_context():
             queue = get_queue("default")
             before = queue.finished_job_registry.count
-            SimpleWorker([queue], connection=redis_connection()).work(burst=True)
+            InProcessWorker([queue], connection=redis_connection()).work(burst=True)
             return queue.finished_job_registry.count - before
 
     return run
@@ -185,10 +183,11 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def wait_for(predicate, seconds: float = 5.0):
+def wait_for(predicate, seconds: float = 5.0, what: str = "") -> bool:
+    """Until ``predicate()`` holds; fails the test saying ``what`` was awaited after ``seconds``."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if predicate():
             return True
         time.sleep(0.05)
-    return False
+    raise AssertionError(f"not within {seconds} s: {what or predicate.__doc__ or predicate}")

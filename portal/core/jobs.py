@@ -16,7 +16,8 @@ from collections.abc import Callable
 import redis.exceptions
 from flask import current_app, has_app_context
 from redis import Redis
-from rq import Queue, Retry, Worker, get_current_job
+from rq import Queue, Retry, SimpleWorker, Worker, get_current_job
+from rq.timeouts import TimerDeathPenalty
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +87,42 @@ def last_attempt() -> bool:
     return current is None or not current.retries_left
 
 
-class AppWorker(Worker):
+class PromptShutdown:
+    """A worker that stops within a second or two of being asked to, or of finishing a burst.
+
+    Each RQ worker listens for commands (stop a job, shut down) in a thread reading a Redis
+    pub/sub connection; RQ reads it with a 60-second timeout. To stop, RQ unsubscribes, then
+    asks the thread to end and waits for it, and redis-py (since 8.0) waits without a limit.
+    When the thread reads the unsubscribe reply before it is asked to end (a loaded machine, a
+    worker that has just failed a job), it goes back to waiting for a subscription for the
+    whole 60 seconds, and the worker with it: a burst worker outlives its queue, a deploy waits
+    a minute per worker. Reading with a one-second timeout bounds that wait to a second."""
+
+    #: Seconds the command thread waits for a message before it looks whether to end.
+    command_poll_seconds = 1.0
+
+    def subscribe(self):
+        self.log.info("Worker %s: subscribing to channel %s", self.name, self.pubsub_channel_name)
+        self.pubsub = self.connection.pubsub()
+        self.pubsub.subscribe(**{self.pubsub_channel_name: self.handle_payload})
+        self.pubsub_thread = self.pubsub.run_in_thread(
+            sleep_time=self.command_poll_seconds,
+            daemon=True,
+            exception_handler=self._pubsub_exception_handler,
+        )
+
+
+class InProcessWorker(PromptShutdown, SimpleWorker):
+    """A worker that runs each job in its own process, without forking a work-horse: the tests
+    and benchmarks empty a queue with it, in the process that holds their clock and app.
+
+    Its jobs' time limits are kept by a timer thread, not by SIGALRM as a forking worker's: the
+    alarm signal belongs to the process it runs in (the tests' own time limit uses it)."""
+
+    death_penalty_class = TimerDeathPenalty
+
+
+class AppWorker(PromptShutdown, Worker):
     """An RQ worker that builds the Flask app once, before it forks a work-horse per job.
 
     Without it every job would build the app again (about a second). The parent never opens a

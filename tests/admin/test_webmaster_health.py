@@ -131,13 +131,17 @@ def test_a_live_worker_shows_as_alive_with_the_job_it_runs(app, webmaster, tmp_p
         with app.app_context():
             workers.wait_registered(1)
             get_queue("default").enqueue(linger, str(release))
-        assert wait_for(lambda: "test_webmaster_health.linger" in text(_health(webmaster)), 30)
+        wait_for(
+            lambda: "test_webmaster_health.linger" in text(_health(webmaster)),
+            30,
+            "the running job on the health page",
+        )
         page = text(_health(webmaster))
         row = re.search(r'<tr class="worker">(.*?)</tr>', page, re.S).group(1)
         assert "health-live" in row and "busy" in row and "default" in row
         assert _figures(page) == [0, 1, 0, 0, 0]
         release.touch()
-        assert wait_for(lambda: "idle" in text(_health(webmaster)), 30)
+        wait_for(lambda: "idle" in text(_health(webmaster)), 30, "an idle worker on the page")
     finally:
         release.touch()
         workers.stop([process])
@@ -151,7 +155,11 @@ def test_the_cron_schedulers_heartbeat_and_its_periodic_jobs_last_runs_show(app,
     command = [str(workers.RQ), "cron", "--url", url, "--logging-level", "WARNING", "portal.cron"]
     process = subprocess.Popen(command, start_new_session=True)
     try:
-        assert wait_for(lambda: "portal.core.outbox.sweep" in text(_health(webmaster)), 30)
+        wait_for(
+            lambda: "portal.core.outbox.sweep" in text(_health(webmaster)),
+            30,
+            "the cron's outbox sweep on the health page",
+        )
         page = text(_health(webmaster))
         assert "alive, last heartbeat at" in page
         row = re.search(r"<code>portal.core.outbox.sweep</code>(.*?)</tr>", page, re.S).group(1)

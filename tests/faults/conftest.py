@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections import Counter
 from email import message_from_bytes, policy
 
@@ -14,6 +15,9 @@ from aiosmtpd.controller import Controller
 
 from tests.conftest import free_port
 
+#: The longest a held answer waits for release(): longer than any test holds it.
+HOLD_SECONDS = 120
+
 
 class ScriptedSmtp:
     """A real SMTP server (aiosmtpd) on a loopback port of its own that can be told to answer as
@@ -21,7 +25,7 @@ class ScriptedSmtp:
     ``start()`` opens it again; ``fail_once(address, code)`` answers the first attempt for that
     address with a temporary failure: 421 to RCPT TO, or 451 once the message has been sent;
     ``hold(address)`` keeps the answer to the next message for that address (received already,
-    as by a server that has queued it) until ``release()``."""
+    as by a server that has queued it) until ``release()``, or ``HOLD_SECONDS`` at most."""
 
     def __init__(self):
         self.port = free_port()
@@ -74,7 +78,10 @@ class ScriptedSmtp:
         if self._hold_for in envelope.rcpt_tos:
             self._hold_for = None
             self.holding.set()
+            deadline = time.monotonic() + HOLD_SECONDS
             while not self._released.is_set():
+                if time.monotonic() > deadline:  # the test went; answer rather than hang
+                    return "451 4.3.0 Held too long by the test"
                 await asyncio.sleep(0.02)
         return "250 OK"
 

@@ -226,11 +226,10 @@ def _serve(port: int) -> subprocess.Popen:
 def _deliver(db) -> tuple[float, list[str]]:
     """Run the queued delivery job with a real RQ worker; returns how long the job ran, by RQ's
     own record (the worker's start-up and tear-down left out), and the SQL statements it ran."""
-    from rq import SimpleWorker
     from rq.job import JobStatus
     from sqlalchemy import event
 
-    from portal.core.jobs import get_queue, redis_connection
+    from portal.core.jobs import InProcessWorker, get_queue, redis_connection
 
     statements: list[str] = []
 
@@ -242,7 +241,7 @@ def _deliver(db) -> tuple[float, list[str]]:
     if len(queue.job_ids) != 1:
         raise SystemExit(f"one delivery job expected in the queue, not {queue.job_ids}")
     job = queue.fetch_job(queue.job_ids[0])
-    worker = SimpleWorker([queue], connection=redis_connection())
+    worker = InProcessWorker([queue], connection=redis_connection())
     event.listen(db.engine, "before_cursor_execute", count)
     try:
         worker.work(burst=True, logging_level="WARNING")

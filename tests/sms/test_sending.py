@@ -123,7 +123,7 @@ def test_a_503_then_a_lost_answer_then_success_sends_once(app, world, sms_school
     process = workers.start(app, "sms", scheduler=True, SMS_RETRY_DELAYS="1,1,1", SMS_TIMEOUT="1")
     try:
         _send(app, world, [sms_id])
-        assert wait_for(lambda: _sms(app, sms_id).state == SmsState.SENT, seconds=60)
+        wait_for(lambda: _sms(app, sms_id).state == SmsState.SENT, 60, "the SMS sent")
     finally:
         workers.stop([process])
     keys = {call.headers["idempotency-key"] for call in twilio.calls}
