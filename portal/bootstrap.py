@@ -21,7 +21,15 @@ VENV_PYTHON = VENV / "bin" / "python"
 STATIC = ROOT / "static"
 #: requirements/run.txt and requirements/test.txt: every Python package, pinned with its hashes.
 LOCKS = ROOT / "requirements"
-USAGE = "usage: python3 -m portal {run|test|lock|drift} [pytest arguments]"
+USAGE = "usage: python3 -m portal {run|test|lock|drift|mutate} [arguments]"
+#: Where each command is handed over to, inside the virtual environment.
+COMMANDS = {
+    "run": "portal.stack",
+    "test": "portal.stack",
+    "lock": "portal.dependencies",
+    "drift": "portal.dependencies",
+    "mutate": "tests.mutate",
+}
 
 # What the test suite needs from Debian: servers it starts itself, the browser, and Java for the
 # Nu HTML Checker.
@@ -154,25 +162,23 @@ def compile_catalogs() -> None:
 
 
 def main(argv: list[str]) -> int:
-    if not argv or argv[0] not in {"run", "test", "lock", "drift"}:
+    if not argv or argv[0] not in COMMANDS:
         print(USAGE, file=sys.stderr)
         return 2
     command, rest = argv[0], argv[1:]
     if command == "run":
         ensure_venv("run")
-    else:  # the test tools: lock and drift use uv, drift runs the suite
-        if command in ("test", "drift"):
+    else:  # the others need the test tools: uv writes the locks, the rest run tests
+        if command != "lock":
             ensure_debian_packages()
             ensure_test_tools()
         ensure_venv("test")
-    if command == "lock":
-        os.chdir(ROOT)
-        args = [str(VENV_PYTHON), "-m", "portal.dependencies", "lock", *rest]
-        os.execv(args[0], args)  # noqa: S606 - hand over to the virtual environment's Python
-    ensure_static()
-    compile_catalogs()
+    if command != "lock":
+        ensure_static()
+        compile_catalogs()
     os.chdir(ROOT)
-    module = "portal.dependencies" if command == "drift" else "portal.stack"
-    args = [str(VENV_PYTHON), "-m", module, command, *rest]
+    module = COMMANDS[command]
+    arguments = [command, *rest] if module != "tests.mutate" else rest
+    args = [str(VENV_PYTHON), "-m", module, *arguments]
     os.execv(args[0], args)  # noqa: S606 - hand over to the virtual environment's Python
     return 0

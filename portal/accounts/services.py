@@ -130,12 +130,17 @@ def create_user(
 
 # --- activation, login, passwords -------------------------------------------------------------
 
+#: The accounts a code may be issued to and used for: never activated, or active (a new password).
+CODE_STATES = (AccountState.INACTIVE, AccountState.ACTIVE)
+
 
 def issue_activation_code(user: User) -> str:
-    """A new one-time code for an account that was never activated; earlier ones stop working.
-    The code is returned once, to be printed or sent; only its digest is kept."""
-    if user.state != AccountState.INACTIVE:
-        raise ValidationError("user", _("This account is already activated."))
+    """A new one-time code: it activates an account that was never activated, or lets the holder
+    of an active account choose a new password (the school's answer to a forgotten password when
+    no e-mail can reach the person). Earlier codes stop working. The code is returned once, to be
+    printed or sent; only its digest is kept. ValidationError for a blocked or deleted account."""
+    if user.state not in CODE_STATES:
+        raise ValidationError("user", _("A blocked or deleted account can't be given a code."))
     now = clock.now()
     db.session.execute(
         update(ActivationCode)
@@ -170,7 +175,7 @@ def find_activation(code: str) -> ActivationCode:
         found is None
         or found.used_at is not None
         or found.expires_at <= clock.now()
-        or found.user.state != AccountState.INACTIVE
+        or found.user.state not in CODE_STATES
     ):
         raise ValidationError(
             "code",
@@ -180,12 +185,15 @@ def find_activation(code: str) -> ActivationCode:
 
 
 def activate(code: str, password: str) -> User:
+    """The code's account, active with ``password``; for an account already active, its new
+    password, every other session ended."""
     activation = find_activation(code)
     if activation.user.school_suspended:
         raise ValidationError("code", SUSPENDED)
     check_password_rules(password)
     user = activation.user
-    activation.used_at = user.activated_at = clock.now()
+    activation.used_at = clock.now()
+    user.activated_at = user.activated_at or activation.used_at
     user.state = AccountState.ACTIVE
     _set_password(user, password)
     db.session.flush()

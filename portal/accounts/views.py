@@ -13,6 +13,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user
@@ -136,6 +137,14 @@ def activate():
     return render_template("accounts/activate.html", form=form), status
 
 
+#: What to do when no e-mail can come: said to everyone alike, so that nobody learns from it
+#: whether a login refused e-mail or has no address (SPEC §4).
+NO_EMAIL_HELP = _l(
+    "No e-mail comes to an account without an address, nor to a person who chose to receive no "
+    "e-mail from Carnet: ask your school for a code to choose a new password."
+)
+
+
 @bp.route("/password/forgot", methods=["GET", "POST"])
 @limiter.limit(_address_limit, methods=["POST"])
 def forgot_password():
@@ -143,16 +152,14 @@ def forgot_password():
     if form.validate_on_submit():
         services.request_password_reset(form.login.data)
         db.session.commit()
-        flash(
-            _(
-                "If this login belongs to an active account with an e-mail address, a link to "
-                "choose a new password is on its way. It works for one hour."
-            ),
-            "info",
+        on_its_way = _(
+            "If this login belongs to an active account with an e-mail address, a link to "
+            "choose a new password is on its way. It works for one hour."
         )
+        flash(f"{on_its_way} {NO_EMAIL_HELP}", "info")
         return redirect(url_for("accounts.login"))
     status = 400 if form.errors else 200
-    return render_template("accounts/forgot.html", form=form), status
+    return render_template("accounts/forgot.html", form=form, no_email_help=NO_EMAIL_HELP), status
 
 
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])

@@ -141,13 +141,18 @@ def issue_codes(
     *,
     class_group: Group | None = None,
     who: Who | None = None,
+    new_password: bool = False,
 ) -> Issued:
-    """A new code for each never-activated person of ``entries`` (earlier codes stop working).
+    """A new code for each never-activated person of ``entries`` (earlier codes stop working);
+    with ``new_password``, for each active one, to choose a new password with.
     To print: every one of them. To e-mail: those an e-mail can reach, each sent their own code
     after the commit; the others get none and are returned to be printed. One audit entry; a
     batch for a class is also told to the school's other admins."""
-    waiting = [entry for entry in entries if entry.person.state == AccountState.INACTIVE]
+    state = AccountState.ACTIVE if new_password else AccountState.INACTIVE
+    waiting = [entry for entry in entries if entry.person.state == state]
     if not waiting:
+        if new_password:
+            raise ValidationError("who", _("Only an active account can be given a new password."))
         raise ValidationError("who", _("Nobody here is waiting for an activation code."))
     issued = Issued()
     for entry in waiting:
@@ -173,6 +178,7 @@ def issue_codes(
         group_id=class_group.id if class_group else None,
         group=class_group.name if class_group else None,
         who=who.value if who else None,
+        new_password=new_password or None,
     )
     if class_group is not None:
         _tell_other_admins(actor, class_group, len(issued.codes))

@@ -270,7 +270,7 @@ class AccountFacts:
 
 def account_facts(person: User) -> AccountFacts:
     """The latest blocking (when and why) of a blocked person, the code waiting to be used by an
-    inactive one, and the classes of this year."""
+    inactive one (or by an active one, to choose a new password), and the classes of this year."""
     facts = AccountFacts(classes=classes_now(person))
     if person.state == AccountState.BLOCKED:
         facts.blocked = db.session.scalar(
@@ -283,6 +283,6 @@ def account_facts(person: User) -> AccountFacts:
             .order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
             .limit(1)
         )
-    if person.state == AccountState.INACTIVE:
+    if person.state in accounts.CODE_STATES:
         facts.pending_code = accounts.pending_activation(person)
     return facts

@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.accounts import services as accounts
-from portal.accounts.models import Profile, User
+from portal.accounts.models import AccountState, Profile, User
 from portal.accounts.permissions import can_manage_account
 from portal.admin import activation, lifecycle
 from portal.admin.activation_sheet import sheet_pdf
@@ -169,19 +169,24 @@ def _ascii(text: str) -> str:
 
 @bp.post("/users/<int:user_id>/activation")
 def person_code(user_id: int):
-    """A new code for one person, printed or e-mailed. When an earlier code could still be used,
-    the admin confirms first: the new code voids it."""
+    """A new code for one person, printed or e-mailed: to activate their account, or, when it is
+    active, to choose a new password with (printed only: whoever can get e-mail resets their
+    password themselves). When an earlier code could still be used, the admin confirms first:
+    the new code voids it."""
     person = _manageable(user_id)
     form = IssuePersonCodeForm()
     if not form.validate_on_submit() or form.delivery.data not in set(activation.Delivery):
         abort(400)
     delivery = activation.Delivery(form.delivery.data)
+    new_password = person.state == AccountState.ACTIVE
+    if new_password and delivery != activation.Delivery.PRINT:
+        abort(400)
     pending = lifecycle.account_facts(person).pending_code
     if pending is not None and form.confirmed.data != "1":
         return render_template("admin/person_code.html", form=form, person=person, pending=pending)
     entry = activation.person_entry(person)
     try:
-        issued = activation.issue_codes(current_user, [entry], delivery)
+        issued = activation.issue_codes(current_user, [entry], delivery, new_password=new_password)
     except ValidationError as error:
         db.session.rollback()
         flash(" ".join(error.errors.values()), "error")

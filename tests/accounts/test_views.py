@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import email
 import email.policy
+import io
 import re
 
 import pytest
+from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from portal.accounts import services as accounts
@@ -342,3 +344,64 @@ def test_user_with_a_school_managed_address_can_still_change_their_mobile(app, c
     assert answer.status_code == 302
     person = _user(app, people["active_id"])
     assert (person.email, person.mobile) == ("parent@example.org", "+33612345678")
+
+
+def test_no_reset_email_goes_to_a_person_who_refused_all_email_and_the_school_gives_a_code(
+    app, client, people, smtp, worker
+):
+    """SPEC §4: refusing all e-mail includes password recovery. The page tells everyone alike
+    what to do when no e-mail can come; the direction prints a code, and the person chooses a new
+    password with it."""
+    # The same request for the same person before the refusal: an e-mail leaves.
+    post(client, "/password/forgot", {"login": people["active"]}, headers=ENGLISH)
+    assert worker() == 1
+    assert [m.rcpt_tos for m in smtp.messages] == [["parent@example.org"]]
+    smtp.messages.clear()
+    with app.app_context():
+        person = db.session.get(User, people["active_id"])
+        accounts.set_refuses_email(person, True)
+        db.session.commit()
+    page = text(client.get("/password/forgot", headers=ENGLISH))
+    assert "ask your school for a code to choose a new password" in page
+    answer = post(client, "/password/forgot", {"login": people["active"]}, headers=ENGLISH)
+    assert answer.status_code == 302
+    told = text(client.get("/login", headers=ENGLISH))
+    assert "If this login belongs" in told
+    assert "ask your school for a code to choose a new password" in told
+    worker()
+    assert smtp.messages == []
+    with app.app_context():
+        assert db.session.scalar(select(func.count(OutboxItem.id))) == 1  # the first request's
+
+    with app.app_context():
+        admin = make.user(db.session.get(User, people["active_id"]).school, "admin")
+        db.session.commit()
+        admin_login = admin.login
+    direction = app.test_client()
+    log_in(direction, admin_login)
+    record = f"/admin/users/{people['active_id']}"
+    assert "Print a code to choose a new password" in text(direction.get(record, headers=ENGLISH))
+    emailed = post(direction, f"{record}/activation", {"delivery": "email"}, page=record)
+    assert emailed.status_code == 400  # whoever can get e-mail resets it themselves
+    sheet = post(direction, f"{record}/activation", {"delivery": "print"}, page=record)
+    assert sheet.headers["Content-Type"] == "application/pdf"
+    words = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(sheet.data)).pages)
+    (code,) = re.findall(r"\b[A-Z0-9]{5}-[A-Z0-9]{5}\b", words)
+    assert "can be used until" in text(direction.get(record, headers=ENGLISH))
+
+    chosen = post(
+        client,
+        "/activate",
+        {"code": code, "password": "my-new-password", "confirm": "my-new-password"},
+        page="/activate",
+    )
+    assert chosen.status_code == 302
+    log_in(app.test_client(), people["active"], "my-new-password")
+    again = post(
+        client,
+        "/activate",
+        {"code": code, "password": "third-password", "confirm": "third-password"},
+        page="/activate",
+    )
+    assert again.status_code == 400  # the code worked once
+    assert _user(app, people["active_id"]).state == AccountState.ACTIVE

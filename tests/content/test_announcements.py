@@ -234,12 +234,18 @@ def test_the_directions_forced_email_overrides_choices_but_not_a_refusal(app, wo
 
 
 def test_removing_an_announcement_withdraws_what_was_not_told_yet(app, world):
+    """Two announcements due tomorrow for the same parents: the one removed today is told to
+    nobody, the one kept is told to each parent, so the same set-up does deliver."""
     with in_english(app):
-        announcement_id = _publish(world, publish_at=MONDAY + dt.timedelta(days=1))
-        announcements.remove(db.session.get(Announcement, announcement_id))
+        removed = _publish(world, publish_at=MONDAY + dt.timedelta(days=1))
+        _publish(world, title="Cantine", publish_at=MONDAY + dt.timedelta(days=1))
+        announcements.remove(db.session.get(Announcement, removed))
         db.session.commit()
         clock.freeze(MONDAY + dt.timedelta(days=2))
-        assert deliver_due() == 0
+        assert deliver_due() == 4  # the four parents, told of the one kept
+        for name in ("anne", "carole"):
+            told = delivered_to(person(world, name), "announcement")
+            assert [n.payload["text"] for n in told] == ["Cantine"], name
 
 
 def test_the_announcement_form_in_english_and_french(app, world):

@@ -8,12 +8,13 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from portal.accounts.models import Profile
+from portal.accounts.models import Profile, User
 from portal.extensions import db
+from portal.groups import reachability
 from portal.groups import services as groups
 from portal.messaging.models import InboxEntry, Message
 from tests import factories as make
-from tests.web import csrf_token, log_in, text
+from tests.web import csrf_token, field_error, log_in, logged_in, text
 
 
 @pytest.fixture
@@ -176,3 +177,55 @@ def test_a_garbled_or_foreign_reply_to_is_refused(app, client, world):
     assert _send(client, {**data, "reply_to": "abc"}).status_code == 400
     assert _send(client, {**data, "reply_to": "999999"}).status_code == 404
     assert _count(app, Message) == 0
+
+
+def test_a_pupil_may_answer_the_staff_member_who_wrote_but_not_write_to_them_afresh(
+    app, world, worker
+):
+    """SPEC §2, the reply right: no rule lets pupils write to staff (the default rules open
+    staff → everyone only), yet a pupil answers a message the staff sent them; a new message to
+    the same person is refused. Both go through the send path a crafted request would take."""
+    with app.app_context():
+        school = db.session.get(User, world["teacher"][1]).school
+        staff = make.user(school, "staff")
+        pupil = db.session.scalars(
+            select(User).where(User.school_id == school.id, User.profile == Profile.PUPIL)
+        ).first()
+        db.session.commit()
+        staff_id, staff_login, pupil_id, pupil_login = staff.id, staff.login, pupil.id, pupil.login
+        assert not reachability.may_write(pupil, staff)
+    cpe, pupil_browser = logged_in(app, staff_login), logged_in(app, pupil_login)
+    asked = _send(cpe, {"to": f"user:{pupil_id}", "subject": "Your timetable", "body": "Come."})
+    assert asked.status_code == 302
+    message_id = int(asked.headers["Location"].rsplit("/", 1)[1])
+    worker()
+
+    fresh = _send(pupil_browser, {"to": f"user:{staff_id}", "subject": "Hello", "body": "Hi"})
+    assert fresh.status_code == 400
+    assert field_error(fresh, "to")
+    crafted_reply_to_nothing = _send(
+        pupil_browser,
+        {"to": f"user:{staff_id}", "subject": "Re", "body": "Hi", "reply_to": "999999"},
+    )
+    assert crafted_reply_to_nothing.status_code in (400, 404)
+    assert _count(app, Message) == 1
+
+    answered = _send(
+        pupil_browser,
+        {
+            "to": f"user:{staff_id}",
+            "subject": "Re: Your timetable",
+            "body": "I will come at noon.",
+            "reply_to": str(message_id),
+        },
+    )
+    assert answered.status_code == 302
+    worker()
+    with app.app_context():
+        reply = db.session.scalars(select(Message).where(Message.parent_id == message_id)).one()
+        readers = set(
+            db.session.scalars(
+                select(InboxEntry.recipient_id).where(InboxEntry.message_id == reply.id)
+            )
+        )
+    assert readers == {staff_id}

@@ -218,11 +218,21 @@ def test_immediate_types_give_one_notification_per_event_at_once(school, worker)
 
 
 def test_withdrawn_content_notifies_nobody(school):
+    """Two homeworks told to the same parent in the same hour: the one withdrawn is told to
+    nobody, the other is delivered, so the set-up itself does deliver."""
     teacher, parent = factories.user(school, "teacher"), factories.user(school, "parent")
     _homework(teacher, [parent], "Poem")
+    services.notify(
+        "homework",
+        [parent],
+        "homework:8",
+        {"group": "5B", "text": "Essay", "url": "/homework/8"},
+        author=teacher,
+    )
     services.withdraw("homework", "homework:7")
     clock.advance(HOUR)
-    assert deliver_due() == 0
+    assert deliver_due() == 1
+    assert [n.payload["text"] for n in delivered_to(parent)] == ["Essay"]
 
 
 def test_deferred_words_are_read_in_each_recipients_language(school):
@@ -331,3 +341,57 @@ def test_two_producers_opening_the_same_window_at_once_fold_into_one(school, app
         select(Notification).where(Notification.recipient_id == parent.id)
     )
     assert (window.events, window.payload["text"]) == (2, "v2")
+
+
+def _mail_rows() -> list:
+    from portal.core.outbox import OutboxItem
+
+    return list(
+        db.session.scalars(select(OutboxItem).where(OutboxItem.kind == "notification_mail"))
+    )
+
+
+def test_a_forced_email_is_routed_to_the_home_page_of_who_refused_since_it_was_recorded(
+    school, worker, smtp
+):
+    """The choice of channel when the window closes (SPEC §4), on its own: the parent accepted
+    e-mail when the direction forced it, and refused all e-mail before it was flushed. The
+    same flush for a parent who did not refuse queues an e-mail."""
+    admin = factories.user(school, "admin")
+    keeps = factories.user(school, "parent", email="keeps@example.org")
+    refuses = factories.user(school, "parent", email="refuses@example.org")
+    for parent in (keeps, refuses):
+        services.set_choices(parent, {"homework": "homepage"})
+    _homework(admin, [keeps, refuses], "Bring the signed form", forced=True)
+    db.session.commit()
+    accounts.set_refuses_email(refuses, True)
+    clock.advance(HOUR)
+    deliver_due()  # the flush alone: no worker sends anything yet
+    [to_refuses], [to_keeps] = delivered_to(refuses), delivered_to(keeps)
+    assert (to_refuses.channel, to_keeps.channel) == (Channel.HOMEPAGE, Channel.EMAIL)
+    assert [row.payload["recipient_id"] for row in _mail_rows()] == [keeps.id]
+    worker()
+    assert [m.rcpt_tos for m in smtp.messages] == [["keeps@example.org"]]
+
+
+def test_a_flash_messages_email_never_leaves_for_who_refused_after_it_was_queued(
+    school, worker, smtp
+):
+    """The check just before sending, on its own: the flash message's e-mail was queued for
+    both parents (neither had refused), then one refused all e-mail before a worker sent it."""
+    admin = factories.user(school, "admin")
+    keeps = factories.user(school, "parent", email="keeps@example.org")
+    refuses = factories.user(school, "parent", email="refuses@example.org")
+    services.notify(
+        "flash_message", [keeps, refuses], "flash:3", {"text": "Strike"}, author=admin, forced=True
+    )
+    deliver_due()
+    assert sorted(row.payload["recipient_id"] for row in _mail_rows()) == sorted(
+        [keeps.id, refuses.id]
+    )
+    accounts.set_refuses_email(refuses, True)
+    db.session.commit()
+    worker()
+    assert [m.rcpt_tos for m in smtp.messages] == [["keeps@example.org"]]
+    [to_refuses] = delivered_to(refuses)
+    assert to_refuses.channel == Channel.HOMEPAGE and to_refuses.emailed_at is None
