@@ -72,6 +72,8 @@ class School(CreatedAtMixin, db.Model):
     families_see_file: Mapped[bool] = mapped_column(default=False)
     #: Suspended by the webmaster: nobody of the school can log in; nothing is deleted.
     suspended_at: Mapped[dt.datetime | None]
+    #: How long before its session a register opens; nothing it records leaves before the start.
+    register_opens_minutes: Mapped[int] = mapped_column(default=10, server_default="10")
 
 
 class User(UserMixin, CreatedAtMixin, db.Model):
