@@ -152,6 +152,7 @@ def register_request_hooks(app: Flask) -> None:
     from portal.attendance import permissions as attendance_permissions
     from portal.content import permissions as content_permissions
     from portal.groups.labels import label as group_label
+    from portal.home.navigation import navigation
     from portal.imports import labels as import_labels
     from portal.messaging import attachments, conversations
     from portal.messaging import permissions as messaging_permissions
@@ -184,6 +185,7 @@ def register_request_hooks(app: Flask) -> None:
         unread_messages=lambda: conversations.unread_count(current_user),
         recipients_line=conversations.recipients_line,
         megabytes=attachments.megabytes,
+        navigation=navigation,
     )
 
     @app.after_request
