@@ -6,10 +6,10 @@ stored as that flag. Opening the second direction between two groups (A -> B whe
 turns internal communication on for both, as the seed describes: the admin confirms it first,
 and internal communication can't be removed from a group while both directions stay open.
 
-The school's defaults are written as the platform sets them up, not as an admin's confirmed
-change: the per-class rules between teachers and parents go both ways, yet parents of a class
-don't write to each other until someone opens it (seed 003: BCC is how a teacher keeps them
-apart, and it only makes sense if they can't reach each other otherwise).
+The school's defaults (portal/groups/defaults.py) are written as the platform sets them up, not
+as an admin's confirmed change: the per-class rules between teachers and parents go both ways,
+yet parents of a class don't write to each other until someone opens it (seed 003: BCC is how a
+teacher keeps them apart, and it only makes sense if they can't reach each other otherwise).
 """
 
 from __future__ import annotations
@@ -23,26 +23,10 @@ from portal.audit.services import record
 from portal.core.errors import ValidationError
 from portal.core.i18n import deferred
 from portal.extensions import db
+from portal.groups.defaults import CLASS_DEFAULTS, SCHOOL_DEFAULTS, default_rule_set
 from portal.groups.labels import label, label_words
 from portal.groups.models import CommunicationRule, Group, GroupKind
 from portal.notifications.services import tell_admins
-
-#: SPEC §2 defaults of a school, by profile group. Direction and staff reach everyone; teachers
-#: reach everyone too (the 'school-wide teacher rule' that seed 003 removes to limit teachers
-#: to their own classes); parents reach the direction. A profile listed for itself is internal.
-SCHOOL_DEFAULTS = {
-    Profile.ADMIN: (Profile.ADMIN, Profile.TEACHER, Profile.STAFF, Profile.PARENT, Profile.PUPIL),
-    Profile.STAFF: (Profile.ADMIN, Profile.TEACHER, Profile.STAFF, Profile.PARENT, Profile.PUPIL),
-    Profile.TEACHER: (Profile.ADMIN, Profile.TEACHER, Profile.STAFF, Profile.PARENT, Profile.PUPIL),
-    Profile.PARENT: (Profile.ADMIN,),
-}
-#: Per class: teachers <-> pupils, teachers -> parents, parents -> teachers.
-CLASS_DEFAULTS = (
-    (Profile.TEACHER, Profile.PUPIL),
-    (Profile.PUPIL, Profile.TEACHER),
-    (Profile.TEACHER, Profile.PARENT),
-    (Profile.PARENT, Profile.TEACHER),
-)
 
 
 def _exists(source_id: int, target_id: int) -> CommunicationRule | None:
@@ -62,16 +46,24 @@ def _insert(source: Group, target: Group) -> None:
     db.session.flush()
 
 
+def _write_defaults(groups: list[Group]) -> None:
+    """Give new groups the rules and internal communication a new school has between them."""
+    wanted = default_rule_set(groups)
+    for group in groups:
+        group.internal = group.id in wanted.internal
+    db.session.add_all(
+        CommunicationRule(source_group_id=source_id, target_group_id=target_id)
+        for source_id, target_id in sorted(wanted.rules)
+    )
+    db.session.flush()
+
+
 def apply_school_defaults(profile_groups: dict[Profile, Group]) -> None:
-    for source, targets in SCHOOL_DEFAULTS.items():
-        for target in targets:
-            _insert(profile_groups[source], profile_groups[target])
+    _write_defaults(list(profile_groups.values()))
 
 
 def apply_class_defaults(sub_groups: dict[Profile, Group]) -> None:
-    sub_groups[Profile.PUPIL].internal = True
-    for source, target in CLASS_DEFAULTS:
-        _insert(sub_groups[source], sub_groups[target])
+    _write_defaults(list(sub_groups.values()))
 
 
 def may_manage(actor: User, source: Group, target: Group) -> bool:

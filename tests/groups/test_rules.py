@@ -12,7 +12,8 @@ from portal.core.errors import ValidationError
 from portal.extensions import db
 from portal.groups import rules
 from portal.groups import services as groups
-from portal.groups.models import CommunicationRule, GroupKind
+from portal.groups.defaults import RuleSet, default_rule_set
+from portal.groups.models import CommunicationRule, Group, GroupKind
 from portal.groups.reachability import may_write, may_write_to_group, reachable
 from tests import factories as make
 
@@ -251,6 +252,30 @@ def test_removed_default_rules_are_listed_and_can_be_restored(school):
     assert rules.restore_defaults(school["admin"], school["school"].id) == 1
     assert _rule(teachers, parents) is not None
     assert may_write(school["5B"]["teacher"], school["4A"]["parent"])
+
+
+def _stored(school_id):
+    found = db.session.scalars(select(Group).where(Group.school_id == school_id)).all()
+    ids = {group.id for group in found}
+    pairs = db.session.execute(
+        select(CommunicationRule.source_group_id, CommunicationRule.target_group_id).where(
+            CommunicationRule.source_group_id.in_(ids)
+        )
+    )
+    internal = frozenset(group.id for group in found if group.internal)
+    return found, RuleSet(frozenset((source, target) for source, target in pairs), internal)
+
+
+def test_a_new_school_has_exactly_the_default_rule_set(school):
+    found, stored = _stored(school["school"].id)
+    assert stored == default_rule_set(found)
+    internal = {(g.kind, g.profile) for g in found if g.internal}
+    assert internal == {
+        ("school_profile", "admin"),
+        ("school_profile", "staff"),
+        ("school_profile", "teacher"),
+        ("class_profile", "pupil"),
+    }
 
 
 def test_directory_search_ignores_case_and_accents(school):
