@@ -147,7 +147,7 @@ def add_rule(group_id: int):
             "kind": "add",
             "target": target,
             "opened": opened,
-            "impact": impact.rule_change(group, target, adding=True, opened_internal=opened),
+            "impact": impact.of_rule(group, target, adding=True, opened_internal=opened),
         }
         return _group_page(group, form, preview=preview)
     try:
@@ -180,7 +180,7 @@ def remove_rule(rule_id: int):
             "kind": "remove",
             "rule": rule,
             "target": rule.target,
-            "impact": impact.rule_change(rule.source, rule.target, adding=False),
+            "impact": impact.of_rule(rule.source, rule.target, adding=False),
         }
         return _group_page(source, preview=preview)
     target = rule.target

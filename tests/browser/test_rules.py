@@ -49,7 +49,9 @@ def test_removing_the_school_wide_teacher_rule_limits_teachers_to_their_classes(
     page.get_by_role("link", name="All teachers").click()
     page.get_by_role("button", name="Remove the rule to All parents").click()
     expect(page.get_by_role("heading", name="Before you confirm")).to_be_visible()
-    expect(page.locator(".impact")).to_contain_text("2 people gain or lose")
+    expect(page.locator(".impact")).to_contain_text(
+        "2 people lose the right to write to 4 other people."
+    )
     assert serious_violations(page) == []
     page.get_by_role("button", name="Confirm the removal").click()
     expect(page.locator(".flash")).to_contain_text("may no longer write to All parents")

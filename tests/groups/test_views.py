@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import select
 
@@ -102,12 +104,31 @@ def test_removing_a_rule_is_previewed_with_its_impact_then_confirmed(app, client
     preview = post(client, f"/rules/{rule_id}/remove", page="/rules/", headers=EN)
     assert preview.status_code == 200
     assert "Before you confirm" in text(preview)
-    # each teacher loses the two guardians of the other class
-    assert "2 people gain or lose the right to write to 4 others." in text(preview)
+    # each teacher loses the two guardians of the other class, and nobody gains anyone
+    assert "2 people lose the right to write to 4 other people." in text(preview)
+    assert "gain" not in _impact(preview)
     assert _rule_id(app, world["all_teachers"], world["all_parents"]) == rule_id
     done = post(client, f"/rules/{rule_id}/remove", {"confirmed": "1"}, page="/rules/")
     assert done.status_code == 302
     assert _rule_id(app, world["all_teachers"], world["all_parents"]) is None
+
+
+def _impact(answer) -> str:
+    found = re.search(r'<div class="impact">(.*?)</div>', text(answer), re.S)
+    return " ".join(re.sub(r"<[^>]+>", " ", found.group(1)).split()) if found else ""
+
+
+def test_adding_a_rule_counts_nobody_who_could_already_write(client, world):
+    log_in(client, world["admin"])
+    # the teachers reach the 5B parents already, through 'All teachers -> All parents'
+    preview = post(
+        client,
+        f"/rules/groups/{world['all_teachers']}/add",
+        {"target_id": world["5B"]["parents"]},
+        page="/rules/",
+        headers=EN,
+    )
+    assert _impact(preview) == "Nobody gains or loses the right to write to anyone."
 
 
 def test_opening_both_directions_warns_before_confirming(app, client, world):
