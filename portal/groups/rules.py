@@ -10,12 +10,16 @@ The school's defaults (portal/groups/defaults.py) are written as the platform se
 as an admin's confirmed change: the per-class rules between teachers and parents go both ways,
 yet parents of a class don't write to each other until someone opens it (seed 003: BCC is how a
 teacher keeps them apart, and it only makes sense if they can't reach each other otherwise).
+Such a default pair therefore never holds internal communication on: once the admin closes one
+direction of the pair that opened it, internal communication can be switched off again.
 """
 
 from __future__ import annotations
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from flask_babel import ngettext
+from sqlalchemy import and_, select
+from sqlalchemy.orm import aliased
 
 from portal.accounts.models import Profile, User
 from portal.audit.models import AuditTag
@@ -23,7 +27,12 @@ from portal.audit.services import record
 from portal.core.errors import ValidationError
 from portal.core.i18n import deferred
 from portal.extensions import db
-from portal.groups.defaults import CLASS_DEFAULTS, SCHOOL_DEFAULTS, default_rule_set
+from portal.groups.defaults import (
+    CLASS_DEFAULTS,
+    SCHOOL_DEFAULTS,
+    default_both_ways,
+    default_rule_set,
+)
 from portal.groups.labels import label, label_words
 from portal.groups.models import CommunicationRule, Group, GroupKind
 from portal.notifications.services import tell_admins
@@ -170,26 +179,70 @@ def both_ways_with(group: Group) -> list[Group]:
     )
 
 
-def set_internal(actor: User, group: Group, internal: bool) -> None:
-    """Turn a group's internal communication on or off. Off is refused while another group has
-    rules in both directions with it (seed 003: remove one direction first)."""
+def rule_words(rule: CommunicationRule) -> str:
+    """A rule as the screens name it: 'Parents of 5B → Parents of 6A'."""
+    return f"{label(rule.source)} → {label(rule.target)}"
+
+
+def holding_internal(group: Group) -> list[tuple[CommunicationRule, CommunicationRule]]:
+    """The pairs of rules, one each way between ``group`` and another group, that keep its
+    internal communication on (SPEC §2: remove one direction first). A pair that a new school
+    opens both ways (the teachers and the parents of a class) holds nothing: a new school has it
+    with the parents' internal communication off, and the school can always come back there."""
+    back = aliased(CommunicationRule)
+    pairs = db.session.execute(
+        select(CommunicationRule, back)
+        .join(
+            back,
+            and_(
+                back.source_group_id == CommunicationRule.target_group_id,
+                back.target_group_id == CommunicationRule.source_group_id,
+            ),
+        )
+        .where(CommunicationRule.source_group_id == group.id, back.source_group_id != group.id)
+    ).all()
+    holding = [
+        (there, back_rule)
+        for there, back_rule in pairs
+        if not default_both_ways(there.source, there.target)
+    ]
+    return sorted(holding, key=lambda pair: label(pair[0].target).lower())
+
+
+def check_internal(actor: User, group: Group, internal: bool) -> None:
+    """Raises ValidationError, next to the 'internal' field, when the group's internal
+    communication can't be set so: a broadcast list's members never write to each other, and
+    turning it off is refused while rules are open in both directions, naming the rules one of
+    which to remove first (seed 003)."""
     if not may_manage(actor, group, group):
         raise PermissionError("another school's group")
     if group.kind == GroupKind.BROADCAST_LIST and internal:
         raise ValidationError(
             "internal", _("Members of a broadcast list never write to each other.")
         )
-    if not internal:
-        blocking = both_ways_with(group)
-        if blocking:
-            raise ValidationError(
-                "internal",
-                _(
-                    "Rules are open in both directions between this group and %(groups)s: "
-                    "remove one of the two directions first.",
-                    groups=", ".join(sorted(label(g) for g in blocking)),
-                ),
-            )
+    holding = [] if internal else holding_internal(group)
+    if holding:
+        pairs = "; ".join(
+            _("%(there)s or %(back)s", there=rule_words(there), back=rule_words(back))
+            for there, back in holding
+        )
+        raise ValidationError(
+            "internal",
+            ngettext(
+                "Rules open in both directions keep internal communication on. Remove one of "
+                "them first: %(rules)s.",
+                "Rules open in both directions keep internal communication on. Remove one rule "
+                "of each pair first: %(rules)s.",
+                len(holding),
+                rules=pairs,
+            ),
+        )
+
+
+def set_internal(actor: User, group: Group, internal: bool) -> None:
+    """Turn a group's internal communication on or off, audited and told to the other admins.
+    Raises ValidationError as check_internal() does."""
+    check_internal(actor, group, internal)
     if group.internal == internal:
         return
     group.internal = internal

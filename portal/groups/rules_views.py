@@ -110,7 +110,7 @@ def _group_page(group: Group, add_form=None, internal_form=None, preview=None, s
         outgoing=outgoing,
         incoming=incoming,
         add_form=add_form,
-        internal_form=internal_form or InternalForm(internal=group.internal),
+        internal_form=_stored_internal(group, internal_form),
         preview=preview,
         both_ways=rules.both_ways_with(group),
         target_school_id=_target_school_id(group),
@@ -118,6 +118,14 @@ def _group_page(group: Group, add_form=None, internal_form=None, preview=None, s
         if current_user.profile == "webmaster"
         else [],
     ), status
+
+
+def _stored_internal(group: Group, form: InternalForm | None) -> InternalForm:
+    """The internal communication form drawn with the stored state, whatever was posted (a
+    refused change, or another form of the page): the box is ticked when it is on."""
+    form = form or InternalForm(formdata=None)
+    form.internal.data = group.internal
+    return form
 
 
 def _saved(group: Group, message: str):
@@ -197,18 +205,26 @@ def remove_rule(rule_id: int):
 
 @bp.post("/groups/<int:group_id>/internal")
 def set_internal(group_id: int):
+    """A change of internal communication is previewed, then confirmed; a refusal names the
+    rules to remove first, next to the box."""
     group = get_or_404(Group, group_id)
     require(rules.may_manage(current_user, group, group))
     form = InternalForm()
-    if form.validate_on_submit():
-        try:
-            rules.set_internal(current_user, group, form.internal.data)
-        except ValidationError as error:
-            db.session.rollback()
-            error.apply_to(form)
-            return _group_page(group, internal_form=form, status=400)
-        return _saved(group, _("Internal communication saved."))
-    return _group_page(group, internal_form=form, status=400)
+    if not form.validate_on_submit():
+        return _group_page(group, internal_form=form, status=400)
+    wanted = form.internal.data
+    try:
+        if form.confirmed.data != "1" and wanted != group.internal:
+            rules.check_internal(current_user, group, wanted)
+            preview = {"kind": "internal", "internal": wanted}
+            preview["impact"] = impact.of_internal(group, wanted)
+            return _group_page(group, preview=preview)
+        rules.set_internal(current_user, group, wanted)
+    except ValidationError as error:
+        db.session.rollback()
+        error.apply_to(form)
+        return _group_page(group, internal_form=form, status=400)
+    return _saved(group, _("Internal communication saved."))
 
 
 @bp.get("/why")

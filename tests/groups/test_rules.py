@@ -135,16 +135,56 @@ def test_opening_the_second_direction_asks_to_confirm_then_turns_internal_on(sch
     )
 
 
+def _open_both_ways(world, first, second):
+    rules.add_rule(world["admin"], first, second)
+    rules.add_rule(world["admin"], second, first, confirmed=True)
+
+
 def test_internal_cannot_be_removed_while_both_directions_are_open(school):
+    parents_5b = groups.sub_groups(school["5B"]["class"])[Profile.PARENT]
+    parents_4a = groups.sub_groups(school["4A"]["class"])[Profile.PARENT]
+    _open_both_ways(school, parents_5b, parents_4a)
+    assert parents_5b.internal and parents_4a.internal
+    with pytest.raises(ValidationError) as refused:
+        rules.set_internal(school["admin"], parents_5b, False)
+    assert refused.value.errors["internal"] == (
+        "Rules open in both directions keep internal communication on. Remove one of them "
+        "first: Parents of 5B → Parents of 4A or Parents of 4A → Parents of 5B."
+    )
+    assert parents_5b.internal
+    rules.remove_rule(school["admin"], _rule(parents_5b, parents_4a))
+    rules.set_internal(school["admin"], parents_5b, False)
+    rules.set_internal(school["admin"], parents_4a, False)
+    assert not parents_5b.internal and not parents_4a.internal
+
+
+def test_the_teachers_and_parents_of_a_class_hold_no_internal_communication_on(school):
+    """A new school opens them both ways with the parents' internal communication off: an admin
+    who turned it on, or re-opened the pair, can always turn it off again."""
     subs = groups.sub_groups(school["5B"]["class"])
     teachers, parents = subs[Profile.TEACHER], subs[Profile.PARENT]
-    rules.set_internal(school["admin"], parents, True)
-    with pytest.raises(ValidationError, match="remove one of the two directions first"):
-        rules.set_internal(school["admin"], parents, False)
-    assert parents.internal
-    rules.remove_rule(school["admin"], _rule(parents, teachers))
+    rules.remove_rule(school["admin"], _rule(teachers, parents))
+    rules.add_rule(school["admin"], teachers, parents, confirmed=True)
+    assert parents.internal and teachers.internal
+    assert rules.holding_internal(parents) == []
     rules.set_internal(school["admin"], parents, False)
-    assert not parents.internal
+    rules.set_internal(school["admin"], teachers, False)
+    assert not parents.internal and not teachers.internal
+
+
+def test_refusal_names_one_pair_of_rules_per_group_open_both_ways(school):
+    parents_5b = groups.sub_groups(school["5B"]["class"])[Profile.PARENT]
+    parents_4a = groups.sub_groups(school["4A"]["class"])[Profile.PARENT]
+    club = groups.create_group(school["school"], GroupKind.MANUAL, "Club")
+    _open_both_ways(school, parents_5b, parents_4a)
+    _open_both_ways(school, club, parents_5b)
+    with pytest.raises(ValidationError) as refused:
+        rules.set_internal(school["admin"], parents_5b, False)
+    assert refused.value.errors["internal"] == (
+        "Rules open in both directions keep internal communication on. Remove one rule of each "
+        "pair first: Parents of 5B → Club or Club → Parents of 5B; "
+        "Parents of 5B → Parents of 4A or Parents of 4A → Parents of 5B."
+    )
 
 
 def test_broadcast_list_members_cant_write_to_each_other(school):
