@@ -220,7 +220,7 @@ def check_internal(actor: User, group: Group, internal: bool) -> None:
         raise ValidationError(
             "internal", _("Members of a broadcast list never write to each other.")
         )
-    holding = [] if internal else holding_internal(group)
+    holding = holding_internal(group) if group.internal and not internal else []
     if holding:
         pairs = "; ".join(
             _("%(there)s or %(back)s", there=rule_words(there), back=rule_words(back))
