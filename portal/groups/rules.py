@@ -27,12 +27,7 @@ from portal.audit.services import record
 from portal.core.errors import ValidationError
 from portal.core.i18n import deferred
 from portal.extensions import db
-from portal.groups.defaults import (
-    CLASS_DEFAULTS,
-    SCHOOL_DEFAULTS,
-    default_both_ways,
-    default_rule_set,
-)
+from portal.groups.defaults import default_both_ways, default_rule_set
 from portal.groups.labels import label, label_words
 from portal.groups.models import CommunicationRule, Group, GroupKind
 from portal.notifications.services import tell_admins
@@ -95,13 +90,13 @@ def internal_opened_by(source: Group, target: Group) -> list[Group]:
     return [group for group in (source, target) if not group.internal]
 
 
-def _tell_other_admins(actor: User, school_id: int, text: dict) -> None:
+def tell_other_admins(actor: User, school_id: int, text: dict) -> None:
     """The 'action by another administrator' notification (SPEC §4): rule changes are told to
     the school's other admins, grouped over the hour."""
     tell_admins("admin_action", school_id, "rules", {"text": text, "url": "/rules/"}, actor)
 
 
-def _describe(rule_source: Group, rule_target: Group) -> dict:
+def rule_details(rule_source: Group, rule_target: Group) -> dict:
     return {"source_group_id": rule_source.id, "target_group_id": rule_target.id}
 
 
@@ -129,11 +124,11 @@ def add_rule(actor: User, source: Group, target: Group, *, confirmed: bool = Fal
         actor,
         AuditTag.RULE_ADDED,
         source.school_id,
-        **_describe(source, target),
+        **rule_details(source, target),
         internal_before=before,
         internal_after={group_id: True for group_id in before},
     )
-    _tell_other_admins(
+    tell_other_admins(
         actor,
         source.school_id,
         deferred(
@@ -149,7 +144,7 @@ def remove_rule(actor: User, rule: CommunicationRule) -> None:
     admin removes it separately, now that only one direction is open."""
     if not may_manage(actor, rule.source, rule.target):
         raise PermissionError("rules across schools are set by the webmaster")
-    details = _describe(rule.source, rule.target)
+    details = rule_details(rule.source, rule.target)
     school_id = rule.source.school_id
     text = deferred(
         "Rule removed: %(source)s may no longer write to %(target)s",
@@ -159,7 +154,7 @@ def remove_rule(actor: User, rule: CommunicationRule) -> None:
     db.session.delete(rule)
     db.session.flush()
     record(actor, AuditTag.RULE_REMOVED, school_id, **details)
-    _tell_other_admins(actor, school_id, text)
+    tell_other_admins(actor, school_id, text)
 
 
 def both_ways_with(group: Group) -> list[Group]:
@@ -256,7 +251,7 @@ def set_internal(actor: User, group: Group, internal: bool) -> None:
         after=internal,
     )
     words = label_words(group)
-    _tell_other_admins(
+    tell_other_admins(
         actor,
         group.school_id,
         deferred("Internal communication turned on in %(group)s", group=words)
@@ -274,65 +269,3 @@ def rules_of(group: Group) -> tuple[list[CommunicationRule], list[CommunicationR
         select(CommunicationRule).where(CommunicationRule.target_group_id == group.id)
     ).all()
     return list(outgoing), list(incoming)
-
-
-def _default_pairs(school_id: int) -> list[tuple[Group, Group]]:
-    """Every (source, target) pair of the school's default rules, self-pairs excluded."""
-    found = db.session.scalars(
-        select(Group).where(
-            Group.school_id == school_id,
-            Group.kind.in_((GroupKind.SCHOOL_PROFILE, GroupKind.CLASS_PROFILE)),
-            Group.archived_at.is_(None),
-        )
-    ).all()
-    profile_groups = {g.profile: g for g in found if g.kind == GroupKind.SCHOOL_PROFILE}
-    pairs = [
-        (profile_groups[source], profile_groups[target])
-        for source, targets in SCHOOL_DEFAULTS.items()
-        for target in targets
-        if source != target
-    ]
-    by_class: dict[int, dict[str, Group]] = {}
-    for group in found:
-        if group.kind == GroupKind.CLASS_PROFILE:
-            by_class.setdefault(group.class_id, {})[group.profile] = group
-    for subs in by_class.values():
-        pairs += [(subs[source], subs[target]) for source, target in CLASS_DEFAULTS]
-    return pairs
-
-
-def missing_defaults(school_id: int) -> list[tuple[Group, Group]]:
-    existing = set(
-        db.session.execute(
-            select(CommunicationRule.source_group_id, CommunicationRule.target_group_id)
-            .join(Group, Group.id == CommunicationRule.source_group_id)
-            .where(Group.school_id == school_id)
-        ).all()
-    )
-    return [
-        (source, target)
-        for source, target in _default_pairs(school_id)
-        if (source.id, target.id) not in existing
-    ]
-
-
-def restore_defaults(actor: User, school_id: int) -> int:
-    """Put back the default rules an admin removed; returns how many. Internal communication is
-    left as it is: it is set group by group."""
-    missing = missing_defaults(school_id)
-    for source, target in missing:
-        if not may_manage(actor, source, target):
-            raise PermissionError("another school's rules")
-        _insert(source, target)
-        record(
-            actor,
-            AuditTag.RULE_ADDED,
-            school_id,
-            **_describe(source, target),
-            restored_default=True,
-        )
-    if missing:
-        _tell_other_admins(
-            actor, school_id, deferred("Default rules restored: %(num)d", num=len(missing))
-        )
-    return len(missing)

@@ -15,7 +15,7 @@ from portal.core.blueprints import profile_blueprint
 from portal.core.errors import ValidationError
 from portal.core.permissions import get_or_404, require
 from portal.extensions import db
-from portal.groups import impact, rules
+from portal.groups import impact, restore, rules
 from portal.groups.forms import AddRuleForm, ConfirmForm, InternalForm, WhyForm
 from portal.groups.labels import label
 from portal.groups.models import CommunicationRule, Group, GroupKind
@@ -48,9 +48,7 @@ def _school_groups(school_id: int) -> list[Group]:
     return sorted(found, key=lambda g: (KIND_ORDER.index(g.kind), label(g).lower()))
 
 
-@bp.get("/")
-def index():
-    school = _school()
+def _rules_page(school: School, preview=None, status: int = 200):
     groups = _school_groups(school.id)
     counts: dict[int, int] = {}
     for source_id in db.session.scalars(
@@ -64,20 +62,31 @@ def index():
         school=school,
         groups=groups,
         counts=counts,
-        missing=rules.missing_defaults(school.id),
-        restore_form=ConfirmForm(),
-    )
+        drift=restore.drift(school.id),
+        preview=preview,
+        restore_form=ConfirmForm(formdata=None),
+    ), status
+
+
+@bp.get("/")
+def index():
+    return _rules_page(_school())
 
 
 @bp.post("/defaults")
 def restore_defaults():
+    """Preview what restoring the defaults changes and who gains or loses the right to write to
+    whom; the preview's 'Confirm' restores them."""
     school = _school()
     form = ConfirmForm()
     if not form.validate_on_submit():
-        return redirect(url_for("rules.index"))
-    restored = rules.restore_defaults(current_user, school.id)
+        return _rules_page(school, status=400)
+    if form.confirmed.data != "1":
+        drift = restore.drift(school.id)
+        return _rules_page(school, preview={"drift": drift, "impact": impact.of(drift.changes)})
+    restore.restore_defaults(current_user, school.id)
     db.session.commit()
-    flash(_("%(n)d default rules restored.", n=restored), "success")
+    flash(_("The rules of this school are now those of a new school."), "success")
     return redirect(url_for("rules.index", school_id=request.args.get("school_id")))
 
 

@@ -77,10 +77,12 @@ def _add_rule(page, source, target):
     expect(page.locator(".flash")).to_contain_text(f"may write to {target}")
 
 
-def test_internal_communication_is_refused_off_with_the_rules_named_then_switched_off(page, school):
+def test_an_experiment_with_rules_is_undone_by_closing_a_direction_or_restoring_defaults(
+    page, school
+):
     """Parents of 5B and 4A opened to each other: internal communication turns on, is refused
-    off with the rules to remove named beside the box, and switches off, previewed, once one is
-    removed."""
+    off with the rules to remove named beside the box, switches off once one is removed; then
+    'restore defaults', previewed, puts back a new school's rules."""
     log_in(page, school["admin"])
     _add_rule(page, "Parents of 5B", "Parents of 4A")
     _add_rule(page, "Parents of 4A", "Parents of 5B")
@@ -105,3 +107,14 @@ def test_internal_communication_is_refused_off_with_the_rules_named_then_switche
     page.get_by_role("button", name="Confirm the change of internal communication").click()
     expect(page.locator(".flash")).to_contain_text("Internal communication saved.")
     expect(checkbox).not_to_be_checked()
+
+    page.goto("/rules/")
+    expect(page.locator("#defaults-state")).to_contain_text("This school differs from the defaults")
+    page.get_by_role("button", name="Preview the return to the defaults").click()
+    preview = page.locator("#restore-preview")
+    expect(preview).to_contain_text("Parents of 4A → Parents of 5B")
+    expect(preview.locator(".impact")).to_contain_text("2 people lose the right to write to")
+    assert serious_violations(page) == []
+    page.get_by_role("button", name="Confirm the return to the defaults").click()
+    expect(page.locator(".flash")).to_contain_text("now those of a new school")
+    expect(page.locator("#defaults-state")).to_have_text("Every default rule is in place.")

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from portal.accounts import services as accounts
 from portal.accounts.models import Profile
 from portal.audit.models import AuditEntry
 from portal.core.errors import ValidationError
 from portal.extensions import db
-from portal.groups import rules
+from portal.groups import restore, rules
 from portal.groups import services as groups
 from portal.groups.defaults import RuleSet, default_rule_set
 from portal.groups.models import CommunicationRule, Group, GroupKind
@@ -285,11 +285,11 @@ def test_directory_finds_people_by_name_class_and_profile_in_pages(school):
 
 
 def test_removed_default_rules_are_listed_and_can_be_restored(school):
-    assert rules.missing_defaults(school["school"].id) == []
+    assert not restore.drift(school["school"].id)
     teachers, parents = profile_group(school, "teacher"), profile_group(school, "parent")
     rules.remove_rule(school["admin"], _rule(teachers, parents))
-    assert rules.missing_defaults(school["school"].id) == [(teachers, parents)]
-    assert rules.restore_defaults(school["admin"], school["school"].id) == 1
+    assert restore.drift(school["school"].id).missing == [(teachers, parents)]
+    assert len(restore.restore_defaults(school["admin"], school["school"].id).missing) == 1
     assert _rule(teachers, parents) is not None
     assert may_write(school["5B"]["teacher"], school["4A"]["parent"])
 
@@ -316,6 +316,37 @@ def test_a_new_school_has_exactly_the_default_rule_set(school):
         ("school_profile", "teacher"),
         ("class_profile", "pupil"),
     }
+
+
+def test_restoring_the_defaults_undoes_any_experiment_and_audits_each_change(school):
+    subs = groups.sub_groups(school["5B"]["class"])
+    parents_4a = groups.sub_groups(school["4A"]["class"])[Profile.PARENT]
+    club = groups.create_group(school["school"], GroupKind.MANUAL, "Club")
+    admin = school["admin"]
+    _open_both_ways(school, subs[Profile.PARENT], parents_4a)
+    rules.remove_rule(admin, _rule(subs[Profile.TEACHER], subs[Profile.PARENT]))
+    rules.add_rule(admin, subs[Profile.TEACHER], subs[Profile.PARENT], confirmed=True)
+    rules.set_internal(admin, club, True)
+    rules.set_internal(admin, subs[Profile.PUPIL], False)
+    rules.add_rule(admin, club, profile_group(school, "parent"))
+    last_entry = db.session.scalar(select(func.max(AuditEntry.id)))
+    done = restore.restore_defaults(admin, school["school"].id)
+    found, stored = _stored(school["school"].id)
+    assert stored == default_rule_set(found)
+    assert not restore.drift(school["school"].id)
+    entries = db.session.scalars(
+        select(AuditEntry).where(AuditEntry.id > last_entry).order_by(AuditEntry.id)
+    ).all()
+    assert len(entries) == len(done.extra) + len(done.switch_on) + len(done.switch_off) == 8
+    assert all(entry.details["restored_default"] for entry in entries)
+    switched = {
+        e.details["group_id"]: (e.details["before"], e.details["after"])
+        for e in entries
+        if e.tag == "groups:internal:change"
+    }
+    assert len(switched) == 5
+    assert switched[club.id] == (True, False)
+    assert switched[subs[Profile.PUPIL].id] == (False, True)
 
 
 def test_directory_search_ignores_case_and_accents(school):

@@ -5,12 +5,15 @@ from __future__ import annotations
 import re
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from portal.accounts.models import Profile, School, User
+from portal.audit.models import AuditEntry
 from portal.extensions import db
+from portal.groups import restore
 from portal.groups import services as groups
 from portal.groups.models import CommunicationRule, Group
+from portal.notifications.models import Notification
 from tests import factories as make
 from tests.web import field_error, log_in, post, text
 
@@ -240,6 +243,69 @@ def test_the_box_shows_the_stored_internal_communication_on_every_page(app, clie
     _open_parents_both_ways(client, world)
     refused = _switch(client, parents, False)
     assert refused.status_code == 400 and _ticked(refused)
+
+
+def test_a_removed_and_re_added_default_rule_is_in_place_only_with_the_default_flags(
+    app, client, world
+):
+    log_in(client, world["admin"])
+    teachers, parents = world["5B"]["teachers"], world["5B"]["parents"]
+    assert "Every default rule is in place." in text(client.get("/rules/", headers=EN))
+    _remove(app, client, teachers, parents)
+    page = text(client.get("/rules/", headers=EN))
+    assert "Every default rule is in place." not in page
+    assert "Teachers of 5B → Parents of 5B" in page
+    _add(client, teachers, parents)  # both ways again: internal communication turns on
+    page = text(client.get("/rules/", headers=EN))
+    assert "Every default rule is in place." not in page
+    assert "Internal communication on, off by default:" in page
+    assert "<li>Parents of 5B</li>" in page and "<li>Teachers of 5B</li>" in page
+    for group in (teachers, parents):
+        assert _switch(client, group, False, confirmed=True).status_code == 302
+    assert "Every default rule is in place." in text(client.get("/rules/", headers=EN))
+
+
+def test_restoring_the_defaults_is_previewed_then_confirmed(app, client, world):
+    with app.app_context():
+        deputy = make.user(db.session.get(School, world["school"]), "admin").id
+        db.session.commit()
+    log_in(client, world["admin"])
+    _open_parents_both_ways(client, world)
+    _remove(app, client, world["all_teachers"], world["all_parents"])
+    page = text(client.get("/rules/", headers=EN))
+    assert "Preview the return to the defaults" in page
+    preview = post(client, "/rules/defaults", page="/rules/", headers=EN)
+    assert preview.status_code == 200 and "Before you confirm" in text(preview)
+    shown = " ".join(text(preview).split())
+    assert "Rules added</h3><ul><li>All teachers → All parents</li>" in shown
+    assert "<li>Parents of 5B → Parents of 4A</li>" in shown
+    assert "Internal communication turned off in</h3><ul><li>Parents of 4A</li>" in shown
+    # teachers get back the other class's guardians; the four guardians lose each other
+    assert _impact(preview) == (
+        "2 people gain the right to write to 4 other people. "
+        "4 people lose the right to write to 4 other people."
+    )
+    assert _rule_id(app, world["all_teachers"], world["all_parents"]) is None  # not yet
+    done = post(client, "/rules/defaults", {"confirmed": "1"}, page="/rules/")
+    assert done.status_code == 302
+    page = text(client.get("/rules/", headers=EN))
+    assert "Every default rule is in place." in page
+    assert "Preview the return to the defaults" not in page
+    with app.app_context():
+        assert not restore.drift(world["school"])
+        assert (
+            db.session.scalar(
+                select(func.count()).where(
+                    AuditEntry.tag.like("groups:%"),
+                    AuditEntry.details["restored_default"].as_boolean(),
+                )
+            )
+            == 5
+        )  # one rule added, two removed, two groups switched off
+        told = db.session.scalars(
+            select(Notification.payload).where(Notification.recipient_id == deputy)
+        ).all()
+        assert "put back to those of a new school" in str(told)
 
 
 def test_impact_counts_only_people_whose_reach_changes(app, client, world):
