@@ -34,6 +34,8 @@ class ConfirmForm(FlaskForm):
 
 class InternalForm(FlaskForm):
     internal = BooleanField(_l("Members may write to each other (internal communication)"))
+    #: Set by the preview's 'Confirm' button, as for a new rule.
+    confirmed = HiddenField(default="")
 
 
 class WhyForm(FlaskForm):

@@ -6,16 +6,20 @@ stored as that flag. Opening the second direction between two groups (A -> B whe
 turns internal communication on for both, as the seed describes: the admin confirms it first,
 and internal communication can't be removed from a group while both directions stay open.
 
-The school's defaults are written as the platform sets them up, not as an admin's confirmed
-change: the per-class rules between teachers and parents go both ways, yet parents of a class
-don't write to each other until someone opens it (seed 003: BCC is how a teacher keeps them
-apart, and it only makes sense if they can't reach each other otherwise).
+The school's defaults (portal/groups/defaults.py) are written as the platform sets them up, not
+as an admin's confirmed change: the per-class rules between teachers and parents go both ways,
+yet parents of a class don't write to each other until someone opens it (seed 003: BCC is how a
+teacher keeps them apart, and it only makes sense if they can't reach each other otherwise).
+Such a default pair therefore never holds internal communication on: once the admin closes one
+direction of the pair that opened it, internal communication can be switched off again.
 """
 
 from __future__ import annotations
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from flask_babel import ngettext
+from sqlalchemy import and_, select
+from sqlalchemy.orm import aliased
 
 from portal.accounts.models import Profile, User
 from portal.audit.models import AuditTag
@@ -23,26 +27,10 @@ from portal.audit.services import record
 from portal.core.errors import ValidationError
 from portal.core.i18n import deferred
 from portal.extensions import db
+from portal.groups.defaults import default_both_ways, default_rule_set
 from portal.groups.labels import label, label_words
 from portal.groups.models import CommunicationRule, Group, GroupKind
 from portal.notifications.services import tell_admins
-
-#: SPEC §2 defaults of a school, by profile group. Direction and staff reach everyone; teachers
-#: reach everyone too (the 'school-wide teacher rule' that seed 003 removes to limit teachers
-#: to their own classes); parents reach the direction. A profile listed for itself is internal.
-SCHOOL_DEFAULTS = {
-    Profile.ADMIN: (Profile.ADMIN, Profile.TEACHER, Profile.STAFF, Profile.PARENT, Profile.PUPIL),
-    Profile.STAFF: (Profile.ADMIN, Profile.TEACHER, Profile.STAFF, Profile.PARENT, Profile.PUPIL),
-    Profile.TEACHER: (Profile.ADMIN, Profile.TEACHER, Profile.STAFF, Profile.PARENT, Profile.PUPIL),
-    Profile.PARENT: (Profile.ADMIN,),
-}
-#: Per class: teachers <-> pupils, teachers -> parents, parents -> teachers.
-CLASS_DEFAULTS = (
-    (Profile.TEACHER, Profile.PUPIL),
-    (Profile.PUPIL, Profile.TEACHER),
-    (Profile.TEACHER, Profile.PARENT),
-    (Profile.PARENT, Profile.TEACHER),
-)
 
 
 def _exists(source_id: int, target_id: int) -> CommunicationRule | None:
@@ -62,16 +50,24 @@ def _insert(source: Group, target: Group) -> None:
     db.session.flush()
 
 
+def _write_defaults(groups: list[Group]) -> None:
+    """Give new groups the rules and internal communication a new school has between them."""
+    wanted = default_rule_set(groups)
+    for group in groups:
+        group.internal = group.id in wanted.internal
+    db.session.add_all(
+        CommunicationRule(source_group_id=source_id, target_group_id=target_id)
+        for source_id, target_id in sorted(wanted.rules)
+    )
+    db.session.flush()
+
+
 def apply_school_defaults(profile_groups: dict[Profile, Group]) -> None:
-    for source, targets in SCHOOL_DEFAULTS.items():
-        for target in targets:
-            _insert(profile_groups[source], profile_groups[target])
+    _write_defaults(list(profile_groups.values()))
 
 
 def apply_class_defaults(sub_groups: dict[Profile, Group]) -> None:
-    sub_groups[Profile.PUPIL].internal = True
-    for source, target in CLASS_DEFAULTS:
-        _insert(sub_groups[source], sub_groups[target])
+    _write_defaults(list(sub_groups.values()))
 
 
 def may_manage(actor: User, source: Group, target: Group) -> bool:
@@ -94,13 +90,13 @@ def internal_opened_by(source: Group, target: Group) -> list[Group]:
     return [group for group in (source, target) if not group.internal]
 
 
-def _tell_other_admins(actor: User, school_id: int, text: dict) -> None:
+def tell_other_admins(actor: User, school_id: int, text: dict) -> None:
     """The 'action by another administrator' notification (SPEC §4): rule changes are told to
     the school's other admins, grouped over the hour."""
     tell_admins("admin_action", school_id, "rules", {"text": text, "url": "/rules/"}, actor)
 
 
-def _describe(rule_source: Group, rule_target: Group) -> dict:
+def rule_details(rule_source: Group, rule_target: Group) -> dict:
     return {"source_group_id": rule_source.id, "target_group_id": rule_target.id}
 
 
@@ -128,11 +124,11 @@ def add_rule(actor: User, source: Group, target: Group, *, confirmed: bool = Fal
         actor,
         AuditTag.RULE_ADDED,
         source.school_id,
-        **_describe(source, target),
+        **rule_details(source, target),
         internal_before=before,
         internal_after={group_id: True for group_id in before},
     )
-    _tell_other_admins(
+    tell_other_admins(
         actor,
         source.school_id,
         deferred(
@@ -148,7 +144,7 @@ def remove_rule(actor: User, rule: CommunicationRule) -> None:
     admin removes it separately, now that only one direction is open."""
     if not may_manage(actor, rule.source, rule.target):
         raise PermissionError("rules across schools are set by the webmaster")
-    details = _describe(rule.source, rule.target)
+    details = rule_details(rule.source, rule.target)
     school_id = rule.source.school_id
     text = deferred(
         "Rule removed: %(source)s may no longer write to %(target)s",
@@ -158,7 +154,7 @@ def remove_rule(actor: User, rule: CommunicationRule) -> None:
     db.session.delete(rule)
     db.session.flush()
     record(actor, AuditTag.RULE_REMOVED, school_id, **details)
-    _tell_other_admins(actor, school_id, text)
+    tell_other_admins(actor, school_id, text)
 
 
 def both_ways_with(group: Group) -> list[Group]:
@@ -178,26 +174,70 @@ def both_ways_with(group: Group) -> list[Group]:
     )
 
 
-def set_internal(actor: User, group: Group, internal: bool) -> None:
-    """Turn a group's internal communication on or off. Off is refused while another group has
-    rules in both directions with it (seed 003: remove one direction first)."""
+def rule_words(rule: CommunicationRule) -> str:
+    """A rule as the screens name it: 'Parents of 5B → Parents of 6A'."""
+    return f"{label(rule.source)} → {label(rule.target)}"
+
+
+def holding_internal(group: Group) -> list[tuple[CommunicationRule, CommunicationRule]]:
+    """The pairs of rules, one each way between ``group`` and another group, that keep its
+    internal communication on (SPEC §2: remove one direction first). A pair that a new school
+    opens both ways (the teachers and the parents of a class) holds nothing: a new school has it
+    with the parents' internal communication off, and the school can always come back there."""
+    back = aliased(CommunicationRule)
+    pairs = db.session.execute(
+        select(CommunicationRule, back)
+        .join(
+            back,
+            and_(
+                back.source_group_id == CommunicationRule.target_group_id,
+                back.target_group_id == CommunicationRule.source_group_id,
+            ),
+        )
+        .where(CommunicationRule.source_group_id == group.id, back.source_group_id != group.id)
+    ).all()
+    holding = [
+        (there, back_rule)
+        for there, back_rule in pairs
+        if not default_both_ways(there.source, there.target)
+    ]
+    return sorted(holding, key=lambda pair: label(pair[0].target).lower())
+
+
+def check_internal(actor: User, group: Group, internal: bool) -> None:
+    """Raises ValidationError, next to the 'internal' field, when the group's internal
+    communication can't be set so: a broadcast list's members never write to each other, and
+    turning it off is refused while rules are open in both directions, naming the rules one of
+    which to remove first (seed 003)."""
     if not may_manage(actor, group, group):
         raise PermissionError("another school's group")
     if group.kind == GroupKind.BROADCAST_LIST and internal:
         raise ValidationError(
             "internal", _("Members of a broadcast list never write to each other.")
         )
-    if not internal:
-        blocking = both_ways_with(group)
-        if blocking:
-            raise ValidationError(
-                "internal",
-                _(
-                    "Rules are open in both directions between this group and %(groups)s: "
-                    "remove one of the two directions first.",
-                    groups=", ".join(sorted(label(g) for g in blocking)),
-                ),
-            )
+    holding = holding_internal(group) if group.internal and not internal else []
+    if holding:
+        pairs = "; ".join(
+            _("%(there)s or %(back)s", there=rule_words(there), back=rule_words(back))
+            for there, back in holding
+        )
+        raise ValidationError(
+            "internal",
+            ngettext(
+                "Rules open in both directions keep internal communication on. Remove one of "
+                "them first: %(rules)s.",
+                "Rules open in both directions keep internal communication on. Remove one rule "
+                "of each pair first: %(rules)s.",
+                len(holding),
+                rules=pairs,
+            ),
+        )
+
+
+def set_internal(actor: User, group: Group, internal: bool) -> None:
+    """Turn a group's internal communication on or off, audited and told to the other admins.
+    Raises ValidationError as check_internal() does."""
+    check_internal(actor, group, internal)
     if group.internal == internal:
         return
     group.internal = internal
@@ -211,7 +251,7 @@ def set_internal(actor: User, group: Group, internal: bool) -> None:
         after=internal,
     )
     words = label_words(group)
-    _tell_other_admins(
+    tell_other_admins(
         actor,
         group.school_id,
         deferred("Internal communication turned on in %(group)s", group=words)
@@ -229,65 +269,3 @@ def rules_of(group: Group) -> tuple[list[CommunicationRule], list[CommunicationR
         select(CommunicationRule).where(CommunicationRule.target_group_id == group.id)
     ).all()
     return list(outgoing), list(incoming)
-
-
-def _default_pairs(school_id: int) -> list[tuple[Group, Group]]:
-    """Every (source, target) pair of the school's default rules, self-pairs excluded."""
-    found = db.session.scalars(
-        select(Group).where(
-            Group.school_id == school_id,
-            Group.kind.in_((GroupKind.SCHOOL_PROFILE, GroupKind.CLASS_PROFILE)),
-            Group.archived_at.is_(None),
-        )
-    ).all()
-    profile_groups = {g.profile: g for g in found if g.kind == GroupKind.SCHOOL_PROFILE}
-    pairs = [
-        (profile_groups[source], profile_groups[target])
-        for source, targets in SCHOOL_DEFAULTS.items()
-        for target in targets
-        if source != target
-    ]
-    by_class: dict[int, dict[str, Group]] = {}
-    for group in found:
-        if group.kind == GroupKind.CLASS_PROFILE:
-            by_class.setdefault(group.class_id, {})[group.profile] = group
-    for subs in by_class.values():
-        pairs += [(subs[source], subs[target]) for source, target in CLASS_DEFAULTS]
-    return pairs
-
-
-def missing_defaults(school_id: int) -> list[tuple[Group, Group]]:
-    existing = set(
-        db.session.execute(
-            select(CommunicationRule.source_group_id, CommunicationRule.target_group_id)
-            .join(Group, Group.id == CommunicationRule.source_group_id)
-            .where(Group.school_id == school_id)
-        ).all()
-    )
-    return [
-        (source, target)
-        for source, target in _default_pairs(school_id)
-        if (source.id, target.id) not in existing
-    ]
-
-
-def restore_defaults(actor: User, school_id: int) -> int:
-    """Put back the default rules an admin removed; returns how many. Internal communication is
-    left as it is: it is set group by group."""
-    missing = missing_defaults(school_id)
-    for source, target in missing:
-        if not may_manage(actor, source, target):
-            raise PermissionError("another school's rules")
-        _insert(source, target)
-        record(
-            actor,
-            AuditTag.RULE_ADDED,
-            school_id,
-            **_describe(source, target),
-            restored_default=True,
-        )
-    if missing:
-        _tell_other_admins(
-            actor, school_id, deferred("Default rules restored: %(num)d", num=len(missing))
-        )
-    return len(missing)

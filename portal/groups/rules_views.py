@@ -15,7 +15,7 @@ from portal.core.blueprints import profile_blueprint
 from portal.core.errors import ValidationError
 from portal.core.permissions import get_or_404, require
 from portal.extensions import db
-from portal.groups import impact, rules
+from portal.groups import impact, restore, rules
 from portal.groups.forms import AddRuleForm, ConfirmForm, InternalForm, WhyForm
 from portal.groups.labels import label
 from portal.groups.models import CommunicationRule, Group, GroupKind
@@ -48,9 +48,7 @@ def _school_groups(school_id: int) -> list[Group]:
     return sorted(found, key=lambda g: (KIND_ORDER.index(g.kind), label(g).lower()))
 
 
-@bp.get("/")
-def index():
-    school = _school()
+def _rules_page(school: School, preview=None, status: int = 200):
     groups = _school_groups(school.id)
     counts: dict[int, int] = {}
     for source_id in db.session.scalars(
@@ -64,20 +62,31 @@ def index():
         school=school,
         groups=groups,
         counts=counts,
-        missing=rules.missing_defaults(school.id),
-        restore_form=ConfirmForm(),
-    )
+        drift=restore.drift(school.id),
+        preview=preview,
+        restore_form=ConfirmForm(formdata=None),
+    ), status
+
+
+@bp.get("/")
+def index():
+    return _rules_page(_school())
 
 
 @bp.post("/defaults")
 def restore_defaults():
+    """Preview what restoring the defaults changes and who gains or loses the right to write to
+    whom; the preview's 'Confirm' restores them."""
     school = _school()
     form = ConfirmForm()
     if not form.validate_on_submit():
-        return redirect(url_for("rules.index"))
-    restored = rules.restore_defaults(current_user, school.id)
+        return _rules_page(school, status=400)
+    if form.confirmed.data != "1":
+        drift = restore.drift(school.id)
+        return _rules_page(school, preview={"drift": drift, "impact": impact.of(drift.changes)})
+    restore.restore_defaults(current_user, school.id)
     db.session.commit()
-    flash(_("%(n)d default rules restored.", n=restored), "success")
+    flash(_("The rules of this school are now those of a new school."), "success")
     return redirect(url_for("rules.index", school_id=request.args.get("school_id")))
 
 
@@ -110,7 +119,7 @@ def _group_page(group: Group, add_form=None, internal_form=None, preview=None, s
         outgoing=outgoing,
         incoming=incoming,
         add_form=add_form,
-        internal_form=internal_form or InternalForm(internal=group.internal),
+        internal_form=_stored_internal(group, internal_form),
         preview=preview,
         both_ways=rules.both_ways_with(group),
         target_school_id=_target_school_id(group),
@@ -118,6 +127,14 @@ def _group_page(group: Group, add_form=None, internal_form=None, preview=None, s
         if current_user.profile == "webmaster"
         else [],
     ), status
+
+
+def _stored_internal(group: Group, form: InternalForm | None) -> InternalForm:
+    """The internal communication form drawn with the stored state, whatever was posted (a
+    refused change, or another form of the page): the box is ticked when it is on."""
+    form = form or InternalForm(formdata=None)
+    form.internal.data = group.internal
+    return form
 
 
 def _saved(group: Group, message: str):
@@ -147,7 +164,7 @@ def add_rule(group_id: int):
             "kind": "add",
             "target": target,
             "opened": opened,
-            "impact": impact.rule_change(group, target, adding=True, opened_internal=opened),
+            "impact": impact.of_rule(group, target, adding=True, opened_internal=opened),
         }
         return _group_page(group, form, preview=preview)
     try:
@@ -180,7 +197,7 @@ def remove_rule(rule_id: int):
             "kind": "remove",
             "rule": rule,
             "target": rule.target,
-            "impact": impact.rule_change(rule.source, rule.target, adding=False),
+            "impact": impact.of_rule(rule.source, rule.target, adding=False),
         }
         return _group_page(source, preview=preview)
     target = rule.target
@@ -197,18 +214,26 @@ def remove_rule(rule_id: int):
 
 @bp.post("/groups/<int:group_id>/internal")
 def set_internal(group_id: int):
+    """A change of internal communication is previewed, then confirmed; a refusal names the
+    rules to remove first, next to the box."""
     group = get_or_404(Group, group_id)
     require(rules.may_manage(current_user, group, group))
     form = InternalForm()
-    if form.validate_on_submit():
-        try:
-            rules.set_internal(current_user, group, form.internal.data)
-        except ValidationError as error:
-            db.session.rollback()
-            error.apply_to(form)
-            return _group_page(group, internal_form=form, status=400)
-        return _saved(group, _("Internal communication saved."))
-    return _group_page(group, internal_form=form, status=400)
+    if not form.validate_on_submit():
+        return _group_page(group, internal_form=form, status=400)
+    wanted = form.internal.data
+    try:
+        if form.confirmed.data != "1" and wanted != group.internal:
+            rules.check_internal(current_user, group, wanted)
+            preview = {"kind": "internal", "internal": wanted}
+            preview["impact"] = impact.of_internal(group, wanted)
+            return _group_page(group, preview=preview)
+        rules.set_internal(current_user, group, wanted)
+    except ValidationError as error:
+        db.session.rollback()
+        error.apply_to(form)
+        return _group_page(group, internal_form=form, status=400)
+    return _saved(group, _("Internal communication saved."))
 
 
 @bp.get("/why")

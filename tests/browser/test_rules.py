@@ -49,7 +49,9 @@ def test_removing_the_school_wide_teacher_rule_limits_teachers_to_their_classes(
     page.get_by_role("link", name="All teachers").click()
     page.get_by_role("button", name="Remove the rule to All parents").click()
     expect(page.get_by_role("heading", name="Before you confirm")).to_be_visible()
-    expect(page.locator(".impact")).to_contain_text("2 people gain or lose")
+    expect(page.locator(".impact")).to_contain_text(
+        "2 people lose the right to write to 4 other people."
+    )
     assert serious_violations(page) == []
     page.get_by_role("button", name="Confirm the removal").click()
     expect(page.locator(".flash")).to_contain_text("may no longer write to All parents")
@@ -65,14 +67,54 @@ def test_removing_the_school_wide_teacher_rule_limits_teachers_to_their_classes(
     teacher.close()
 
 
-def test_refusal_to_remove_internal_communication_shows_its_reason_in_place(page, school):
-    log_in(page, school["admin"])
+def _add_rule(page, source, target):
     page.goto("/rules/")
-    page.get_by_role("link", name="Parents of 5B").click()
+    page.get_by_role("link", name=source, exact=True).click()
+    page.get_by_label("May write to", exact=True).select_option(label=target)
+    page.get_by_role("button", name="Preview the new rule").click()
+    expect(page.get_by_role("heading", name="Before you confirm")).to_be_visible()
+    page.get_by_role("button", name="Confirm the new rule").click()
+    expect(page.locator(".flash")).to_contain_text(f"may write to {target}")
+
+
+def test_an_experiment_with_rules_is_undone_by_closing_a_direction_or_restoring_defaults(
+    page, school
+):
+    """Parents of 5B and 4A opened to each other: internal communication turns on, is refused
+    off with the rules to remove named beside the box, switches off once one is removed; then
+    'restore defaults', previewed, puts back a new school's rules."""
+    log_in(page, school["admin"])
+    _add_rule(page, "Parents of 5B", "Parents of 4A")
+    _add_rule(page, "Parents of 4A", "Parents of 5B")
+    page.goto("/rules/")
+    page.get_by_role("link", name="Parents of 5B", exact=True).click()
     checkbox = page.get_by_label("Members may write to each other (internal communication)")
-    checkbox.check()
+    expect(checkbox).to_be_checked()  # the stored state
+    checkbox.uncheck()
     page.get_by_role("button", name="Save").click()
-    expect(page.locator(".flash")).to_contain_text("Internal communication saved.")
+    expect(page.locator(".field-error")).to_contain_text(
+        "Remove one of them first: Parents of 5B → Parents of 4A or Parents of 4A → Parents of 5B."
+    )
+    expect(checkbox).to_be_checked()  # still on
+    page.get_by_role("button", name="Remove the rule to Parents of 4A").click()
+    page.get_by_role("button", name="Confirm the removal").click()
     page.get_by_label("Members may write to each other (internal communication)").uncheck()
     page.get_by_role("button", name="Save").click()
-    expect(page.locator(".field-error")).to_contain_text("remove one of the two directions first")
+    expect(page.locator(".impact")).to_contain_text(
+        "2 people lose the right to write to 2 other people."
+    )
+    assert serious_violations(page) == []
+    page.get_by_role("button", name="Confirm the change of internal communication").click()
+    expect(page.locator(".flash")).to_contain_text("Internal communication saved.")
+    expect(checkbox).not_to_be_checked()
+
+    page.goto("/rules/")
+    expect(page.locator("#defaults-state")).to_contain_text("This school differs from the defaults")
+    page.get_by_role("button", name="Preview the return to the defaults").click()
+    preview = page.locator("#restore-preview")
+    expect(preview).to_contain_text("Parents of 4A → Parents of 5B")
+    expect(preview.locator(".impact")).to_contain_text("2 people lose the right to write to")
+    assert serious_violations(page) == []
+    page.get_by_role("button", name="Confirm the return to the defaults").click()
+    expect(page.locator(".flash")).to_contain_text("now those of a new school")
+    expect(page.locator("#defaults-state")).to_have_text("Every default rule is in place.")

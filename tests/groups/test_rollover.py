@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from portal.accounts.models import Guardianship
 from portal.audit.models import AuditEntry, AuditTag
 from portal.extensions import db
-from portal.groups import rollover, rules
+from portal.groups import restore, rollover
 from portal.groups import services as groups
 from portal.groups.models import CommunicationRule, Group, GroupKind, GroupMember
 from portal.messaging import services as messaging
@@ -75,7 +75,7 @@ def test_closing_the_year_archives_the_groups_and_keeps_what_was_said(app, world
         )
         assert groups.classes_of(person(world, "léa")) == []
         assert _count(Guardianship) == guardianships
-        assert rules.missing_defaults(world.school) == []  # the school's own rules are whole
+        assert restore.drift(world.school).missing == []  # the school's own rules are whole
         assert _count(AuditEntry, AuditEntry.tag == AuditTag.ROLLOVER_DONE.value) == 1
         # This year's 5B can be made again, and is another group.
         new_5b = groups.create_group(admin.school, GroupKind.CLASS, "5B")

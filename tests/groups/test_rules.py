@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from portal.accounts import services as accounts
 from portal.accounts.models import Profile
 from portal.audit.models import AuditEntry
 from portal.core.errors import ValidationError
 from portal.extensions import db
-from portal.groups import rules
+from portal.groups import restore, rules
 from portal.groups import services as groups
-from portal.groups.models import CommunicationRule, GroupKind
+from portal.groups.defaults import RuleSet, default_rule_set
+from portal.groups.models import CommunicationRule, Group, GroupKind
 from portal.groups.reachability import may_write, may_write_to_group, reachable
 from tests import factories as make
 
@@ -134,16 +135,56 @@ def test_opening_the_second_direction_asks_to_confirm_then_turns_internal_on(sch
     )
 
 
+def _open_both_ways(world, first, second):
+    rules.add_rule(world["admin"], first, second)
+    rules.add_rule(world["admin"], second, first, confirmed=True)
+
+
 def test_internal_cannot_be_removed_while_both_directions_are_open(school):
+    parents_5b = groups.sub_groups(school["5B"]["class"])[Profile.PARENT]
+    parents_4a = groups.sub_groups(school["4A"]["class"])[Profile.PARENT]
+    _open_both_ways(school, parents_5b, parents_4a)
+    assert parents_5b.internal and parents_4a.internal
+    with pytest.raises(ValidationError) as refused:
+        rules.set_internal(school["admin"], parents_5b, False)
+    assert refused.value.errors["internal"] == (
+        "Rules open in both directions keep internal communication on. Remove one of them "
+        "first: Parents of 5B → Parents of 4A or Parents of 4A → Parents of 5B."
+    )
+    assert parents_5b.internal
+    rules.remove_rule(school["admin"], _rule(parents_5b, parents_4a))
+    rules.set_internal(school["admin"], parents_5b, False)
+    rules.set_internal(school["admin"], parents_4a, False)
+    assert not parents_5b.internal and not parents_4a.internal
+
+
+def test_the_teachers_and_parents_of_a_class_hold_no_internal_communication_on(school):
+    """A new school opens them both ways with the parents' internal communication off: an admin
+    who turned it on, or re-opened the pair, can always turn it off again."""
     subs = groups.sub_groups(school["5B"]["class"])
     teachers, parents = subs[Profile.TEACHER], subs[Profile.PARENT]
-    rules.set_internal(school["admin"], parents, True)
-    with pytest.raises(ValidationError, match="remove one of the two directions first"):
-        rules.set_internal(school["admin"], parents, False)
-    assert parents.internal
-    rules.remove_rule(school["admin"], _rule(parents, teachers))
+    rules.remove_rule(school["admin"], _rule(teachers, parents))
+    rules.add_rule(school["admin"], teachers, parents, confirmed=True)
+    assert parents.internal and teachers.internal
+    assert rules.holding_internal(parents) == []
     rules.set_internal(school["admin"], parents, False)
-    assert not parents.internal
+    rules.set_internal(school["admin"], teachers, False)
+    assert not parents.internal and not teachers.internal
+
+
+def test_refusal_names_one_pair_of_rules_per_group_open_both_ways(school):
+    parents_5b = groups.sub_groups(school["5B"]["class"])[Profile.PARENT]
+    parents_4a = groups.sub_groups(school["4A"]["class"])[Profile.PARENT]
+    club = groups.create_group(school["school"], GroupKind.MANUAL, "Club")
+    _open_both_ways(school, parents_5b, parents_4a)
+    _open_both_ways(school, club, parents_5b)
+    with pytest.raises(ValidationError) as refused:
+        rules.set_internal(school["admin"], parents_5b, False)
+    assert refused.value.errors["internal"] == (
+        "Rules open in both directions keep internal communication on. Remove one rule of each "
+        "pair first: Parents of 5B → Club or Club → Parents of 5B; "
+        "Parents of 5B → Parents of 4A or Parents of 4A → Parents of 5B."
+    )
 
 
 def test_broadcast_list_members_cant_write_to_each_other(school):
@@ -244,13 +285,68 @@ def test_directory_finds_people_by_name_class_and_profile_in_pages(school):
 
 
 def test_removed_default_rules_are_listed_and_can_be_restored(school):
-    assert rules.missing_defaults(school["school"].id) == []
+    assert not restore.drift(school["school"].id)
     teachers, parents = profile_group(school, "teacher"), profile_group(school, "parent")
     rules.remove_rule(school["admin"], _rule(teachers, parents))
-    assert rules.missing_defaults(school["school"].id) == [(teachers, parents)]
-    assert rules.restore_defaults(school["admin"], school["school"].id) == 1
+    assert restore.drift(school["school"].id).missing == [(teachers, parents)]
+    assert len(restore.restore_defaults(school["admin"], school["school"].id).missing) == 1
     assert _rule(teachers, parents) is not None
     assert may_write(school["5B"]["teacher"], school["4A"]["parent"])
+
+
+def _stored(school_id):
+    found = db.session.scalars(select(Group).where(Group.school_id == school_id)).all()
+    ids = {group.id for group in found}
+    pairs = db.session.execute(
+        select(CommunicationRule.source_group_id, CommunicationRule.target_group_id).where(
+            CommunicationRule.source_group_id.in_(ids)
+        )
+    )
+    internal = frozenset(group.id for group in found if group.internal)
+    return found, RuleSet(frozenset((source, target) for source, target in pairs), internal)
+
+
+def test_a_new_school_has_exactly_the_default_rule_set(school):
+    found, stored = _stored(school["school"].id)
+    assert stored == default_rule_set(found)
+    internal = {(g.kind, g.profile) for g in found if g.internal}
+    assert internal == {
+        ("school_profile", "admin"),
+        ("school_profile", "staff"),
+        ("school_profile", "teacher"),
+        ("class_profile", "pupil"),
+    }
+
+
+def test_restoring_the_defaults_undoes_any_experiment_and_audits_each_change(school):
+    subs = groups.sub_groups(school["5B"]["class"])
+    parents_4a = groups.sub_groups(school["4A"]["class"])[Profile.PARENT]
+    club = groups.create_group(school["school"], GroupKind.MANUAL, "Club")
+    admin = school["admin"]
+    _open_both_ways(school, subs[Profile.PARENT], parents_4a)
+    rules.remove_rule(admin, _rule(subs[Profile.TEACHER], subs[Profile.PARENT]))
+    rules.add_rule(admin, subs[Profile.TEACHER], subs[Profile.PARENT], confirmed=True)
+    rules.set_internal(admin, club, True)
+    rules.set_internal(admin, subs[Profile.PUPIL], False)
+    rules.add_rule(admin, club, profile_group(school, "parent"))
+    last_entry = db.session.scalar(select(func.max(AuditEntry.id)))
+    done = restore.restore_defaults(admin, school["school"].id)
+    found, stored = _stored(school["school"].id)
+    assert stored == default_rule_set(found)
+    assert not restore.drift(school["school"].id)
+    entries = db.session.scalars(
+        select(AuditEntry).where(AuditEntry.id > last_entry).order_by(AuditEntry.id)
+    ).all()
+    assert len(entries) == len(done.extra) + len(done.switch_on) + len(done.switch_off) == 8
+    assert all(entry.details["restored_default"] for entry in entries)
+    switched = {
+        e.details["group_id"]: (e.details["before"], e.details["after"])
+        for e in entries
+        if e.tag == "groups:internal:change"
+    }
+    assert len(switched) == 5
+    assert switched[club.id] == (True, False)
+    assert switched[subs[Profile.PUPIL].id] == (False, True)
 
 
 def test_directory_search_ignores_case_and_accents(school):

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-import pytest
-from sqlalchemy import select
+import re
 
-from portal.accounts.models import Profile
+import pytest
+from sqlalchemy import func, select
+
+from portal.accounts.models import Profile, School, User
+from portal.audit.models import AuditEntry
 from portal.extensions import db
+from portal.groups import restore
 from portal.groups import services as groups
 from portal.groups.models import CommunicationRule, Group
+from portal.notifications.models import Notification
 from tests import factories as make
-from tests.web import log_in, post, text
+from tests.web import field_error, log_in, post, text
 
 EN = {"Accept-Language": "en"}
 
@@ -102,8 +107,9 @@ def test_removing_a_rule_is_previewed_with_its_impact_then_confirmed(app, client
     preview = post(client, f"/rules/{rule_id}/remove", page="/rules/", headers=EN)
     assert preview.status_code == 200
     assert "Before you confirm" in text(preview)
-    # each teacher loses the two guardians of the other class
-    assert "2 people gain or lose the right to write to 4 others." in text(preview)
+    # each teacher loses the two guardians of the other class, and nobody gains anyone
+    assert "2 people lose the right to write to 4 other people." in text(preview)
+    assert "gain" not in _impact(preview)
     assert _rule_id(app, world["all_teachers"], world["all_parents"]) == rule_id
     done = post(client, f"/rules/{rule_id}/remove", {"confirmed": "1"}, page="/rules/")
     assert done.status_code == 302
@@ -135,17 +141,198 @@ def test_opening_both_directions_warns_before_confirming(app, client, world):
         assert db.session.get(Group, parents).internal
 
 
-def test_removing_internal_with_both_directions_open_is_refused_with_the_reason(app, client, world):
+def _add(client, source, target):
+    return post(
+        client,
+        f"/rules/groups/{source}/add",
+        {"target_id": target, "confirmed": "1"},
+        page=f"/rules/groups/{source}",
+    )
+
+
+def _remove(app, client, source, target):
+    rule_id = _rule_id(app, source, target)
+    return post(client, f"/rules/{rule_id}/remove", {"confirmed": "1"}, page="/rules/")
+
+
+def _switch(client, group, internal: bool, *, confirmed: bool = False, headers=EN):
+    data = {"internal": "y"} if internal else {}
+    if confirmed:
+        data["confirmed"] = "1"
+    return post(client, f"/rules/groups/{group}/internal", data, page="/rules/", headers=headers)
+
+
+def _internal(app, group) -> bool:
+    with app.app_context():
+        return db.session.get(Group, group).internal
+
+
+def _impact(answer) -> str:
+    found = re.search(r'<div class="impact">(.*?)</div>', text(answer), re.S)
+    return " ".join(re.sub(r"<[^>]+>", " ", found.group(1)).split()) if found else ""
+
+
+def _ticked(answer) -> bool:
+    box = re.search(r'<input[^>]*\bid="internal"[^>]*>', text(answer))
+    assert box, "no internal communication box on the page"
+    return "checked" in box.group(0)
+
+
+def _open_parents_both_ways(client, world):
+    _add(client, world["5B"]["parents"], world["4A"]["parents"])
+    _add(client, world["4A"]["parents"], world["5B"]["parents"])
+
+
+def test_removing_internal_with_both_directions_open_names_the_rules_to_remove(app, client, world):
     log_in(client, world["admin"])
     parents = world["5B"]["parents"]
-    post(client, f"/rules/groups/{parents}/internal", {"internal": "y"}, page="/rules/")
-    refused = post(
-        client, f"/rules/groups/{parents}/internal", {"internal": ""}, page="/rules/", headers=EN
-    )
+    _open_parents_both_ways(client, world)
+    assert _internal(app, parents)
+    for confirmed in (False, True):  # refused at the preview, and when confirmed anyway
+        refused = _switch(client, parents, False, confirmed=confirmed)
+        assert refused.status_code == 400
+        assert field_error(refused, "internal") == (
+            "Rules open in both directions keep internal communication on. Remove one of them "
+            "first: Parents of 5B → Parents of 4A or Parents of 4A → Parents of 5B."
+        )
+        assert _internal(app, parents)
+
+
+def test_the_refusal_names_the_rules_in_french(app, client, world):
+    log_in(client, world["admin"])
+    _open_parents_both_ways(client, world)
+    refused = _switch(client, world["5B"]["parents"], False, headers={"Accept-Language": "fr"})
     assert refused.status_code == 400
-    assert "remove one of the two directions first" in text(refused)
+    message = field_error(refused, "internal")
+    assert "Parents de 5B → Parents de 4A" in message
+    assert "Parents de 4A → Parents de 5B" in message
+    assert "Enseignants" not in message  # the class's teachers and parents hold nothing
+
+
+def test_internal_communication_switches_off_once_one_direction_is_closed(app, client, world):
+    log_in(client, world["admin"])
+    parents_5b, parents_4a = world["5B"]["parents"], world["4A"]["parents"]
+    _open_parents_both_ways(client, world)
+    _remove(app, client, parents_5b, parents_4a)
+    preview = _switch(client, parents_5b, False)
+    assert preview.status_code == 200 and "Before you confirm" in text(preview)
+    assert _internal(app, parents_5b)  # nothing saved before the confirmation
+    # the two guardians of the 5B pupil no longer reach each other
+    assert _impact(preview) == "2 people lose the right to write to 2 other people."
+    assert _switch(client, parents_5b, False, confirmed=True).status_code == 302
+    assert _switch(client, parents_4a, False, confirmed=True).status_code == 302
+    assert not _internal(app, parents_5b) and not _internal(app, parents_4a)
+
+
+def test_the_box_shows_the_stored_internal_communication_on_every_page(app, client, world):
+    log_in(client, world["admin"])
+    parents = world["5B"]["parents"]
+    assert not _ticked(client.get(f"/rules/groups/{parents}"))
+    _switch(client, parents, True, confirmed=True)
+    assert _ticked(client.get(f"/rules/groups/{parents}"))
+    # another form of the page posted: the box still says what is stored
+    preview = post(
+        client,
+        f"/rules/groups/{parents}/add",
+        {"target_id": world["all_parents"]},
+        page=f"/rules/groups/{parents}",
+        headers=EN,
+    )
+    assert "Before you confirm" in text(preview) and _ticked(preview)
+    # a refused switch-off: the box stays ticked beside the refusal, as it stays on
+    _open_parents_both_ways(client, world)
+    refused = _switch(client, parents, False)
+    assert refused.status_code == 400 and _ticked(refused)
+
+
+def test_a_removed_and_re_added_default_rule_is_in_place_only_with_the_default_flags(
+    app, client, world
+):
+    log_in(client, world["admin"])
+    teachers, parents = world["5B"]["teachers"], world["5B"]["parents"]
+    assert "Every default rule is in place." in text(client.get("/rules/", headers=EN))
+    _remove(app, client, teachers, parents)
+    page = text(client.get("/rules/", headers=EN))
+    assert "Every default rule is in place." not in page
+    assert "Teachers of 5B → Parents of 5B" in page
+    _add(client, teachers, parents)  # both ways again: internal communication turns on
+    page = text(client.get("/rules/", headers=EN))
+    assert "Every default rule is in place." not in page
+    assert "Internal communication on, off by default:" in page
+    assert "<li>Parents of 5B</li>" in page and "<li>Teachers of 5B</li>" in page
+    for group in (teachers, parents):
+        assert _switch(client, group, False, confirmed=True).status_code == 302
+    assert "Every default rule is in place." in text(client.get("/rules/", headers=EN))
+
+
+def test_restoring_the_defaults_is_previewed_then_confirmed(app, client, world):
     with app.app_context():
-        assert db.session.get(Group, parents).internal
+        deputy = make.user(db.session.get(School, world["school"]), "admin").id
+        db.session.commit()
+    log_in(client, world["admin"])
+    _open_parents_both_ways(client, world)
+    _remove(app, client, world["all_teachers"], world["all_parents"])
+    page = text(client.get("/rules/", headers=EN))
+    assert "Preview the return to the defaults" in page
+    preview = post(client, "/rules/defaults", page="/rules/", headers=EN)
+    assert preview.status_code == 200 and "Before you confirm" in text(preview)
+    shown = " ".join(text(preview).split())
+    assert "Rules added</h3><ul><li>All teachers → All parents</li>" in shown
+    assert "<li>Parents of 5B → Parents of 4A</li>" in shown
+    assert "Internal communication turned off in</h3><ul><li>Parents of 4A</li>" in shown
+    # teachers get back the other class's guardians; the four guardians lose each other
+    assert _impact(preview) == (
+        "2 people gain the right to write to 4 other people. "
+        "4 people lose the right to write to 4 other people."
+    )
+    assert _rule_id(app, world["all_teachers"], world["all_parents"]) is None  # not yet
+    done = post(client, "/rules/defaults", {"confirmed": "1"}, page="/rules/")
+    assert done.status_code == 302
+    page = text(client.get("/rules/", headers=EN))
+    assert "Every default rule is in place." in page
+    assert "Preview the return to the defaults" not in page
+    with app.app_context():
+        assert not restore.drift(world["school"])
+        assert (
+            db.session.scalar(
+                select(func.count()).where(
+                    AuditEntry.tag.like("groups:%"),
+                    AuditEntry.details["restored_default"].as_boolean(),
+                )
+            )
+            == 5
+        )  # one rule added, two removed, two groups switched off
+        told = db.session.scalars(
+            select(Notification.payload).where(Notification.recipient_id == deputy)
+        ).all()
+        assert "put back to those of a new school" in str(told)
+
+
+def test_impact_counts_only_people_whose_reach_changes(app, client, world):
+    with app.app_context():
+        club = groups.create_group(db.session.get(School, world["school"]), "manual", "Club")
+        for teacher in (world["5B"]["teacher_id"], world["4A"]["teacher_id"]):
+            groups.add_member(club, db.session.get(User, teacher))
+        club = club.id
+        db.session.commit()
+    log_in(client, world["admin"])
+    # the teachers reach the 5B parents already, through 'All teachers -> All parents'
+    preview = post(
+        client,
+        f"/rules/groups/{world['all_teachers']}/add",
+        {"target_id": world["5B"]["parents"]},
+        page="/rules/",
+        headers=EN,
+    )
+    assert _impact(preview) == "Nobody gains or loses the right to write to anyone."
+    # the two teachers already write to each other through the internal communication of
+    # 'All teachers'; the guardians of the 5B pupil don't
+    preview = _switch(client, club, True)
+    assert _impact(preview) == "Nobody gains or loses the right to write to anyone."
+    preview = _switch(client, world["5B"]["parents"], True)
+    assert _impact(preview) == "2 people gain the right to write to 2 other people."
+    preview = _switch(client, world["all_teachers"], False)
+    assert _impact(preview) == "2 people lose the right to write to 2 other people."
 
 
 def test_admin_cannot_add_a_rule_to_another_schools_group(app, client, world):

@@ -48,7 +48,7 @@ def build(connection, tables, rng: random.Random) -> int:
     from portal.admin.demo import FIRST, LAST
     from portal.core import clock
     from portal.core.text import fold
-    from portal.groups.rules import CLASS_DEFAULTS, SCHOOL_DEFAULTS
+    from portal.groups.defaults import CLASS_DEFAULTS, SCHOOL_DEFAULTS
 
     now = clock.now()
     ids = Ids()
