@@ -43,10 +43,14 @@ def missing_text(reading: Reading) -> str:
     shape = reading.shape
 
     def named(field: str) -> str:
-        return f"{column_label(shape.kind, field)} (“{shape.example(field)}”)"
+        return _(
+            "%(field)s (“%(heading)s”)",
+            field=column_label(shape.kind, field),
+            heading=shape.example(field),
+        )
 
     needs = [" / ".join(" + ".join(map(named, fields)) for fields in n) for n in reading.missing]
-    columns = ", ".join(f"“{column.heading}”" for column in reading.columns)
+    columns = ", ".join(_("“%(heading)s”", heading=c.heading) for c in reading.columns)
     return " ".join(
         (
             ngettext(

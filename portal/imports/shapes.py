@@ -104,7 +104,7 @@ REGISTERS = {
 }
 KINDS = {
     "pupils": _l("Pupils and their guardians"),
-    "guardians": _l("Guardians, one a line, of pupils already in Carnet"),
+    "guardians": _l("Guardians (one line each) of pupils already in Carnet"),
     "structures": _l("Classes and teaching groups"),
     "staff": _l("Teachers, staff and direction"),
 }
