@@ -74,7 +74,8 @@ def _in_class(world: World, pupils: list[Person], classes: str) -> list[Person]:
 
 
 def _siecle_pupil(world: World, values: dict[str, str]) -> tuple[Person | None, dict]:
-    """The pupil of a SIECLE line: by register number, INE, else name and birth date."""
+    """The pupil of a SIECLE line: by register number, INE, else name and birth date (and
+    class when that leaves several)."""
     number = _register_number(values.get("pupil.register_number", ""))
     ine = _national_id(values.get("pupil.national_id", ""), INE)
     for key, index in ((number, world.by_register_number), (ine, world.by_national_id)):
@@ -83,10 +84,17 @@ def _siecle_pupil(world: World, values: dict[str, str]) -> tuple[Person | None, 
     last, first = values.get("pupil.last_name", ""), values.get("pupil.first_name", "")
     name = f"{last.upper()} {first}".strip()
     told = {"name": name, "key": number or ine or ""}
-    if not (last and first and values.get("pupil.birth_date")) or number or ine:
-        return None, told  # an identifier the school does not know: no guess by name
+    if not (last and first and values.get("pupil.birth_date")):
+        return None, told
     born = _date(values["pupil.birth_date"])
-    found = [p for p in _pupils_named(world, last, first) if p.birth_date == born]
+    # A pupil imported without the identifier the line gives, never one with another.
+    found = [
+        p
+        for p in _pupils_named(world, last, first)
+        if p.birth_date == born
+        and p.register_number in (None, number)
+        and p.national_id in (None, ine)
+    ]
     if values.get("pupil.class") and len(found) > 1:
         found = _in_class(world, found, values["pupil.class"])
     return (found[0], {}) if len(found) == 1 else (None, told)
