@@ -11,6 +11,7 @@ import re
 from sqlalchemy import func, select
 
 from portal.accounts.models import User
+from portal.audit.models import AuditEntry, AuditTag
 from portal.extensions import db
 from portal.imports.models import ImportMapping, ImportRun, RunState
 from tests.imports.files import csv_bytes
@@ -85,6 +86,10 @@ def test_a_mapping_set_on_the_preview_is_remembered_and_is_the_schools_own(app, 
             "guardian1.mobile",
         )
         mapping_id = mapping.id
+        entry = db.session.scalars(
+            select(AuditEntry).where(AuditEntry.tag == AuditTag.IMPORT_MAPPING_CHANGED.value)
+        ).one()
+        assert (entry.actor_id, entry.details["after"]) == (world.ids["admin"], "guardian1.mobile")
     token = csrf_token(admin, run_url)
     assert admin.post(f"{run_url}/apply", data={"csrf_token": token}).status_code == 302
     with app.app_context():
