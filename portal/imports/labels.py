@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from portal.accounts.labels import profile_label
 from portal.core.phones import refusal_text
 from portal.imports.models import STALE, RowStatus, RunState
-from portal.imports.shapes import KINDS, REGISTERS, SHAPES, ColumnRead, Reading
+from portal.imports.shapes import KINDS, REGISTERS, SHAPES, Reading, kept_reading
 
 
 def who_label(who: str) -> str:
@@ -80,8 +80,7 @@ def how_label(how: str) -> str:
 
 def import_missing(run) -> str:
     """missing_text() of an incomplete import, from what its columns were taken as."""
-    reading = Reading(SHAPES[f"{run.shape}-{run.kind}"], [ColumnRead(*c) for c in run.columns])
-    return missing_text(reading)
+    return missing_text(kept_reading(f"{run.shape}-{run.kind}", run.columns))
 
 
 def field_label(name: str) -> str:

@@ -34,9 +34,9 @@ from portal.imports.shapes import (
     KINDS,
     REGISTERS,
     SHAPES,
-    ColumnRead,
     Reading,
     detect,
+    kept_reading,
     read_columns,
 )
 from portal.notifications.services import tell_admins
@@ -115,8 +115,7 @@ def _columns_kept(reading: Reading) -> list:
 
 def reading_of(run: ImportRun) -> Reading:
     """What the run's columns were taken as when it was last read."""
-    shape = SHAPES[f"{run.shape}-{run.kind}"]
-    return Reading(shape, [ColumnRead(*column) for column in run.columns])
+    return kept_reading(f"{run.shape}-{run.kind}", run.columns)
 
 
 def _incomplete(run: ImportRun) -> None:

@@ -388,6 +388,11 @@ class Reading:
         return missing(self.shape, set(self.positions))
 
 
+def kept_reading(shape_key: str, columns: list) -> Reading:
+    """A Reading as an import keeps it ([heading, field, how] per column)."""
+    return Reading(SHAPES[shape_key], [ColumnRead(*column) for column in columns])
+
+
 def read_columns(shape: Shape, headings: list[str], mapped: dict[str, str]) -> Reading:
     """Each heading taken as the field it names in ``shape``, else as the field the school
     mapped its folded form to (``mapped``), else ignored. A field read from two columns is read
