@@ -16,7 +16,8 @@ Nadia has its notification), a scheduled one and a draft; news with Nadia's comm
 a flash message; yesterday's 5B session with Léo absent, then late: its SMS left while he was
 counted absent and now waits to be corrected; an alert rule that fired for him; a webhook
 endpoint with a test delivery; an SMS provider and action; a pupil file event of a type of B's
-own; a previewed import; a communication rule added by the direction.
+own; a previewed import and a column mapped for its staff files; a communication rule added
+by the direction.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from portal.groups import rules as communication
 from portal.groups import services as groups
 from portal.groups.models import CommunicationRule, GroupKind
 from portal.imports import services as imports
+from portal.imports.models import ImportMapping
 from portal.messaging import attachments, flash
 from portal.messaging import services as messaging
 from portal.notifications.models import Notification
@@ -47,7 +49,7 @@ from portal.sms import services as sms
 from portal.sms import setup as sms_setup
 from portal.webhooks import services as webhooks
 from tests import factories as make
-from tests.imports.files import SIECLE_STRUCTURES, csv_bytes
+from tests.imports.files import csv_bytes
 
 #: The smallest PDF the attachment check accepts.
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -277,12 +279,15 @@ def build() -> dict:
     ids |= _pupil_file(admin, pupil)
     run = imports.upload(
         admin,
-        "structures",
+        "staff",
         "siecle",
-        "structures.csv",
-        csv_bytes(SIECLE_STRUCTURES, [["4C", "Division"]]),
+        "enseignants.csv",
+        csv_bytes(["Nom", "Prénom", "Fonction", "Tel perso"], [["Noir", "Ada", "ENS", "06"]]),
     )
+    imports.map_columns(admin, run, {3: "mobile"})
     ids["run_id"] = run.id
+    ids["position"] = 3  # the run's column B mapped (a place in the file, not an object)
+    ids["mapping_id"] = db.session.scalar(select(ImportMapping.id))
     logins = {
         "admin": admin.login,
         "staff": staff.login,

@@ -21,7 +21,7 @@ from portal.attendance.models import (
 from portal.content.models import Announcement, AnnouncementComment, Homework
 from portal.extensions import db
 from portal.groups.models import CommunicationRule, Group
-from portal.imports.models import ImportRun
+from portal.imports.models import ImportMapping, ImportRun
 from portal.messaging.models import Attachment, FlashMessage, Message
 from portal.notifications.models import Notification
 from portal.pupil_files.models import FileEvent, FileEventType
@@ -58,6 +58,7 @@ OWNED = {
     "provider_id": SmsProvider,
     "rule_id@alert_rules": AlertRule,
     "run_id": ImportRun,
+    "mapping_id": ImportMapping,
     "session_id": ClassSession,
     "sms_id": Sms,
     "thread_id": Message,
@@ -137,6 +138,8 @@ def test_every_id_of_school_b_opens_for_its_own_people(app, school_b):
         ("alert_id", "/alerts/", "/alerts/{}/archive"),
         ("sms_id", f"/sms/marks/{ids['mark_id']}", "/sms/{}/correct"),
         ("rule_id@rules", f"/rules/groups/{ids['group_id']}", "/rules/{}/remove"),
+        ("mapping_id", "/admin/imports/", "/admin/imports/mappings/{}/undo"),
+        ("position", f"/admin/imports/{ids['run_id']}", "/columns/{}/undo"),
     ):
         assert action.format(ids[argument]) in _get(admin, page), argument
         reached.add(argument)
@@ -234,4 +237,4 @@ def test_school_b_is_built_beside_the_world_school_on_its_frozen_monday(app, wor
         told = db.session.get(User, get(Notification, "notification_id").recipient_id)
         assert told.login == ids["logins"]["parent"]
     assert {argument: owner for argument, owner in owners.items() if owner != school} == {}
-    assert set(owners) == set(ids) - {"logins", "school", "rule_id"}
+    assert set(owners) == set(ids) - {"logins", "school", "rule_id", "position"}

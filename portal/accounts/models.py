@@ -108,6 +108,9 @@ class User(UserMixin, CreatedAtMixin, db.Model):
     #: The national register's identifier (INE for a pupil, the register's id for others):
     #: how an import finds the person again. Unique in a school.
     national_id: Mapped[str | None] = mapped_column(String(40))
+    #: The school register's own number for a pupil (SIECLE's 'N° Interne'): how a file of
+    #: guardians finds the pupil when it carries no INE. Unique in a school.
+    register_number: Mapped[str | None] = mapped_column(String(20))
     birth_date: Mapped[dt.date | None]
 
     school: Mapped[School | None] = relationship(lazy="joined")
@@ -117,6 +120,7 @@ class User(UserMixin, CreatedAtMixin, db.Model):
             "(profile = 'webmaster') = (school_id IS NULL)", name="webmaster_has_no_school"
         ),
         UniqueConstraint("school_id", "national_id"),
+        UniqueConstraint("school_id", "register_number"),
     )
 
     @validates("first_name", "last_name")

@@ -9,7 +9,6 @@ import datetime as dt
 import re
 import zoneinfo
 
-import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app, render_template, url_for
 from flask_babel import force_locale
@@ -29,7 +28,7 @@ from portal.accounts.models import (
 )
 from portal.audit import services as audit
 from portal.audit.models import AuditTag
-from portal.core import clock, mail, security
+from portal.core import clock, mail, phones, security
 from portal.core.errors import ValidationError
 from portal.core.text import fold, one_line
 from portal.extensions import db
@@ -121,7 +120,7 @@ def create_user(
     if email:
         user.email, user.email_source = normalise_email(email), email_source
     if mobile:
-        user.mobile = normalise_mobile(mobile)
+        user.mobile = normalise_mobile(mobile, school_territory(school))
     db.session.add(user)
     db.session.flush()
     groups.enrol_in_school(user)
@@ -317,21 +316,23 @@ def normalise_email(address: str) -> str:
         raise ValidationError("email", _("This e-mail address is not valid.")) from exc
 
 
-def normalise_mobile(number: str, region: str = "FR") -> str:
-    """E.164 form of a mobile number; French numbers may be written 06 12 34 56 78."""
+def normalise_mobile(number: str, home: str | None = None) -> str:
+    """E.164 form of a mobile number of France or any French territory, however it is written
+    (portal.core.phones); ``home`` is the school's territory. ValidationError on 'mobile' saying
+    why the number was refused."""
     try:
-        parsed = phonenumbers.parse(number, region)
-    except phonenumbers.NumberParseException as exc:
-        raise ValidationError("mobile", _("This mobile number is not valid.")) from exc
-    mobile_types = {
-        phonenumbers.PhoneNumberType.MOBILE,
-        phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
-    }
-    if not phonenumbers.is_valid_number(parsed) or phonenumbers.number_type(parsed) not in (
-        mobile_types
-    ):
-        raise ValidationError("mobile", _("This mobile number is not valid."))
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+        return phones.e164(number, home=home)
+    except phones.PhoneRefused as refused:
+        raise ValidationError(
+            "mobile",
+            f"{_('This mobile number is not valid.')} "
+            f"{phones.refusal_text(refused.number, refused.reason)}",
+        ) from refused
+
+
+def school_territory(school: School | None) -> str | None:
+    """The French territory of the school's time zone: its short numbers are read first."""
+    return phones.home_territory(school.timezone) if school is not None else None
 
 
 def user_may_change_email(user: User) -> bool:
@@ -376,7 +377,10 @@ def set_email(user: User, address: str | None, source: EmailSource) -> bool:
 
 
 def set_mobile(user: User, number: str | None) -> None:
-    user.mobile = normalise_mobile(number) if number and number.strip() else None
+    if number and number.strip():
+        user.mobile = normalise_mobile(number, school_territory(user.school))
+    else:
+        user.mobile = None
     db.session.flush()
 
 
@@ -491,7 +495,7 @@ def delete_account(user: User) -> None:
     user.first_name = user.last_name = ""
     user.login = _placeholder_login(user)
     user.email = user.email_source = user.mobile = None
-    user.password_hash = user.national_id = user.birth_date = None
+    user.password_hash = user.national_id = user.register_number = user.birth_date = None
     user.session_nonce = security.new_code(16).replace("-", "")
     user.state, user.deleted_at = AccountState.DELETED, now
     db.session.flush()

@@ -69,7 +69,7 @@ def create_person(
     first, last, birth, national_id, classes = person_details.checked_details(
         school, chosen_profile, details, None, errors
     )
-    email, mobile = person_details.checked_contact(email, mobile, errors)
+    email, mobile = person_details.checked_contact(email, mobile, errors, school)
     login = person_details.checked_login(login, errors)
     if errors:
         raise ValidationError.of(errors)

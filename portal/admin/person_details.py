@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from portal.accounts import services as accounts
-from portal.accounts.models import Profile, User
+from portal.accounts.models import Profile, School, User
 from portal.core import clock
 from portal.core.errors import ValidationError
 from portal.core.text import checked_line
@@ -66,11 +66,14 @@ def checked_login(login: str, errors: dict[str, str]) -> str | None:
     return login
 
 
-def checked_contact(email: str, mobile: str, errors: dict[str, str]) -> tuple[str, str]:
+def checked_contact(
+    email: str, mobile: str, errors: dict[str, str], school: School | None = None
+) -> tuple[str, str]:
     email, mobile = (email or "").strip(), (mobile or "").strip()
+    home = accounts.school_territory(school)
     for value, normalise in (
         (email, accounts.normalise_email),
-        (mobile, accounts.normalise_mobile),
+        (mobile, lambda number: accounts.normalise_mobile(number, home)),
     ):
         if value:
             try:

@@ -50,6 +50,7 @@ TAG_LABELS = {
     AuditTag.USER_DELETED: _l("Account deleted"),
     AuditTag.ACTIVATION_CODES_ISSUED: _l("Activation codes issued"),
     AuditTag.IMPORT_APPLIED: _l("Import applied"),
+    AuditTag.IMPORT_MAPPING_CHANGED: _l("Import column mapping changed"),
     AuditTag.ROLLOVER_DONE: _l("New school year prepared"),
     AuditTag.GROUP_DELETED: _l("Group deleted"),
     AuditTag.AUDIT_EXPORTED: _l("Audit log exported"),

@@ -45,6 +45,7 @@ class AuditTag(StrEnum):
     USER_DELETED = "accounts:user:delete"
     ACTIVATION_CODES_ISSUED = "accounts:activation_codes:issue"
     IMPORT_APPLIED = "imports:file:apply"
+    IMPORT_MAPPING_CHANGED = "imports:mapping:change"
     ROLLOVER_DONE = "groups:rollover:run"
     GROUP_DELETED = "groups:group:delete"
     AUDIT_EXPORTED = "audit:log:export"

@@ -23,6 +23,7 @@ PERSON_FIELDS = (
     "last_name",
     "national_id",
     "birth_date",
+    "register_number",
     "email",
     "email_source",
     "mobile",

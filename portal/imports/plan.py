@@ -4,8 +4,10 @@ The school's people, links and groups are loaded once as plain values (a World).
 the lines in order and changes the World as applying them would, so that a guardian met on two
 brothers' lines is one person, and a second import of the same file finds nothing to change.
 Each line ends created, updated, unchanged or rejected, with its reasons or its changes as
-(code, values) notes that the pages put into words (portal.imports.labels). Applying writes the
-difference between the World's first and last states (portal.imports.apply).
+(code, values) notes that the pages put into words (portal.imports.labels). A guardian's field
+that can't be read (a mobile that is not one) is a warning on that guardian, who is brought in
+without it: the pupil's line is not rejected for it. Applying writes the difference between the
+World's first and last states (portal.imports.apply).
 
 People missing from a file are left as they are: leaving the school is the school's decision
 (block or delete them).
@@ -24,24 +26,15 @@ from dataclasses import asdict, dataclass, field
 from sqlalchemy import select
 
 from portal.accounts.models import AccountState, EmailSource, Guardianship, Profile, School, User
-from portal.accounts.services import import_may_replace_email, normalise_email, normalise_mobile
-from portal.core import clock
+from portal.accounts.services import import_may_replace_email, normalise_email, school_territory
+from portal.core import clock, phones
 from portal.core.errors import ValidationError
 from portal.core.text import fold
 from portal.extensions import db
 from portal.groups.models import Group, GroupKind, GroupMember
 from portal.groups.services import NAME_MAX as GROUP_NAME_MAX
 from portal.imports.models import RowStatus
-from portal.imports.read import Table
-from portal.imports.shapes import (
-    FUNCTIONS,
-    NO,
-    STRUCTURE_TYPES,
-    YES,
-    Shape,
-    heading_key,
-    match_headings,
-)
+from portal.imports.shapes import FUNCTIONS, NO, STRUCTURE_TYPES, YES, heading_key
 from portal.sms.models import SmsOptOut
 
 NAME_MAX = 100
@@ -49,6 +42,8 @@ NAME_MAX = 100
 INE = re.compile(r"[0-9]{9}[0-9A-Z][A-Z]")
 #: Other registers' identifiers (NUMEN...): letters and digits.
 NATIONAL_ID = re.compile(r"[0-9A-Z]{5,40}")
+#: The register's own number for a pupil (SIECLE's 'N° Interne'): letters and digits.
+REGISTER_NUMBER = re.compile(r"[0-9A-Z]{1,20}")
 DATE_FORMATS = ("%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y")
 LIST_SEPARATORS = re.compile(r"\s*[,|/+]\s*")
 STAFF_PROFILES = (Profile.TEACHER, Profile.STAFF, Profile.ADMIN)
@@ -67,6 +62,7 @@ class Person:
     last_name: str
     national_id: str | None = None
     birth_date: dt.date | None = None
+    register_number: str | None = None
     email: str | None = None
     email_source: str | None = None
     mobile: str | None = None
@@ -110,12 +106,15 @@ PERSON_COLUMNS = (
     User.last_name,
     User.national_id,
     User.birth_date,
+    User.register_number,
     User.email,
     User.email_source,
     User.mobile,
 )
 #: Notes that tell something without changing anything: they leave a line 'unchanged'.
-INFORMATION = frozenset({"email_kept", "sms_stop_kept", "elsewhere", "profile", "kind"})
+INFORMATION = frozenset(
+    {"email_kept", "sms_stop_kept", "elsewhere", "profile", "kind", "warning", "not_legal"}
+)
 
 
 def _status(created: bool, notes: list[Note]) -> RowStatus:
@@ -132,6 +131,8 @@ class World:
     def __init__(self, school: School, kind: str):
         self.school = school
         self.priority = school.email_priority
+        #: The school's French territory: its short phone numbers are read first.
+        self.home = school_territory(school)
         self._next_id = 0
         profiles = (Profile.PUPIL, Profile.PARENT) if kind == "pupils" else STAFF_PROFILES
         rows = db.session.execute(
@@ -155,6 +156,10 @@ class World:
                 )
             ).all()
         )
+        #: Pupils' register numbers (SIECLE's 'N° Interne'), unique in a school too.
+        self.by_register_number: dict[str, int] = {
+            p.register_number: p.id for p in self.people.values() if p.register_number
+        }
         self.by_name: dict[tuple[str, str], list[int]] = {}
         for person in self.people.values():
             self.by_name.setdefault(person.name_key, []).append(person.id)
@@ -221,6 +226,8 @@ class World:
         self.by_name.setdefault(person.name_key, []).append(person.id)
         if person.national_id:
             self.by_national_id[person.national_id] = person.id
+        if person.register_number:
+            self.by_register_number[person.register_number] = person.id
         return person
 
     def group_kind_ids(self, kind: str) -> set[int]:
@@ -308,17 +315,26 @@ def _email(value: str, who: str) -> str | None:
         raise Rejected(("bad_email", {"who": who, "value": value})) from None
 
 
-def _mobile(value: str, who: str) -> str | None:
+def _mobile(world: World, value: str, who: str) -> str | None:
     try:
-        return normalise_mobile(value) if value else None
-    except ValidationError:
-        raise Rejected(("bad_mobile", {"who": who, "value": value})) from None
+        return phones.e164(value, home=world.home) if value else None
+    except phones.PhoneRefused as refused:
+        raise Rejected(
+            ("bad_mobile", {"who": who, "value": value, "why": refused.reason})
+        ) from None
 
 
 def _national_id(value: str, pattern: re.Pattern) -> str | None:
     value = value.replace(" ", "").upper()
     if value and not pattern.fullmatch(value):
         raise Rejected(("bad_national_id", {"value": value}))
+    return value or None
+
+
+def _register_number(value: str) -> str | None:
+    value = value.replace(" ", "").upper()
+    if value and not REGISTER_NUMBER.fullmatch(value):
+        raise Rejected(("bad_register_number", {"value": value[:40]}))
     return value or None
 
 
@@ -410,21 +426,51 @@ def _set_groups(world: World, person: Person, kind: str, wanted: set[int], notes
 # --- one line of each kind --------------------------------------------------------------------
 
 
-def _guardian_values(values: dict[str, str], rank: int) -> dict | None:
-    prefix = f"guardian{rank}."
+def _guardian_values(
+    world: World, values: dict[str, str], block: str, headings: dict[str, str], notes: list[Note]
+) -> dict | None:
+    """The guardian a line gives in ``block`` ('guardian1', 'guardian'), or None when it gives
+    none. A field that can't be read is left out with a warning in ``notes`` (the line, the
+    column and why); a guardian without a name is left out with a warning."""
+    prefix = f"{block}."
     given = {k.removeprefix(prefix): v for k, v in values.items() if k.startswith(prefix)}
+    given.pop("rank", None)
     if not any(given.values()):
         return None
-    who = f"guardian{rank}"
-    if not given.get("last_name") or not given.get("first_name"):
-        raise Rejected(("missing_name", {"who": who}))
-    return {
-        "last_name": _name(given["last_name"], who),
-        "first_name": _name(given["first_name"], who),
-        "email": _email(given.get("email", ""), who),
-        "mobile": _mobile(given.get("mobile", ""), who),
-        "flags": {flag: _flag(given[flag], f"{who}.{flag}") for flag in FLAGS if flag in given},
-    }
+
+    def warn(name: str, why: str, value: str = "", **more) -> None:
+        column = headings.get(prefix + name, name)
+        notes.append(
+            ("warning", {"who": block, "column": column, "value": value, "why": why, **more})
+        )
+
+    try:
+        last_name, first_name = (
+            _name(given.get("last_name", ""), block),
+            _name(given.get("first_name", ""), block),
+        )
+    except Rejected as rejected:
+        name = "first_name" if given.get("last_name") else "last_name"
+        code = rejected.notes[0][0]
+        warn(name, "missing_name" if code == "missing_name" else "too_long", given.get(name, ""))
+        return None
+    found = {"last_name": last_name, "first_name": first_name, "email": None, "mobile": None}
+    try:
+        found["email"] = _email(given.get("email", ""), block)
+    except Rejected:
+        warn("email", "bad_email", given["email"])
+    try:
+        found["mobile"] = _mobile(world, given.get("mobile", ""), block)
+    except Rejected as rejected:
+        warn("mobile", rejected.notes[0][1]["why"], given["mobile"])
+    found["flags"] = {}
+    for flag in FLAGS:
+        if flag in given:
+            try:
+                found["flags"][flag] = _flag(given[flag], f"{block}.{flag}")
+            except Rejected:
+                warn(flag, "bad_flag", given[flag])
+    return found
 
 
 def _find_parent(world: World, before: dict[int, Link], rank: int, given: dict) -> Person:
@@ -524,28 +570,32 @@ def _update_parent(world: World, parent: Person, given: dict, notes: list[Note])
     _set(parent, "mobile", given["mobile"], notes)
 
 
-def plan_pupil(world: World, values: dict[str, str], seen: dict, line: int) -> Outcome:
+def plan_pupil(
+    world: World, values: dict[str, str], seen: dict, line: int, headings: dict[str, str]
+) -> Outcome:
+    notes: list[Note] = []
     results = _checked(
         lambda: _name(values.get("last_name", ""), "pupil"),
         lambda: _name(values.get("first_name", ""), "pupil"),
         lambda: _date(values.get("birth_date", "")),
         lambda: _national_id(values.get("national_id", ""), INE),
+        lambda: _register_number(values.get("register_number", "")),
         lambda: _groups(world, "class", values["class"]) if values.get("class") else None,
         lambda: _groups(world, "teaching", values["groups"]) if "groups" in values else None,
-        lambda: _guardian_values(values, 1),
-        lambda: _guardian_values(values, 2),
     )
-    last_name, first_name, birth_date, national_id, classes, teaching, *guardians = results
+    last_name, first_name, birth_date, national_id, number, classes, teaching = results
+    guardians = [_guardian_values(world, values, f"guardian{n}", headings, notes) for n in (1, 2)]
     label = f"{last_name.upper()} {first_name}"
     identity = (fold(last_name), fold(first_name), birth_date)
-    for key in (national_id, identity):
-        if key is not None and key in seen:
+    for key in (national_id, number and ("number", number), identity):
+        if key and key in seen:
             raise Rejected(("duplicate", {"line": seen[key]}))
-    pupil = _find_pupil(world, national_id, identity)
+    pupil = _find_pupil(world, national_id, number, identity)
     seen[identity] = line
     if national_id:
         seen[national_id] = line
-    notes: list[Note] = []
+    if number:
+        seen["number", number] = line
     created = pupil is None
     if created:
         pupil = world.add_person(
@@ -559,6 +609,11 @@ def plan_pupil(world: World, values: dict[str, str], seen: dict, line: int) -> O
     if national_id and pupil.national_id != national_id:
         _set(pupil, "national_id", national_id, notes)
         world.by_national_id[national_id] = pupil.id
+    if number and pupil.register_number != number:
+        if world.by_register_number.get(number, pupil.id) != pupil.id:
+            raise Rejected(("register_number_taken", {"value": number}))
+        _set(pupil, "register_number", number, notes)
+        world.by_register_number[number] = pupil.id
     if classes:
         _set_groups(world, pupil, "class", classes, notes)
     if teaching is not None:
@@ -577,12 +632,19 @@ def plan_pupil(world: World, values: dict[str, str], seen: dict, line: int) -> O
     return Outcome(line, _status(created, notes), label, notes)
 
 
-def _find_pupil(world: World, national_id: str | None, identity: tuple) -> Person | None:
-    if national_id and national_id in world.by_national_id:
-        found = world.people.get(world.by_national_id[national_id])
-        if found is None or found.profile != Profile.PUPIL:
-            raise Rejected(("national_id_taken", {"value": national_id}))
-        return found
+def _find_pupil(
+    world: World, national_id: str | None, number: str | None, identity: tuple
+) -> Person | None:
+    """The pupil of the school with this INE, else with this register number, else with this
+    name and birth date (or no birth date known)."""
+    for key, index in ((national_id, world.by_national_id), (number, world.by_register_number)):
+        if key and key in index:
+            found = world.people.get(index[key])
+            if found is None or found.profile != Profile.PUPIL:
+                raise Rejected(("national_id_taken", {"value": key}))
+            if national_id and found.national_id not in (None, national_id):
+                raise Rejected(("other_national_id", {"value": national_id}))
+            return found
     namesakes = [
         world.people[pid]
         for pid in world.by_name.get(identity[:2], [])
@@ -594,7 +656,9 @@ def _find_pupil(world: World, national_id: str | None, identity: tuple) -> Perso
     return namesakes[0] if namesakes else None
 
 
-def plan_staff(world: World, values: dict[str, str], seen: dict, line: int) -> Outcome:
+def plan_staff(
+    world: World, values: dict[str, str], seen: dict, line: int, headings: dict[str, str]
+) -> Outcome:
     def function() -> str:
         found = FUNCTIONS.get(heading_key(values.get("profile", "")))
         if found is None:
@@ -607,7 +671,7 @@ def plan_staff(world: World, values: dict[str, str], seen: dict, line: int) -> O
         lambda: _name(values.get("first_name", ""), "person"),
         lambda: _national_id(values.get("national_id", ""), NATIONAL_ID),
         lambda: _email(values.get("email", ""), "person"),
-        lambda: _mobile(values.get("mobile", ""), "person"),
+        lambda: _mobile(world, values.get("mobile", ""), "person"),
         lambda: _groups(world, "class", values["classes"]) if "classes" in values else None,
     )
     profile, last_name, first_name, national_id, email, mobile, classes = results
@@ -664,7 +728,9 @@ def _find_staff(world: World, national_id, email, name_key) -> Person | None:
     return unsure[0] if len(unsure) == 1 else None
 
 
-def plan_structure(world: World, values: dict[str, str], seen: dict, line: int) -> Outcome:
+def plan_structure(
+    world: World, values: dict[str, str], seen: dict, line: int, headings: dict[str, str]
+) -> Outcome:
     name = " ".join(values.get("name", "").split())
     if not name:
         raise Rejected(("missing_name", {"who": "group"}))
@@ -686,42 +752,3 @@ def plan_structure(world: World, values: dict[str, str], seen: dict, line: int) 
     world.groups[kind][fold(name)] = (group.id, name)
     world.group_names[group.id] = name
     return Outcome(line, RowStatus.CREATED, name, [("kind", {"kind": kind})])
-
-
-PLANNERS = {"pupils": plan_pupil, "staff": plan_staff, "structures": plan_structure}
-
-
-def plan(
-    school: School,
-    shape: Shape,
-    table: Table,
-    progress: Callable[[int, int], None] | None = None,
-) -> tuple[World, list[Outcome]]:
-    """Judge every line; the World comes back as applying the accepted lines would leave it."""
-    positions, missing = match_headings(shape, table.headings)
-    if missing:
-        raise ValueError(f"headings missing: {missing}")  # checked when the file was uploaded
-    world = World(school, shape.kind)
-    planner = PLANNERS[shape.kind]
-    seen: dict = {}
-    outcomes = []
-    total = len(table.lines)
-    for done, (line, cells) in enumerate(table.lines, start=1):
-        values = {f: cells[i] if i < len(cells) else "" for f, i in positions.items()}
-        try:
-            outcomes.append(planner(world, values, seen, line))
-        except Rejected as rejected:
-            label = " ".join(
-                filter(
-                    None,
-                    (
-                        values.get("last_name", "").upper(),
-                        values.get("first_name"),
-                        values.get("name"),
-                    ),
-                )
-            )
-            outcomes.append(Outcome(line, RowStatus.REJECTED, label[:200], rejected.notes))
-        if progress is not None and done % 500 == 0:
-            progress(done, total)
-    return world, outcomes

@@ -1,6 +1,8 @@
-"""An import from upload to result: read and check the file, preview it, apply it in one
-transaction, or discard it. Short files are read and applied in the request; long ones
-(IMPORT_INLINE_ROWS) by a worker, whose progress the page follows through RQ's job meta.
+"""An import from upload to result: read and check the file, say what each of its columns is
+taken as, preview it, apply it in one transaction, or discard it. A file that lacks a column it
+needs is kept, refused, until the direction maps one of its columns to what is missing (or
+discards it). Short files are read and applied in the request; long ones (IMPORT_INLINE_ROWS)
+by a worker, whose progress the page follows through RQ's job meta.
 """
 
 from __future__ import annotations
@@ -24,20 +26,41 @@ from portal.core.errors import ValidationError
 from portal.core.i18n import deferred
 from portal.core.jobs import redis_connection
 from portal.extensions import db
-from portal.imports import apply, plan
-from portal.imports.models import STALE, ImportRow, ImportRun, RowStatus, RunState
+from portal.imports import apply, lines, mappings
+from portal.imports.labels import missing_text
+from portal.imports.models import STALE, ImportMapping, ImportRow, ImportRun, RowStatus, RunState
 from portal.imports.read import read
-from portal.imports.shapes import KINDS, REGISTERS, SHAPES, Shape, detect, match_headings
+from portal.imports.shapes import (
+    KINDS,
+    REGISTERS,
+    SHAPES,
+    Reading,
+    detect,
+    kept_reading,
+    read_columns,
+)
 from portal.notifications.services import tell_admins
 
 log = logging.getLogger(__name__)
 
 FILENAME_MAX = 200
+#: The states in which the file is kept and may be read again, mapped or discarded.
+AGAIN = (RunState.PREVIEWED, RunState.FAILED, RunState.INCOMPLETE)
+
+
+class ColumnsMissing(ValidationError):
+    """The file lacks a column it needs: kept as an incomplete import (``run``), so that the
+    direction can map one of its columns to what is missing."""
+
+    def __init__(self, run: ImportRun, message: str):
+        super().__init__("file", message)
+        self.run = run
 
 
 def upload(actor: User, kind: str, register: str, filename: str, content: bytes) -> ImportRun:
-    """A new import of ``content``: checked (size, headings), then previewed here or queued for
-    a worker. Raises ValidationError on 'file', 'kind' or 'register'."""
+    """A new import of ``content``: checked (size, columns), then previewed here or queued for
+    a worker. Raises ValidationError on 'file', 'kind' or 'register'; ColumnsMissing (on
+    'file') when a column it needs is missing, the import kept to map its columns."""
     if kind not in KINDS:
         raise ValidationError("kind", _("Choose what the file holds."))
     if register and register not in REGISTERS:
@@ -53,47 +76,52 @@ def upload(actor: User, kind: str, register: str, filename: str, content: bytes)
             ),
         )
     table = read(content)
-    shape = _shape(kind, register, table.headings)
+    reading = detect(kind, register, table.headings, mappings.mapped_for(actor.school_id))
+    if reading is None:
+        raise ValidationError(
+            "file",
+            _(
+                "The headings of this file are not those of an export of “%(kind)s”: "
+                "check the file, or choose its register.",
+                kind=KINDS[kind],
+            ),
+        )
     run = ImportRun(
         school_id=actor.school_id,
         actor_id=actor.id,
-        kind=kind,
-        shape=shape.register,
+        kind=reading.shape.kind,
+        shape=reading.shape.register,
         filename=(filename or "import.csv")[-FILENAME_MAX:],
         content=content,
         encoding=table.encoding,
         rows=len(table.lines),
+        columns=_columns_kept(reading),
     )
     db.session.add(run)
     db.session.flush()
+    if reading.missing:
+        _incomplete(run)
+        raise ColumnsMissing(run, missing_text(reading))
     if _by_worker(run):
         _hand_over(run, "preview", RunState.PREVIEWING)
     else:
-        _preview(run, shape, table)
+        _preview(run, reading, table)
     return run
 
 
-def _shape(kind: str, register: str, headings: list[str]) -> Shape:
-    if not register:
-        found = detect(kind, headings)
-        if found is None:
-            raise ValidationError(
-                "file",
-                _(
-                    "The headings of this file are not those of an export of “%(kind)s”: "
-                    "check the file, or choose its register.",
-                    kind=KINDS[kind],
-                ),
-            )
-        return found
-    shape = SHAPES[f"{register}-{kind}"]
-    missing = match_headings(shape, headings)[1]
-    if missing:
-        raise ValidationError(
-            "file",
-            _("Columns missing from the first line: %(headings)s.", headings=", ".join(missing)),
-        )
-    return shape
+def _columns_kept(reading: Reading) -> list:
+    return [[c.heading, c.field, c.how] for c in reading.columns]
+
+
+def reading_of(run: ImportRun) -> Reading:
+    """What the run's columns were taken as when it was last read."""
+    return kept_reading(f"{run.shape}-{run.kind}", run.columns)
+
+
+def _incomplete(run: ImportRun) -> None:
+    db.session.execute(delete(ImportRow).where(ImportRow.run_id == run.id))
+    run.state, run.counts, run.plan_digest, run.error = RunState.INCOMPLETE, {}, "", None
+    db.session.flush()
 
 
 def _by_worker(run: ImportRun) -> bool:
@@ -121,21 +149,30 @@ def _progress(phase: str):
     return tell
 
 
-def _plan(run: ImportRun) -> tuple[plan.World, list[plan.Outcome]]:
+class Stale(Exception):
+    """The school's data changed since the preview: the plan is no longer the one shown."""
+
+
+def _read(run: ImportRun):
+    """The run's file read again with the school's mappings as they are now."""
     table = read(run.content)
     shape = SHAPES[f"{run.shape}-{run.kind}"]
-    return plan.plan(run_school(run), shape, table, progress=_progress("reading"))
+    reading = read_columns(shape, table.headings, mappings.mapped_for(run.school_id)(shape.key))
+    run.columns = _columns_kept(reading)
+    return reading, table
 
 
 def run_school(run: ImportRun) -> School:
     return db.session.get(School, run.school_id)
 
 
-def _preview(run: ImportRun, shape: Shape | None = None, table=None) -> None:
-    if shape is not None:
-        world, outcomes = plan.plan(run_school(run), shape, table)
-    else:
-        world, outcomes = _plan(run)
+def _preview(run: ImportRun, reading: Reading | None = None, table=None) -> None:
+    if reading is None:
+        reading, table = _read(run)
+    if reading.missing:
+        _incomplete(run)
+        return
+    world, outcomes = lines.plan(run_school(run), reading, table, progress=_progress("reading"))
     db.session.execute(delete(ImportRow).where(ImportRow.run_id == run.id))
     for batch in apply._batches(outcomes):
         db.session.execute(
@@ -147,6 +184,7 @@ def _preview(run: ImportRun, shape: Shape | None = None, table=None) -> None:
                     "status": o.status.value,
                     "label": o.label[:200],
                     "notes": [list(note) for note in o.notes],
+                    "warnings": sum(code == "warning" for code, _values in o.notes),
                 }
                 for o in batch
             ],
@@ -154,6 +192,7 @@ def _preview(run: ImportRun, shape: Shape | None = None, table=None) -> None:
     counts = {status.value: 0 for status in RowStatus}
     for outcome in outcomes:
         counts[outcome.status.value] += 1
+    counts["warnings"] = sum(any(c == "warning" for c, _v in o.notes) for o in outcomes)
     run.counts, run.plan_digest = counts, world.digest()
     run.state, run.error = RunState.PREVIEWED, None
     db.session.flush()
@@ -178,14 +217,13 @@ def start_apply(actor: User, run: ImportRun) -> None:
         _apply(run)
 
 
-class Stale(Exception):
-    """The school's data changed since the preview: the plan is no longer the one shown."""
-
-
 def _apply(run: ImportRun) -> None:
     """Plan again against the school as it is now, refuse if that is not the plan previewed,
     then write everything in the caller's transaction."""
-    world, outcomes = _plan(run)
+    reading, table = _read(run)
+    if reading.missing:
+        raise Stale
+    world, _outcomes = lines.plan(run_school(run), reading, table, progress=_progress("reading"))
     if world.digest() != run.plan_digest:
         raise Stale
     apply.write(world, progress=_progress("writing"))
@@ -222,7 +260,7 @@ def _apply(run: ImportRun) -> None:
 
 
 def preview_again(run: ImportRun) -> None:
-    if run.state not in (RunState.PREVIEWED, RunState.FAILED) or run.content is None:
+    if run.state not in AGAIN or run.content is None:
         raise ValidationError("run", _("This import can't be previewed again."))
     if _by_worker(run):
         _hand_over(run, "preview", RunState.PREVIEWING)
@@ -230,8 +268,35 @@ def preview_again(run: ImportRun) -> None:
         _preview(run)
 
 
+def map_columns(actor: User, run: ImportRun, choices: dict[int, str]) -> None:
+    """Map ignored columns of the run's file to fields (remembered for the school's next files
+    of that kind), then preview the file again. Raises ValidationError on 'columns'."""
+    if run.state not in AGAIN or run.content is None:
+        raise ValidationError("columns", _("This import can't be changed any more."))
+    if not mappings.set_fields(actor, reading_of(run), choices):
+        raise ValidationError("columns", _("Choose what at least one column holds."))
+    preview_again(run)
+
+
+def unmap_column(actor: User, run: ImportRun, position: int) -> None:
+    """Undo the school's mapping of the run's column at ``position``, then preview again."""
+    if run.state not in AGAIN or run.content is None:
+        raise ValidationError("columns", _("This import can't be changed any more."))
+    columns = reading_of(run).columns
+    column = columns[position] if 0 <= position < len(columns) else None
+    mapping = column and mappings.find(run.school_id, f"{run.shape}-{run.kind}", column.heading)
+    if mapping is None:
+        raise ValidationError("columns", _("This column is not mapped."))
+    mappings.undo(actor, mapping)
+    preview_again(run)
+
+
+def undo_mapping(actor: User, mapping: ImportMapping) -> None:
+    mappings.undo(actor, mapping)
+
+
 def discard(run: ImportRun) -> None:
-    if run.state not in (RunState.PREVIEWED, RunState.FAILED):
+    if run.state not in AGAIN:
         raise ValidationError("run", _("This import can't be discarded now."))
     run.state, run.content = RunState.DISCARDED, None
     db.session.flush()
@@ -286,7 +351,9 @@ def runs_of(school_id: int, limit: int = 30) -> list[ImportRun]:
 
 def rows_of(run: ImportRun, status: str | None, page: int, per_page: int = 100):
     query = select(ImportRow).where(ImportRow.run_id == run.id)
-    if status:
+    if status == "warnings":
+        query = query.where(ImportRow.warnings > 0)
+    elif status:
         query = query.where(ImportRow.status == status)
     rows = db.session.scalars(
         query.order_by(ImportRow.line).offset((page - 1) * per_page).limit(per_page + 1)

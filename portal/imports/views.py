@@ -1,5 +1,6 @@
-"""The direction's imports: upload a register's export, read the preview line by line, apply it
-or discard it, follow a long one's progress."""
+"""The direction's imports: upload a register's export, see what each column is taken as (and
+map the ones Carnet ignores), read the preview line by line, apply it or discard it, follow a
+long one's progress."""
 
 from __future__ import annotations
 
@@ -15,9 +16,9 @@ from portal.core.permissions import get_or_404
 from portal.core.sessions import passive
 from portal.core.web import form_page, is_htmx
 from portal.extensions import db
-from portal.imports import services
+from portal.imports import mappings, services
 from portal.imports.forms import UploadForm
-from portal.imports.models import ImportRun, RowStatus, RunState
+from portal.imports.models import ImportMapping, ImportRun, RowStatus, RunState
 from portal.imports.shapes import SHAPES
 
 bp = profile_blueprint("imports", __name__, "/admin/imports", Profile.ADMIN)
@@ -28,7 +29,7 @@ WORKING = (RunState.PREVIEWING, RunState.APPLYING)
 @bp.route("/", methods=["GET", "POST"])
 def index():
     form = UploadForm()
-    error = None
+    error = incomplete = None
     if form.validate_on_submit():
         upload = form.file.data
         with upload.stream:  # a large upload is a temporary file: closed as soon as it is read
@@ -37,6 +38,9 @@ def index():
             run = services.upload(
                 current_user, form.kind.data, form.register.data, upload.filename, content
             )
+        except services.ColumnsMissing as refused:
+            db.session.commit()  # nothing of the school changes; the file waits to be mapped
+            error, incomplete = refused, refused.run
         except ValidationError as refused:
             error = refused
         else:
@@ -46,8 +50,10 @@ def index():
         "imports/index.html",
         form,
         error,
+        incomplete=incomplete,
         runs=services.runs_of(current_user.school_id),
         shapes=SHAPES.values(),
+        mappings=mappings.of_school(current_user.school_id),
     )
 
 
@@ -55,7 +61,7 @@ def index():
 def run(run_id: int):
     found = get_or_404(ImportRun, run_id)
     status = request.args.get("status", "")
-    if status and status not in {s.value for s in RowStatus}:
+    if status and status not in {s.value for s in RowStatus} | {"warnings"}:
         abort(404)
     page = max(request.args.get("page", 1, type=int), 1)
     rows, has_next = services.rows_of(found, status, page)
@@ -124,6 +130,34 @@ def again(run_id: int):
 @bp.post("/<int:run_id>/discard")
 def discard(run_id: int):
     return _act(run_id, services.discard, _("The import is discarded: nothing was changed."))
+
+
+def _choices() -> dict[int, str]:
+    """The field chosen for each column of the preview's table ('column-3': 'guardian1.mobile')."""
+    return {
+        int(name.removeprefix("column-")): value
+        for name, value in request.form.items()
+        if name.startswith("column-") and name.removeprefix("column-").isdigit()
+    }
+
+
+@bp.post("/<int:run_id>/columns")
+def map_columns(run_id: int):
+    return _act(run_id, lambda run: services.map_columns(current_user, run, _choices()), "")
+
+
+@bp.post("/<int:run_id>/columns/<int:position>/undo")
+def unmap_column(run_id: int, position: int):
+    return _act(run_id, lambda run: services.unmap_column(current_user, run, position), "")
+
+
+@bp.post("/mappings/<int:mapping_id>/undo")
+def undo_mapping(mapping_id: int):
+    mapping = get_or_404(ImportMapping, mapping_id)
+    services.undo_mapping(current_user, mapping)
+    db.session.commit()
+    flash(_("The column is ignored again in the next files."), "success")
+    return redirect(url_for("imports.index"))
 
 
 @bp.get("/models/<key>.csv")

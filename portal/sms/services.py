@@ -21,7 +21,7 @@ from portal.accounts.services import normalise_mobile
 from portal.attendance.models import Alert, AttendanceMark, ClassSession, MarkKind
 from portal.audit.models import AuditTag
 from portal.audit.services import record as audit
-from portal.core import clock, outbox
+from portal.core import clock, outbox, phones
 from portal.core.db import among, insert_new
 from portal.core.errors import ValidationError
 from portal.extensions import db
@@ -93,9 +93,10 @@ def _usable_mobile(number: str | None) -> tuple[str | None, str | None]:
     if not number:
         return None, _("No mobile number.")
     try:
-        return normalise_mobile(number), None
-    except ValidationError:
-        return None, _("The mobile number is not valid.")
+        return phones.e164(number), None
+    except phones.PhoneRefused as refused:
+        why = phones.refusal_text(refused.number, refused.reason)
+        return None, f"{_('The mobile number is not valid.')} {why}"
 
 
 def _stopped(person: User, phone: str) -> SmsOptOut | None:

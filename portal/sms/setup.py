@@ -9,7 +9,6 @@ import re
 import string
 from dataclasses import dataclass
 
-import phonenumbers
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -17,7 +16,7 @@ from portal.accounts.models import User
 from portal.attendance.models import AlertRule
 from portal.audit.models import AuditTag
 from portal.audit.services import record as audit
-from portal.core import clock, vault
+from portal.core import clock, phones, vault
 from portal.core.errors import ValidationError
 from portal.core.text import checked_line
 from portal.extensions import db
@@ -64,13 +63,13 @@ def checked_sender(sender: str, field: str, errors: dict, *, required: bool) -> 
     if NAMED_SENDER.match(sender):
         return sender
     try:
-        number = phonenumbers.parse(sender, "FR")
-    except phonenumbers.NumberParseException:
-        number = None
-    if number is None or not phonenumbers.is_valid_number(number):
-        errors[field] = _("Give a phone number, or a name of at most 11 letters and digits.")
+        return phones.e164(sender, mobile=False)
+    except phones.PhoneRefused as refused:
+        why = phones.refusal_text(refused.number, refused.reason)
+        errors[field] = (
+            f"{_('Give a phone number, or a name of at most 11 letters and digits.')} {why}"
+        )
         return ""
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 @dataclass

@@ -282,6 +282,7 @@ def test_bad_contact_details_are_refused_and_nothing_is_half_saved(app, client, 
         headers=ENGLISH,
     )
     assert "This mobile number is not valid." in text(answer)
+    assert "“01 23 45 67 89” is a landline number, not a mobile." in text(answer)
     person = _user(app, people["active_id"])
     assert (person.email, person.mobile) == ("parent@example.org", None)
 

@@ -1,5 +1,6 @@
 """In Chromium: the direction opens Imports from the navigation, uploads a SIECLE export of
-pupils, reads the preview (its counts, a line rejected with its reason), applies it and sees
+pupils, reads the preview (what each column is taken as, its counts, a line rejected with its
+reason), applies it and sees
 the result; a long file is read by a worker while the page shows its progress, and the preview
 comes on its own. axe-core finds nothing serious or critical on these pages."""
 
@@ -66,6 +67,16 @@ def test_the_direction_previews_then_applies_a_siecle_file(page, live_server, ap
     expect(page).to_have_url(re.compile(r"/admin/imports/\d+$"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Import of siecle-eleves.csv")
     expect(page.get_by_text("Preview ready")).to_be_visible()
+    # First, what each column of the file is taken as.
+    columns = page.locator("#import-columns")
+    expect(columns.get_by_role("heading", name="Columns read")).to_be_visible()
+    expect(columns.get_by_role("row", name=re.compile("^Division"))).to_contain_text(
+        "Pupil · class"
+    )
+    expect(
+        columns.get_by_role("row", name=re.compile("^Tél. portable représentant légal 1"))
+    ).to_contain_text("Guardian 1 · mobile")
+    expect(columns.get_by_role("columnheader")).to_have_text(["Column of the file", "Taken as"])
     tabs = page.get_by_role("navigation", name="Lines by result")
     for tab in ("All (4)", "Rejected (1)", "Created (2)", "Updated (1)", "Unchanged (0)"):
         expect(tabs.get_by_role("link", name=tab)).to_be_visible()

@@ -132,7 +132,13 @@ def test_a_parent_whose_own_address_was_kept_is_found_again(app, world):
         assert _link(noe.id, anne.id).rank == 1  # Anne, not a second Anne
         assert db.session.scalar(select(func.count(User.id)).where(User.first_name == "Anne")) == 1
         again = _import(world, csv_bytes(SIECLE_PUPILS, rows))
-        assert again.counts == {"created": 0, "updated": 0, "unchanged": 2, "rejected": 0}
+        assert again.counts == {
+            "created": 0,
+            "updated": 0,
+            "unchanged": 2,
+            "rejected": 0,
+            "warnings": 0,
+        }
         with pytest.raises(ValidationError):
             services.start_apply(person(world, "admin"), again)
 

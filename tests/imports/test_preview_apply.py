@@ -82,14 +82,35 @@ def test_a_siecle_file_is_previewed_line_by_line_then_applied_once(app, world):
         users_before = db.session.scalar(select(func.count(User.id)))
         run = _upload(world, csv_bytes(SIECLE_PUPILS, SIECLE_FILE))
         assert run.state == RunState.PREVIEWED and run.shape == "siecle"
-        assert run.counts == {"created": 2, "updated": 1, "unchanged": 0, "rejected": 5}
+        assert run.counts == {
+            "created": 3,
+            "updated": 1,
+            "unchanged": 0,
+            "rejected": 4,
+            "warnings": 1,
+        }
         assert _reasons(run) == {
             4: ["missing_name"],
             5: ["bad_date"],
             6: ["unknown_class"],
-            7: ["bad_mobile"],
             8: ["duplicate"],
         }
+        # Lou comes in with her mother, whose mobile is left out, and the line says why.
+        (lou,) = db.session.scalars(
+            select(ImportRow).where(ImportRow.run_id == run.id, ImportRow.line == 7)
+        )
+        assert (lou.status, lou.warnings) == ("created", 1)
+        assert lou.notes == [
+            [
+                "warning",
+                {
+                    "who": "guardian1",
+                    "column": "Tél. portable représentant légal 1",
+                    "value": "01 23",
+                    "why": "too_short",
+                },
+            ]
+        ]
         # The preview changed nothing.
         assert db.session.scalar(select(func.count(User.id))) == users_before
 
@@ -114,10 +135,18 @@ def test_a_siecle_file_is_previewed_line_by_line_then_applied_once(app, world):
         assert marc.id in {u.id for u in groups.members(parents_5b)}
         assert marc.id in {u.id for u in groups.members(parents_4a)}
         assert person(world, "léa").birth_date == dt.date(2013, 12, 12)
-        assert db.session.scalar(select(func.count(User.id))) == users_before + 4
+        assert db.session.scalar(select(func.count(User.id))) == users_before + 6
+        eve = db.session.scalars(select(User).where(User.first_name == "Eve")).one()
+        assert eve.mobile is None
 
         again = _upload(world, csv_bytes(SIECLE_PUPILS, SIECLE_FILE))
-        assert again.counts == {"created": 0, "updated": 0, "unchanged": 3, "rejected": 5}
+        assert again.counts == {
+            "created": 0,
+            "updated": 0,
+            "unchanged": 4,
+            "rejected": 4,
+            "warnings": 1,
+        }
         with pytest.raises(services.ValidationError):
             services.start_apply(person(world, "admin"), again)
 
@@ -138,14 +167,18 @@ def test_an_onde_file_in_latin_1_keeps_its_accents_and_says_what_it_rejects(app,
     with in_english(app):
         run = _upload(world, csv_bytes(ONDE_PUPILS, rows, "latin-1"), name="onde.csv")
         assert (run.shape, run.encoding) == ("onde", "cp1252")
-        assert run.counts == {"created": 1, "updated": 0, "unchanged": 0, "rejected": 6}
+        assert run.counts == {
+            "created": 3,
+            "updated": 0,
+            "unchanged": 0,
+            "rejected": 4,
+            "warnings": 2,
+        }
         assert _reasons(run) == {
             3: ["missing_name"],
             4: ["bad_date"],
             5: ["unknown_class"],
-            6: ["bad_mobile"],
             7: ["duplicate"],
-            8: ["bad_email"],
         }
         services.start_apply(person(world, "admin"), run)
         db.session.commit()
@@ -207,7 +240,13 @@ def test_classes_and_groups_then_staff_with_their_classes(app, world):
     ]
     with in_english(app):
         run = _upload(world, csv_bytes(SIECLE_STRUCTURES, structures), kind="structures")
-        assert run.counts == {"created": 3, "updated": 0, "unchanged": 0, "rejected": 3}
+        assert run.counts == {
+            "created": 3,
+            "updated": 0,
+            "unchanged": 0,
+            "rejected": 3,
+            "warnings": 0,
+        }
         assert _reasons(run) == {5: ["duplicate"], 6: ["missing_name"], 7: ["bad_type"]}
         services.start_apply(person(world, "admin"), run)
         db.session.commit()
@@ -216,7 +255,13 @@ def test_classes_and_groups_then_staff_with_their_classes(app, world):
         assert "LATIN" in {g.name for g in groups.school_groups(world.school, GroupKind.TEACHING)}
 
         run = _upload(world, csv_bytes(SIECLE_STAFF, staff), kind="staff")
-        assert run.counts == {"created": 2, "updated": 0, "unchanged": 0, "rejected": 2}
+        assert run.counts == {
+            "created": 2,
+            "updated": 0,
+            "unchanged": 0,
+            "rejected": 2,
+            "warnings": 0,
+        }
         assert _reasons(run) == {4: ["unknown_class"], 5: ["unknown_profile"]}
         services.start_apply(person(world, "admin"), run)
         db.session.commit()
@@ -234,8 +279,8 @@ def test_classes_and_groups_then_staff_with_their_classes(app, world):
 def test_the_preview_and_the_result_are_shown_in_the_readers_language(app, world):
     admin = logged_in(app, world.logins["admin"])
     for language, rejected, reason in (
-        ("en", "Rejected (5)", "Unknown class “6Z”"),
-        ("fr", "Rejetées (5)", "Classe « 6Z » inconnue"),
+        ("en", "Rejected (4)", "Unknown class “6Z”"),
+        ("fr", "Rejetées (4)", "Classe « 6Z » inconnue"),
     ):
         headers = {"Accept-Language": language}
         token = csrf_token(admin, "/admin/imports/")
@@ -265,9 +310,9 @@ def test_bad_files_are_refused_next_to_the_field(app, world):
     cases = [
         (b"", "en", "The file is empty."),
         (b"just one heading\r\nvalue\r\n", "en", "The first line should hold the column headings"),
-        (csv_bytes(["Nom", "Prénom"], [["A", "B"]]), "en", "The headings of this file are not"),
+        (csv_bytes(["Code", "Libellé"], [["A", "B"]]), "en", "The headings of this file are not"),
         (
-            csv_bytes(["Nom", "Prénom"], [["A", "B"]]),
+            csv_bytes(["Code", "Libellé"], [["A", "B"]]),
             "fr",
             "Les intitulés de colonnes de ce fichier",
         ),

@@ -116,7 +116,13 @@ def test_a_long_file_is_applied_by_a_worker_and_survives_its_worker_being_killed
         assert answer.headers["HX-Redirect"] == f"/admin/imports/{run_id}"
         run = _run(app, run_id)
         assert run.state == RunState.PREVIEWED
-        assert run.counts == {"created": PUPILS, "updated": 0, "unchanged": 0, "rejected": 0}
+        assert run.counts == {
+            "created": PUPILS,
+            "updated": 0,
+            "unchanged": 0,
+            "rejected": 0,
+            "warnings": 0,
+        }
         # How far the worker got, as it told RQ along the way.
         assert _meta(app, run.job_id) == {"phase": "reading", "done": PUPILS, "total": PUPILS}
 

@@ -72,7 +72,7 @@ def test_who_will_not_receive_it_is_said_before_anything_is_queued(app, world, s
         assert hugo == ["No mobile number.", "No guardian of this rank.", "No mobile number."]
         person(world, "hugo").mobile = "+33100"
         assert services.candidates(person(world, "hugo"))[2].refusal == (
-            "The mobile number is not valid."
+            "The mobile number is not valid. “+33100” is too short for a phone number."
         )
         with pytest.raises(ValidationError) as refused:
             _queue(world, sms_school, ["guardian1", "guardian2"])
