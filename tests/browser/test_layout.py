@@ -61,9 +61,9 @@ def pages_of(app, who: str, login: str, ids: dict) -> list[str]:
             continue
         url = _url(rule, ids)
         with client.get(url) as answer:
-            if answer.mimetype == "text/html" and answer.status_code == 200:
-                if "<html" in answer.get_data(as_text=True):
-                    pages.append(url)
+            whole_page = answer.mimetype == "text/html" and "<html" in answer.get_data(as_text=True)
+            if answer.status_code == 200 and whole_page:
+                pages.append(url)
     return pages
 
 
@@ -138,9 +138,7 @@ def test_every_page_fits_every_screen_for_every_profile(page, live_server, app, 
 
 
 def _nav_links(page) -> set[str]:
-    return set(
-        page.eval_on_selector_all("nav.primary a", "links => links.map(a => a.pathname)")
-    )
+    return set(page.eval_on_selector_all("nav.primary a", "links => links.map(a => a.pathname)"))
 
 
 @pytest.mark.timeout(300)

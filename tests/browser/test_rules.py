@@ -45,7 +45,9 @@ def test_removing_the_school_wide_teacher_rule_limits_teachers_to_their_classes(
     page, school, browser
 ):
     log_in(page, school["admin"])
-    page.get_by_role("link", name="Rules").click()
+    main_navigation = page.get_by_role("navigation", name="Main")
+    main_navigation.get_by_text("Communication", exact=True).click()  # the group's menu opens
+    main_navigation.get_by_role("link", name="Communication rules").click()
     page.get_by_role("link", name="All teachers").click()
     page.get_by_role("button", name="Remove the rule to All parents").click()
     expect(page.get_by_role("heading", name="Before you confirm")).to_be_visible()
