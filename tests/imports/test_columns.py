@@ -137,7 +137,8 @@ def test_a_missing_column_is_refused_by_name_in_both_languages_and_nothing_is_wr
         ),
         (
             FR,
-            "Cette colonne manque : Responsable 1 · nom (« Nom resp. légal1 »). Colonnes du fichier : "
+            "Cette colonne manque : Responsable 1 · nom (« Nom resp. légal1 »). "
+            "Colonnes du fichier : "
             "« Nom », « Prénom 1 », « Date de naissance », « Division », « Nom du papa », "
             "« Prénom resp. légal1 », « Tel mobile resp. légal1 ».",
         ),
