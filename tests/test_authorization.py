@@ -12,7 +12,9 @@ import re
 import shutil
 
 import pytest
+from sqlalchemy import select
 
+from portal.accounts.models import User
 from portal.extensions import csrf, db
 from tests import factories as make
 from tests import foreign
@@ -266,6 +268,34 @@ def test_production_answers_carry_hsts():
         assert _unsafe_headers(answer, production=True) == [], url
     with production.app_context():
         db.engine.dispose()
+
+
+def test_no_name_is_given_for_an_id_of_another_school_by_the_send_or_the_picker(app, matrix):
+    """SPEC §2: naming another school's person in a crafted send, or asking the picker for
+    their chip, is refused as any recipient out of reach is, and never with their name."""
+    logins, ids = matrix
+    with app.app_context():
+        people = db.session.scalars(select(User).where(User.school_id == ids["school"])).all()
+        b_people = [(person.id, person.first_name, person.last_name) for person in people]
+    assert len(b_people) >= 5
+    wrong = []
+    for who, client, token in _callers(app, {k: v for k, v in logins.items() if k != "webmaster"}):
+        if who == "anonymous":
+            continue
+        for user_id, first, last in b_people:
+            sent = client.post(
+                "/messages/new",
+                data={"csrf_token": token, "to": f"user:{user_id}", "subject": "x", "body": "y"},
+                headers={"Accept-Language": "en"},
+            )
+            chip = client.get(f"/messages/chip?field=to&token=user:{user_id}")
+            for answer, expected in ((sent, 400), (chip, 404)):
+                page = text(answer)
+                if answer.status_code != expected or first in page or last in page:
+                    wrong.append(f"{who}: {answer.request.path} {user_id}: {answer.status_code}")
+            if "You cannot write to one of these recipients" not in text(sent):
+                wrong.append(f"{who}: the send to {user_id} was not refused as out of reach")
+    assert not wrong, "\n".join(wrong)
 
 
 # --- CSRF ----------------------------------------------------------------------------------------

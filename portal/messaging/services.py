@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy import Select, exists, func, literal, select, update
 
 from portal.accounts.models import UNREACHABLE, AccountState, User
@@ -66,31 +68,58 @@ class Addressee:
         return self.user.display_name if self.user else label(self.group)
 
 
-def resolve(tokens: dict[Field, Iterable[str]]) -> tuple[list[Addressee], dict[str, str]]:
-    """The people and groups that picker tokens ('user:12', 'group:3') name, and an error per
-    field naming a token that is malformed or names nobody."""
-    wanted: list[tuple[Field, str, int]] = []
-    errors: dict[str, str] = {}
+@dataclass(frozen=True)
+class Withheld:
+    """A recipient the sender may not write to, or an id that names nobody, as the compose form
+    shows it again: without a name (SPEC §2). Whether the id is someone of another school, a
+    blocked account, someone out of the rules or no one at all, the sender is told the same."""
+
+    field: Field
+    token: str
+
+    @property
+    def name(self) -> str:
+        return str(WITHHELD)
+
+
+#: What a recipient the sender can't write to is called, whoever is behind the id.
+WITHHELD = _l("A recipient you cannot write to")
+
+
+@dataclass
+class Resolved:
+    """The recipients picker tokens name: the people and groups found, an error per field for
+    a token that can't be read, and the tokens whose id names nobody."""
+
+    addressed: list[Addressee]
+    unreadable: dict[str, str]
+    unknown: list[Withheld]
+
+
+def resolve(tokens: dict[Field, Iterable[str]]) -> Resolved:
+    """The people and groups that picker tokens ('user:12', 'group:3') name."""
+    wanted: list[tuple[Field, str, int, str]] = []
+    unreadable: dict[str, str] = {}
     for field in FIELDS:
         for token in dict.fromkeys(t.strip() for t in tokens.get(field, ()) if t.strip()):
             match = _TOKEN.match(token)
             if match is None:
-                errors[field.value] = _("A recipient could not be read. Pick it again.")
+                unreadable[field.value] = _("A recipient could not be read. Pick it again.")
                 continue
-            wanted.append((field, match[1], int(match[2])))
-    user_ids = [i for _f, kind, i in wanted if kind == "user"]
-    group_ids = [i for _f, kind, i in wanted if kind == "group"]
+            wanted.append((field, match[1], int(match[2]), token))
+    user_ids = [i for _f, kind, i, _t in wanted if kind == "user"]
+    group_ids = [i for _f, kind, i, _t in wanted if kind == "group"]
     users = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(user_ids)))}
     found_groups = db.session.scalars(select(Group).where(Group.id.in_(group_ids)))
     groups = {g.id: g for g in found_groups}
-    addressed = []
-    for field, kind, number in wanted:
+    resolved = Resolved([], unreadable, [])
+    for field, kind, number, token in wanted:
         target = (users if kind == "user" else groups).get(number)
         if target is None:
-            errors[field.value] = _("A recipient could not be found. Pick it again.")
-            continue
-        addressed.append(Addressee(field, **{kind: target}))
-    return addressed, errors
+            resolved.unknown.append(Withheld(field, token))
+        else:
+            resolved.addressed.append(Addressee(field, **{kind: target}))
+    return resolved
 
 
 def out_of_reach(
@@ -113,16 +142,27 @@ def out_of_reach(
     ]
 
 
+def withheld(sender: User, resolved: Resolved, reply_to: Message | None = None) -> list[Withheld]:
+    """Every recipient of ``resolved`` the sender may not write to, or that is nobody."""
+    refused = out_of_reach(sender, resolved.addressed, reply_to)
+    return [Withheld(a.field, a.token) for a in refused] + resolved.unknown
+
+
 def refusals(
-    sender: User, addressed: list[Addressee], reply_to: Message | None = None
+    sender: User, resolved: Resolved, reply_to: Message | None = None
 ) -> dict[str, str]:
-    """For each field, the recipients the rules don't let ``sender`` write to, named."""
-    refused: dict[Field, list[str]] = {}
-    for addressee in out_of_reach(sender, addressed, reply_to):
-        refused.setdefault(addressee.field, []).append(addressee.name)
+    """For each field, how many of its recipients ``sender`` may not write to, never who: the
+    same answer for someone out of the rules, blocked, of another school, or no one at all."""
+    counts: dict[Field, int] = {}
+    for recipient in withheld(sender, resolved, reply_to):
+        counts[recipient.field] = counts.get(recipient.field, 0) + 1
     return {
-        field.value: _("You may not write to: %(names)s.", names=", ".join(names))
-        for field, names in refused.items()
+        field.value: ngettext(
+            "You cannot write to one of these recipients: remove it.",
+            "You cannot write to %(num)d of these recipients: remove them.",
+            count,
+        )
+        for field, count in counts.items()
     }
 
 
@@ -200,13 +240,14 @@ def send(
     errors: dict[str, str] = {}
     subject, cleaned = _checked_content(subject, body, errors)
     send_at = _checked_time(send_at, errors)
-    addressed, unreadable = resolve({Field.TO: to, Field.CC: cc, Field.BCC: bcc})
-    errors.update(unreadable)
-    if not addressed and not unreadable:
+    resolved = resolve({Field.TO: to, Field.CC: cc, Field.BCC: bcc})
+    addressed = resolved.addressed
+    errors.update(resolved.unreadable)
+    if not addressed and not resolved.unreadable and not resolved.unknown:
         errors["to"] = _("Add at least one recipient, in To, Cc or Bcc.")
     if reply_to is not None and reply_to.no_reply and reply_to.sender_id != sender.id:
         errors["to"] = _("This message does not accept replies.")
-    for field, message in refusals(sender, addressed, reply_to).items():
+    for field, message in refusals(sender, resolved, reply_to).items():
         errors.setdefault(field, message)
     try:
         joined = attachments.pending(sender, list(files), draft)
@@ -246,7 +287,7 @@ def save_draft(
     would refuse them), nothing else is checked. ``text`` is kept as typed, to be edited again."""
     if len(text) > bodies.MAX_LENGTH:
         raise ValidationError("body", _("The message is too long."))
-    addressed, _unreadable = resolve({Field.TO: to, Field.CC: cc, Field.BCC: bcc})
+    addressed = resolve({Field.TO: to, Field.CC: cc, Field.BCC: bcc}).addressed
     refused = out_of_reach(sender, addressed, reply_to)
     message = draft or Message(sender_id=sender.id, state=MessageState.DRAFT)
     message.subject = " ".join(subject.split())[:SUBJECT_MAX]

@@ -75,13 +75,17 @@ def _tokens(form_data) -> dict[str, list[str]]:
     return {field.value: form_data.getlist(field.value) for field in FIELDS}
 
 
-def _picked(form_data) -> dict[Field, list[Addressee]]:
-    """The recipients of a submitted form, as chips to show again when it is refused."""
-    addressed, _errors = services.resolve(_tokens(form_data))
-    return _by_field(addressed)
+def _picked(form_data, reply_to: Message | None) -> dict[Field, list]:
+    """The recipients of a submitted form, as chips to show again when it is refused; those the
+    user may not write to, or that are nobody, without a name (services.Withheld)."""
+    resolved = services.resolve(_tokens(form_data))
+    withheld = services.withheld(current_user, resolved, reply_to)
+    hidden = {recipient.token for recipient in withheld}
+    shown = [a for a in resolved.addressed if a.token not in hidden]
+    return _by_field([*shown, *withheld])
 
 
-def _by_field(addressed: list[Addressee]) -> dict[Field, list[Addressee]]:
+def _by_field(addressed: list) -> dict[Field, list]:
     picked: dict[Field, list[Addressee]] = {field: [] for field in FIELDS}
     for addressee in addressed:
         picked[addressee.field].append(addressee)
@@ -128,7 +132,7 @@ def _refused(form, draft, reply_to, error: ValidationError | None = None):
         error.apply_to(form)
     return _compose_page(
         form,
-        _picked(request.form),
+        _picked(request.form, reply_to),
         files=_uploaded(request.form, draft),
         reply_to=reply_to,
         errors=by_field,
@@ -287,11 +291,11 @@ def chip():
     field = request.args.get("field", "")
     if field not in {f.value for f in FIELDS}:
         abort(400)
-    addressed, errors = services.resolve({Field(field): [request.args.get("token", "")]})
-    if errors or not addressed:
+    resolved = services.resolve({Field(field): [request.args.get("token", "")]})
+    if resolved.unreadable or not (resolved.addressed or resolved.unknown):
         abort(400)
-    visible_or_404(not services.out_of_reach(current_user, addressed))
-    return render_template("messaging/_chip.html", addressee=addressed[0])
+    visible_or_404(not services.withheld(current_user, resolved))
+    return render_template("messaging/_chip.html", addressee=resolved.addressed[0])
 
 
 @bp.post("/attachments")

@@ -8,6 +8,7 @@ import re
 import pytest
 from sqlalchemy import func, select
 
+from portal.accounts import services as accounts
 from portal.accounts.models import Profile, User
 from portal.extensions import db
 from portal.groups import reachability
@@ -115,7 +116,9 @@ def test_a_crafted_post_naming_someone_out_of_the_rules_sends_nothing(app, clien
     )
     assert answer.status_code == 400
     page = text(answer)
-    assert 'id="to-error"' in page and "Vous ne pouvez pas écrire à" in page
+    assert field_error(answer, "to") == (
+        "Vous ne pouvez pas écrire à l'un de ces destinataires : retirez-le."
+    )
     # What was picked is shown again, so nothing has to be typed twice.
     assert f'value="user:{world["teacher"][1]}"' in page
     assert _count(app, Message) == 0
@@ -229,3 +232,53 @@ def test_a_pupil_may_answer_the_staff_member_who_wrote_but_not_write_to_them_afr
             )
         )
     assert readers == {staff_id}
+
+
+def test_a_send_to_anyone_out_of_reach_is_refused_alike_and_names_nobody(app, client, world):
+    """SPEC §2: whether the id is someone out of the rules, someone of another school, a blocked
+    account or nobody, the refusal is the same and never says who is behind the id; the chip
+    the picker would ask for is not found either. Someone the sender may reach keeps a name."""
+    with app.app_context():
+        other_school = make.school()
+        stranger = make.user(other_school, "parent", first_name="Zéphyrin", last_name="Lointain")
+        blocked = make.user(
+            db.session.get(User, world["teacher"][1]).school,
+            "teacher",
+            first_name="Barnabé",
+            last_name="Bloqué",
+        )
+        accounts.block(blocked)
+        out_of_rules = db.session.get(User, world["parent_4a"][1])
+        out_of_rules.first_name, out_of_rules.last_name = "Octave", "Horsrègles"
+        names = {
+            "out of the rules": (out_of_rules.id, out_of_rules.first_name, out_of_rules.last_name),
+            "another school": (stranger.id, "Zéphyrin", "Lointain"),
+            "blocked": (blocked.id, "Barnabé", "Bloqué"),
+            "nobody": (999_999, None, None),
+        }
+        teacher_name = db.session.get(User, world["teacher"][1]).last_name
+        db.session.commit()
+    log_in(client, world["parent"][0])
+    refusals = set()
+    for case, (user_id, first, last) in names.items():
+        answer = _send(
+            client,
+            {
+                "to": [f"user:{world['teacher'][1]}", f"user:{user_id}"],
+                "subject": "Hello",
+                "body": "Hi",
+            },
+        )
+        assert answer.status_code == 400, case
+        refusals.add(field_error(answer, "to"))
+        page = text(answer)
+        for word in (first, last):
+            assert word is None or word not in page, case
+        assert "Un destinataire à qui vous ne pouvez pas écrire" in page, case
+        assert teacher_name in page  # the one the parent may write to keeps a name
+        chip = client.get(f"/messages/chip?field=to&token=user:{user_id}")
+        assert chip.status_code == 404, case
+        for word in (first, last):
+            assert word is None or word not in text(chip), case
+    assert refusals == {"Vous ne pouvez pas écrire à l'un de ces destinataires : retirez-le."}
+    assert _count(app, Message) == 0
