@@ -239,6 +239,8 @@ def run() -> int:
                     "portal.core.jobs.AppWorker",
                     "--url",
                     env["REDIS_URL"],
+                    # Warnings and errors only: each job's lines would bury the address below.
+                    "--quiet",
                     "default",
                 ],
                 env=env,
@@ -247,7 +249,15 @@ def run() -> int:
         )
         children.append(
             subprocess.Popen(
-                [str(BIN / "rq"), "cron", "--url", env["REDIS_URL"], "portal.cron"],
+                [
+                    str(BIN / "rq"),
+                    "cron",
+                    "--url",
+                    env["REDIS_URL"],
+                    "--logging-level",
+                    "WARNING",
+                    "portal.cron",
+                ],
                 env=env,
                 cwd=ROOT,
             )

@@ -52,3 +52,30 @@ def test_demo_platform_is_realistic_and_its_logins_work(app, client):
         assert answer.headers["Location"] == homes[profile]
         assert client.get(homes[profile]).status_code == 200
         client.post("/logout", data={"csrf_token": csrf_token(client, homes[profile])})
+
+
+def test_the_demo_sends_no_email_even_with_an_smtp_server(app, smtp, worker, tmp_path):
+    """The demo's families have addresses under the reserved .example domain: with SMTP_URL
+    set, their notification e-mails are written to the mail folder, never sent. An e-mail to a
+    real address leaves by the same server meanwhile."""
+    import datetime as dt
+
+    from portal.core import clock, mail
+    from tests.notifications.helpers import deliver_due
+
+    previous = app.config["MAIL_DIR"]
+    app.config["MAIL_DIR"] = str(tmp_path)
+    try:
+        with app.app_context():
+            demo.build()
+            mail.queue_mail("someone@example.org", "Real", "A real address.")
+            db.session.commit()
+            clock.advance(dt.timedelta(hours=2))
+            assert deliver_due() > 50  # the demo's announcement and homework, told to families
+            worker()
+        assert [m.rcpt_tos for m in smtp.messages] == [["someone@example.org"]]
+        written = list(tmp_path.glob("*.eml"))
+        assert len(written) > 50
+        assert all(b"@demo.carnet.example" in path.read_bytes() for path in written)
+    finally:
+        app.config["MAIL_DIR"] = previous

@@ -178,9 +178,15 @@ def _person(school, profile, rng, password_hash, first=None, last=None, login=No
     return user
 
 
+#: The demo families' addresses: a name under a top-level domain that never exists.
+DEMO_MAIL_DOMAIN = "demo.carnet.example"
+
+
 def _mail(first: str, last: str, rng) -> str:
     slug = security.digest(f"{first}{last}{rng.random()}")[:4]
-    return f"{accounts.ascii_slug(first)}.{accounts.ascii_slug(last)}.{slug}@example.org"
+    # Under the reserved .example domain (RFC 2606): with SMTP_URL set, the demo's e-mails are
+    # still only written to instance/mail/ (portal.core.mail.deliver), never sent.
+    return f"{accounts.ascii_slug(first)}.{accounts.ascii_slug(last)}.{slug}@{DEMO_MAIL_DOMAIN}"
 
 
 def scaled_classes(pupils: int) -> tuple[list[str], list[int]]:
@@ -237,7 +243,10 @@ def build(seed: int = 2026, pupils: int | None = None) -> dict[str, str]:
         teaching = [groups.create_group(school, GroupKind.TEACHING, t) for t in teaching_names]
         groups.create_group(school, GroupKind.MANUAL, "Conseil de vie collégienne")
         groups.create_group(
-            school, GroupKind.BROADCAST_LIST, "Tous les parents", profile=Profile.PARENT
+            school,
+            GroupKind.BROADCAST_LIST,
+            "Liste de diffusion des parents",
+            profile=Profile.PARENT,
         )
         teachers = [
             _person(

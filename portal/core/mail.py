@@ -114,13 +114,22 @@ def _expect(answer: tuple[int, bytes], *accepted: int) -> str:
     raise smtplib.SMTPResponseException(code, message)  # 4xx: try again later
 
 
+def undeliverable(address: str) -> bool:
+    """An address under the top-level domain reserved for examples (RFC 2606), such as the demo
+    platform's: nothing is ever sent to it, whatever the SMTP server configured."""
+    domain = address.rpartition("@")[2].lower().rstrip(".")
+    return domain == "example" or domain.endswith(".example")
+
+
 def deliver(msg: EmailMessage) -> str:
-    """Hand the message to the SMTP server (or write it as .eml) and return its answer.
+    """Hand the message to the SMTP server (or write it as .eml) and return its answer. Without
+    an SMTP server, and for an address that can't exist (undeliverable()), the message is
+    written to MAIL_DIR as an .eml file.
 
     Raises Refused on a permanent refusal; a temporary one (4xx, no connection) raises
     SMTPException or OSError, for the outbox to try again later."""
     envelope_from = settings.current().bounce_address or parseaddr(msg["From"])[1]
-    if not current_app.config["SMTP_URL"]:
+    if not current_app.config["SMTP_URL"] or undeliverable(parseaddr(msg["To"])[1]):
         folder = Path(current_app.config["MAIL_DIR"])
         folder.mkdir(parents=True, exist_ok=True)
         name = re.sub(r"[^A-Za-z0-9._-]", "_", msg["Message-ID"].strip("<>")) + ".eml"

@@ -13,7 +13,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy import select
 from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 
-from portal.core import i18n, sessions
+from portal.core import elision, i18n, sessions
 from portal.extensions import babel, csrf, db, htmx, limiter, login_manager, migrate
 
 log = logging.getLogger(__name__)
@@ -40,6 +40,7 @@ def init_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
+    elision.install(app)
     htmx.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 from sqlalchemy import Select, exists, func, literal, select, update
 
 from portal.accounts.models import UNREACHABLE, AccountState, User
@@ -148,20 +147,16 @@ def withheld(sender: User, resolved: Resolved, reply_to: Message | None = None) 
     return [Withheld(a.field, a.token) for a in refused] + resolved.unknown
 
 
-def refusals(
-    sender: User, resolved: Resolved, reply_to: Message | None = None
-) -> dict[str, str]:
+def refusals(sender: User, resolved: Resolved, reply_to: Message | None = None) -> dict[str, str]:
     """For each field, how many of its recipients ``sender`` may not write to, never who: the
     same answer for someone out of the rules, blocked, of another school, or no one at all."""
     counts: dict[Field, int] = {}
     for recipient in withheld(sender, resolved, reply_to):
         counts[recipient.field] = counts.get(recipient.field, 0) + 1
     return {
-        field.value: ngettext(
-            "You cannot write to one of these recipients: remove it.",
-            "You cannot write to %(num)d of these recipients: remove them.",
-            count,
-        )
+        field.value: _("You cannot write to one of these recipients: remove it.")
+        if count == 1
+        else _("You cannot write to %(num)d of these recipients: remove them.", num=count)
         for field, count in counts.items()
     }
 

@@ -80,8 +80,13 @@ def rotate(admin: User, endpoint: WebhookEndpoint) -> str:
     return secret
 
 
+def current_secret(endpoint: WebhookEndpoint) -> str:
+    """The secret the endpoint signs with now, ``whsec_…``, for the page that shows it once."""
+    return vault.unseal(endpoint.secret)
+
+
 def signing_secrets(endpoint: WebhookEndpoint) -> list[str]:
-    found = [vault.unseal(endpoint.secret)]
+    found = [current_secret(endpoint)]
     if (
         endpoint.previous_secret
         and endpoint.previous_until

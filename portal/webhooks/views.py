@@ -3,7 +3,7 @@ event, and every delivery with every attempt and its status code."""
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -27,9 +27,29 @@ def index():
     )
 
 
-def _secret_page(endpoint: WebhookEndpoint, secret: str):
-    """The only page that ever shows a secret in full; not kept by any cache."""
-    response = render_template("webhooks/secret.html", endpoint=endpoint, secret=secret)
+def _to_secret_page(endpoint: WebhookEndpoint):
+    """After a secret is made: to the page that shows it, once. The session holds only which
+    endpoint may show its secret, never the secret; reloading the page, or going back to the
+    form, makes nothing again."""
+    session[SHOW_ONCE] = endpoint.id
+    return redirect(url_for("webhooks.secret", endpoint_id=endpoint.id), 303)
+
+
+#: The session's key naming the endpoint whose new secret the next visit of its page shows.
+SHOW_ONCE = "webhook_secret_once"
+
+
+@bp.get("/<int:endpoint_id>/secret")
+def secret(endpoint_id: int):
+    """The only page that ever shows a secret in full, once after it was made or replaced;
+    not kept by any cache."""
+    endpoint = get_or_404(WebhookEndpoint, endpoint_id)
+    if session.pop(SHOW_ONCE, None) != endpoint.id:
+        flash(_("A secret is shown only once, when it is made: replace it to get a new one."))
+        return redirect(url_for("webhooks.show", endpoint_id=endpoint.id))
+    response = render_template(
+        "webhooks/secret.html", endpoint=endpoint, secret=services.current_secret(endpoint)
+    )
     return response, 200, {"Cache-Control": "no-store"}
 
 
@@ -39,11 +59,11 @@ def new():
     if not form.validate_on_submit():
         return form_page("webhooks/form.html", form, endpoint=None)
     try:
-        endpoint, secret = services.create(current_user, form.url.data, form.description.data)
+        endpoint, _secret = services.create(current_user, form.url.data, form.description.data)
     except ValidationError as error:
         return form_page("webhooks/form.html", form, error, endpoint=None)
     db.session.commit()
-    return _secret_page(endpoint, secret)
+    return _to_secret_page(endpoint)
 
 
 @bp.get("/<int:endpoint_id>")
@@ -75,9 +95,9 @@ def edit(endpoint_id: int):
 @bp.post("/<int:endpoint_id>/rotate")
 def rotate(endpoint_id: int):
     endpoint = get_or_404(WebhookEndpoint, endpoint_id)
-    secret = services.rotate(current_user, endpoint)
+    services.rotate(current_user, endpoint)
     db.session.commit()
-    return _secret_page(endpoint, secret)
+    return _to_secret_page(endpoint)
 
 
 @bp.post("/<int:endpoint_id>/enabled")

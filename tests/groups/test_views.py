@@ -361,6 +361,28 @@ def test_why_names_the_rule_or_says_none(client, world):
     assert empty.status_code == 400 and "Choose a person." in text(empty)
 
 
+def test_why_tells_apart_two_people_of_the_same_name(app, client, world):
+    with app.app_context():
+        pupil = db.session.get(User, world["5B"]["pupil_id"])
+        twin = make.user(
+            pupil.school, "pupil", first_name=pupil.first_name, last_name=pupil.last_name
+        )
+        db.session.commit()
+        name, logins = pupil.sort_name, (pupil.login, twin.login)
+    log_in(client, world["admin"])
+    page = text(
+        client.get(
+            f"/rules/why?a={world['5B']['pupil_id']}&b={world['5B']['teacher_id']}", headers=EN
+        )
+    )
+    options = re.findall(
+        rf"<option value=\"\d+\" (?:selected)?>({re.escape(name)}[^<]*)</option>", page
+    )
+    assert len(options) == 4 and len(set(options)) == 2  # each list has both, told apart
+    assert all(any(login in option for option in options) for login in logins)
+    assert f"({logins[0]}) may write to" in page
+
+
 @pytest.mark.parametrize("who", ["admin", "teacher", "parent"])
 def test_recipient_picker_suggests_exactly_what_the_directory_lists(app, client, world, who):
     import re

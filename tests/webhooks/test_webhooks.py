@@ -11,7 +11,7 @@ import re
 import socket
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from standardwebhooks import Webhook
 
 from portal.accounts.models import School
@@ -394,13 +394,23 @@ def test_the_secret_is_shown_once_when_made_and_when_replaced(app, world):
             "description": "Logiciel de vie scolaire",
         },
     )
-    assert answer.status_code == 200 and answer.headers["Cache-Control"] == "no-store"
-    first = SECRET.search(text(answer)).group(0)
     with app.app_context():
         endpoint_id = db.session.scalars(select(WebhookEndpoint.id)).one()
+    secret_page = f"/alerts/webhooks/{endpoint_id}/secret"
+    assert (answer.status_code, answer.headers["Location"]) == (303, secret_page)
+    shown = admin.get(secret_page)
+    assert shown.status_code == 200 and shown.headers["Cache-Control"] == "no-store"
+    first = SECRET.search(text(shown)).group(0)
+    # Reloading the page makes nothing and shows the secret no more.
+    again = admin.get(secret_page, headers={"Accept-Language": "en"})
+    assert again.headers["Location"] == f"/alerts/webhooks/{endpoint_id}"
+    assert SECRET.search(text(admin.get(again.headers["Location"]))) is None
+    with app.app_context():
+        assert db.session.scalar(select(func.count(WebhookEndpoint.id))) == 1
     token = csrf_token(admin, f"/alerts/webhooks/{endpoint_id}")
     replaced = admin.post(f"/alerts/webhooks/{endpoint_id}/rotate", data={"csrf_token": token})
-    second = SECRET.search(text(replaced)).group(0)
+    assert replaced.headers["Location"] == secret_page
+    second = SECRET.search(text(admin.get(secret_page))).group(0)
     assert second != first
     page = text(admin.get(f"/alerts/webhooks/{endpoint_id}"))
     assert first not in page and second not in page
