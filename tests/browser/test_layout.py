@@ -150,6 +150,14 @@ def test_every_navigation_link_is_in_sight_or_one_tap_away_on_every_width(
         page.set_viewport_size({"width": 1280, "height": 800})
         bar = _nav_links(page)
         assert len(bar) >= 3, who
+        # The skip link waits off the screen until the keyboard reaches it.
+        page.set_viewport_size({"width": WIDTHS[0], "height": 800})
+        skip = page.locator(".skip-link")
+        assert skip.bounding_box()["x"] < 0, who
+        page.keyboard.press("Tab")
+        expect(skip).to_be_focused()
+        assert 0 <= skip.bounding_box()["x"] < WIDTHS[0], who
+        skip.blur()
         for width in WIDTHS:
             page.set_viewport_size({"width": width, "height": 800})
             if width >= WIDE:
