@@ -356,3 +356,30 @@ def test_directory_search_ignores_case_and_accents(school):
     for typed in ("lefevre", "LEFÈVRE", "emilie lef", "Émi"):
         found = reachable(school["admin"], typed, per_page=50).people
         assert [p.id for p in found] == [person.id], typed
+
+
+def test_the_directory_shows_twenty_people_a_page_and_groups_on_the_first_page_only(school):
+    """The groups one may write to come first, on the first page of an unfiltered or a
+    class search; choosing a profile lists people only, as the next pages do."""
+    for _ in range(12):
+        make.family(school["school"], school["5B"]["class"], guardians=1)
+    teacher = school["5B"]["teacher"]
+    first = reachable(teacher)
+    assert len(first.people) == 20 and first.has_next
+    parents_5b = groups.sub_groups(school["5B"]["class"])[Profile.PARENT]
+    assert parents_5b.id in {g.id for g in first.groups}
+    second = reachable(teacher, page=2)
+    assert second.people and second.groups == []
+    assert not {p.id for p in first.people} & {p.id for p in second.people}
+    assert reachable(teacher, profile="parent").groups == []
+    in_5b = reachable(teacher, class_id=school["5B"]["class"].id)
+    assert parents_5b.id in {g.id for g in in_5b.groups}
+    assert all(school["5B"]["class"].id in (g.id, g.class_id) for g in in_5b.groups)
+
+
+def test_a_blocked_person_may_write_to_no_group(school):
+    teacher = school["5B"]["teacher"]
+    parents_5b = groups.sub_groups(school["5B"]["class"])[Profile.PARENT]
+    assert may_write_to_group(teacher, parents_5b)
+    accounts.block(teacher)
+    assert not may_write_to_group(teacher, parents_5b)
