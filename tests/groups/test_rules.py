@@ -383,3 +383,24 @@ def test_a_blocked_person_may_write_to_no_group(school):
     assert may_write_to_group(teacher, parents_5b)
     accounts.block(teacher)
     assert not may_write_to_group(teacher, parents_5b)
+
+
+def test_the_directorys_groups_follow_the_search_and_come_class_groups_first(school):
+    """A class search lists that class's groups only; words find groups by their name; a
+    class's own groups come before the school's, each set in alphabetical order."""
+    teacher = school["5B"]["teacher"]
+    subs_5b = groups.sub_groups(school["5B"]["class"])
+    listed = reachable(teacher).groups
+    kinds = [g.kind for g in listed]
+    assert kinds == sorted(kinds, key=lambda kind: kind != GroupKind.CLASS_PROFILE)
+    class_groups = [g for g in listed if g.kind == GroupKind.CLASS_PROFILE]
+    others = [g for g in listed if g.kind != GroupKind.CLASS_PROFILE]
+    assert class_groups and others
+    from portal.groups.labels import label
+
+    assert [label(g) for g in others] == sorted((label(g) for g in others), key=str.lower)
+    in_4a = reachable(teacher, class_id=school["4A"]["class"].id).groups
+    assert all(school["4A"]["class"].id in (g.id, g.class_id) for g in in_4a)
+    assert subs_5b[Profile.PARENT].id not in {g.id for g in in_4a}
+    found = reachable(teacher, "parents 5b").groups
+    assert [g.id for g in found] == [subs_5b[Profile.PARENT].id]
