@@ -2,7 +2,8 @@
 
 Every function flushes and never commits. Recording an absence or a late arrival tells the
 pupil's guardians at once (the immediate 'attendance' notification); taking the absence back
-before that left withdraws it.
+before that left withdraws it. A teacher marks pupils from the register's opening only
+(opening.py).
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ from sqlalchemy import select
 
 from portal.accounts.models import UNREACHABLE, Guardianship, Profile, School, User
 from portal.accounts.services import normalise_email
-from portal.attendance import alerts
+from portal.attendance import alerts, opening
 from portal.attendance.models import AttendanceMark, ClassSession, MarkKind, PupilContact
+from portal.attendance.permissions import can_record_marks
 from portal.core import clock
 from portal.core.errors import ValidationError
 from portal.core.i18n import deferred, deferred_date
@@ -156,8 +158,11 @@ def record(
     minutes: int | None = None,
 ) -> AttendanceMark | None:
     """Mark a pupil of the session absent, late or left early, or present again (``kind``
-    None). The register counts as taken from the first mark: everyone else was present.
-    Raises ValidationError for a pupil not on the register or minutes out of the session."""
+    None). The register counts as taken from the first mark once it is open: everyone else was
+    present. Raises ValidationError for a pupil not on the register or minutes out of the
+    session, and PermissionError for a teacher before the register opens."""
+    if not can_record_marks(recorder, session):
+        raise PermissionError("the register is not open to this person yet")
     if pupil.id not in {p.id for p in pupils_of(session)}:
         raise ValidationError("pupil", _("This pupil is not on the register of this session."))
     minutes = _checked_minutes(session, kind, minutes)
@@ -200,7 +205,9 @@ def record(
 
 
 def _taken(recorder: User, session: ClassSession) -> None:
-    if session.register_taken_at is None:
+    """A mark recorded before the register opens (an absence announced in advance) does not
+    take the register: nobody was present yet."""
+    if session.register_taken_at is None and opening.is_open(session):
         session.register_taken_at, session.register_taken_by_id = clock.now(), recorder.id
 
 
@@ -209,7 +216,9 @@ def take_register(
 ) -> None:
     """The whole register at once (the page without scripts): each pupil's state; pupils not
     named were present. Raises ValidationError naming the first pupil whose minutes are wrong,
-    and nothing is saved."""
+    and nothing is saved; PermissionError for a teacher before the register opens."""
+    if not can_record_marks(recorder, session):
+        raise PermissionError("the register is not open to this person yet")
     marks = marks_of(session)
     for pupil in pupils_of(session):
         kind, minutes = states.get(pupil.id, (None, None))

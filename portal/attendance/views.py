@@ -19,6 +19,7 @@ from portal.attendance.models import AttendanceMark, ClassSession, MarkKind
 from portal.attendance.permissions import (
     can_explain_mark,
     can_manage_attendance,
+    can_record_marks,
     can_take_register,
     can_view_attendance_of,
 )
@@ -86,8 +87,12 @@ def person_marks(person_id: int):
 
 
 def _session(session_id: int) -> ClassSession:
+    """The session whose register the user may see; marking it needs it open to them too
+    (a teacher waits for the register's opening: a POST before it is refused)."""
     session = get_or_404(ClassSession, session_id)
     require(can_take_register(current_user, session))
+    if request.method == "POST":
+        require(can_record_marks(current_user, session))
     return session
 
 
