@@ -33,6 +33,12 @@ def is_open(session: ClassSession) -> bool:
     return clock.now() >= opens_at(session)
 
 
+def told_from(session: ClassSession) -> dt.datetime | None:
+    """When families may hear of a mark on the session: its start, while it is to come; None
+    once it has started (at once)."""
+    return session.starts_at if session.starts_at > clock.now() else None
+
+
 def set_opens_minutes(actor: User, school: School, minutes: int | None) -> None:
     """How many minutes before their session the school's registers open, 0 to 240; audited
     when it changes. Raises ValidationError."""

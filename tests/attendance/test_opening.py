@@ -1,6 +1,8 @@
-"""When a register opens (SPEC §6): a teacher takes the register from the school's N minutes
-before the session, never hours before — the page says when it opens and a crafted mark is
-refused; the direction sets N."""
+"""When a register opens and when families hear of it (SPEC §6): a teacher takes the register
+from the school's N minutes before the session, never hours before — the page says when it
+opens and a crafted mark is refused; the direction sets N; the staff record an absence
+announced in advance at any time, and the family is told, sees it and the alert rules count it
+only from the session's start."""
 
 from __future__ import annotations
 
@@ -10,11 +12,15 @@ import pytest
 from sqlalchemy import select
 
 from portal.accounts.models import School
-from portal.attendance import services
-from portal.attendance.models import AttendanceMark, ClassSession, MarkKind
+from portal.attendance import alerts, services
+from portal.attendance.models import Alert, AlertRule, AttendanceMark, ClassSession, MarkKind
 from portal.audit.models import AuditEntry, AuditTag
-from portal.core import clock
+from portal.core import clock, outbox
+from portal.core.outbox import OutboxItem
 from portal.extensions import db
+from portal.notifications.present import present
+from tests.attendance.test_alerts import _rule
+from tests.notifications.helpers import deliver_due, delivered_to
 from tests.school import MONDAY, in_english, person, schedule_5b
 from tests.web import csrf_token, field_error, logged_in, text
 
@@ -138,3 +144,93 @@ def test_the_direction_sets_when_registers_open_and_bad_values_are_refused_next_
     clock.freeze(START - dt.timedelta(minutes=30))
     assert _tap(teacher, afternoon, world, "hugo", "absent").status_code == 200
     assert logged_in(app, world.logins["teacher"]).get("/admin/settings").status_code == 403
+
+
+def test_staff_record_an_absence_in_advance_and_the_family_hears_of_it_at_the_start(
+    app, world, afternoon
+):
+    staff = logged_in(app, world.logins["staff"])
+    page = text(staff.get(_register(afternoon), headers=EN))
+    assert "families will hear of what you record here at its start, 14:00." in page
+    answer = _tap(staff, afternoon, world, "léa", "absent")
+    assert answer.status_code == 200
+    anne = logged_in(app, world.logins["anne"])
+    with in_english(app):
+        assert _marks() == [(world.ids["léa"], "absent")]
+        # Announced in advance, it does not take the register: nobody was present yet.
+        assert db.session.get(ClassSession, afternoon).register_taken_at is None
+        assert deliver_due() == 0
+    assert "14:00–15:00" not in text(anne.get("/attendance/", headers=EN))
+    clock.freeze(START - dt.timedelta(seconds=1))
+    with in_english(app):
+        assert deliver_due() == 0
+        assert delivered_to(person(world, "anne"), "attendance") == []
+    assert "14:00–15:00" not in text(anne.get("/attendance/", headers=EN))
+    clock.freeze(START)
+    with in_english(app):
+        assert deliver_due() == 2  # Anne and Alain, at 14:00
+        (told,) = delivered_to(person(world, "alain"), "attendance")
+        assert told.delivered_at == START
+        assert present(told).headline == (
+            "Attendance of Léa Martin: absent on Monday, November 23, 2026, 14:00–15:00"
+        )
+    family = text(anne.get("/attendance/", headers=EN))
+    assert "Absent" in family and "14:00–15:00" in family
+
+
+def test_an_absence_taken_back_before_the_start_is_never_told(app, world, afternoon):
+    staff = logged_in(app, world.logins["staff"])
+    _tap(staff, afternoon, world, "léa", "absent")
+    _tap(staff, afternoon, world, "léa", "present")
+    clock.freeze(START)
+    with in_english(app):
+        assert _marks() == []
+        assert deliver_due() == 0
+        assert delivered_to(person(world, "anne"), "attendance") == []
+
+
+def test_a_session_removed_before_its_start_takes_its_absences_and_their_news_with_it(
+    app, world, afternoon
+):
+    staff = logged_in(app, world.logins["staff"])
+    _tap(staff, afternoon, world, "léa", "absent")
+    answer = staff.post(
+        f"/attendance/sessions/{afternoon}/cancel",
+        data={"csrf_token": csrf_token(staff, "/attendance/")},
+    )
+    assert answer.status_code == 302
+    clock.freeze(START)
+    with in_english(app):
+        assert db.session.get(ClassSession, afternoon) is None and _marks() == []
+        assert deliver_due() == 0
+
+
+def test_alert_rules_count_an_absence_recorded_in_advance_from_its_session_start(
+    app, world, afternoon
+):
+    with in_english(app):
+        rule = _rule(world, trigger="more", low=0)  # absent at all
+        services.record(
+            person(world, "staff"),
+            db.session.get(ClassSession, afternoon),
+            person(world, "léa"),
+            MarkKind.ABSENT,
+        )
+        db.session.commit()
+        evaluations = db.session.execute(
+            select(OutboxItem.id, OutboxItem.available_at)
+            .where(OutboxItem.kind == "alert_evaluation")
+            .order_by(OutboxItem.available_at)
+        ).all()
+        assert [at for _id, at in evaluations] == [MONDAY, START]
+        (now, at_start), rule_id = [item_id for item_id, _at in evaluations], rule.id
+        # Before its start the absence counts neither after the change nor on the schedule.
+        assert outbox.run_item(now) == "done"
+        assert alerts.evaluate(db.session.get(AlertRule, rule_id)) == []
+        assert db.session.scalars(select(Alert)).all() == []
+        assert outbox.run_item(at_start) == "skipped", "not before 14:00"
+    clock.freeze(START)
+    with in_english(app):
+        assert outbox.run_item(at_start) == "done"
+        [alert] = db.session.scalars(select(Alert)).all()
+        assert (alert.person_id, alert.amount) == (world.ids["léa"], 1)
