@@ -2,7 +2,15 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, RadioField, SearchField, SelectChoice, SelectField, StringField
+from wtforms import (
+    BooleanField,
+    IntegerField,
+    RadioField,
+    SearchField,
+    SelectChoice,
+    SelectField,
+    StringField,
+)
 from wtforms.validators import DataRequired, Length, Optional
 
 from portal.accounts.forms import PROFILE_CHOICES
@@ -48,6 +56,17 @@ class SchoolSettingsForm(FlaskForm):
     )
     families_see_file = BooleanField(
         _l("Guardians and pupils may read the pupil's file and its events")
+    )
+    # Checked by attendance.opening.set_opens_minutes(), next to the field.
+    register_opens_minutes = IntegerField(
+        _l("Registers open this many minutes before their session"),
+        validators=[Optional()],
+        description=_l(
+            "From 0 to 240. Teachers take the register from then on; the staff record an "
+            "absence announced in advance at any time, and families hear of it when the session "
+            "starts."
+        ),
+        render_kw={"min": 0, "max": 240, "inputmode": "numeric"},
     )
 
 

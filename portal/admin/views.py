@@ -12,6 +12,7 @@ from portal.accounts.models import EmailSource, Profile, User
 from portal.accounts.permissions import can_edit_contact, can_view_user
 from portal.admin import lifecycle, services
 from portal.admin.forms import SchoolSettingsForm, TutorForm, UserSearchForm
+from portal.attendance import opening
 from portal.attendance import services as attendance
 from portal.attendance.models import PupilContact
 from portal.content import announcements
@@ -146,12 +147,20 @@ def classes():
 def settings():
     school = current_user.school
     form = SchoolSettingsForm(
-        email_priority=school.email_priority, families_see_file=school.families_see_file
+        email_priority=school.email_priority,
+        families_see_file=school.families_see_file,
+        register_opens_minutes=school.register_opens_minutes,
     )
     if form.validate_on_submit():
-        accounts.set_email_priority(school, form.email_priority.data)
-        accounts.set_families_see_file(current_user, school, form.families_see_file.data)
-        db.session.commit()
-        flash(_("Settings saved."), "success")
-        return redirect(url_for("admin.settings"))
+        try:
+            opening.set_opens_minutes(current_user, school, form.register_opens_minutes.data)
+            accounts.set_email_priority(school, form.email_priority.data)
+            accounts.set_families_see_file(current_user, school, form.families_see_file.data)
+        except ValidationError as error:
+            db.session.rollback()
+            error.apply_to(form)
+        else:
+            db.session.commit()
+            flash(_("Settings saved."), "success")
+            return redirect(url_for("admin.settings"))
     return render_template("admin/settings.html", form=form), 400 if form.errors else 200

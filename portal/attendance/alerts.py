@@ -10,6 +10,7 @@ fire one crossing twice.
 
 from __future__ import annotations
 
+import datetime as dt
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
 
@@ -108,6 +109,7 @@ def _counting(rule: AlertRule, win: Window):
             AttendanceMark.school_id == rule.school_id,
             AttendanceMark.kind == _KINDS[metric],
             AttendanceMark.starts_at >= win.start,
+            # The window ends now: a mark recorded in advance counts from its session's start.
             AttendanceMark.starts_at <= win.end,
             AttendanceMark.person_id.in_(_population(rule)),
         )
@@ -217,7 +219,8 @@ class _Series:
         self._last_day = day
 
     def within(self, win: Window) -> tuple[int, int, int]:
-        """Minutes, marks and distinct days between the window's bounds (both included)."""
+        """Minutes, marks and distinct days between the window's bounds (both included): the
+        window ends now, so a mark recorded in advance counts from its session's start."""
         first = bisect_left(self.times, win.start)
         end = bisect_right(self.times, win.end)
         if end <= first:
@@ -449,19 +452,22 @@ def metric_label(metric: str) -> str:
 # --- when ---------------------------------------------------------------------------------
 
 
-def evaluate_later(school_id: int, person_ids: list[int]) -> None:
+def evaluate_later(school_id: int, person_ids: list[int], at: dt.datetime | None = None) -> None:
     """After an attendance change, in its transaction: the people it touches are evaluated
-    by a worker once it commits. A whole register is one evaluation: the changes of one
-    transaction share one outbox row per school."""
-    for noted_school, item in db.session.info.get(_NOTED, []):
-        if noted_school == school_id and item in db.session:
+    by a worker once it commits, or from ``at`` (the start of a session marked in advance,
+    when its marks begin to count). A whole register is one evaluation: the changes of one
+    transaction share one outbox row per school and time."""
+    for noted_school, noted_at, item in db.session.info.get(_NOTED, []):
+        if noted_school == school_id and noted_at == at and item in db.session:
             touched = sorted(set(item.payload["person_ids"]) | set(person_ids))
             item.payload = {"school_id": school_id, "person_ids": touched}
             return
     item = outbox.add(
-        "alert_evaluation", {"school_id": school_id, "person_ids": sorted(set(person_ids))}
+        "alert_evaluation",
+        {"school_id": school_id, "person_ids": sorted(set(person_ids))},
+        available_at=at,
     )
-    defer(db.session, _NOTED, (school_id, item))
+    defer(db.session, _NOTED, (school_id, at, item))
 
 
 #: The evaluation rows of the current transaction, forgotten when it ends.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from portal.accounts.models import Profile, User
 from portal.accounts.permissions import can_view_user
+from portal.attendance import opening
 from portal.attendance.models import AttendanceMark, ClassSession
 
 
@@ -19,6 +20,15 @@ def can_take_register(user: User, session: ClassSession) -> bool:
     return session.teacher_id == user.id or can_manage_attendance(user)
 
 
+def can_record_marks(user: User, session: ClassSession) -> bool:
+    """Marking pupils on the register: its teacher once the register opens (some minutes before
+    the session, never hours before); the direction and staff at any time, for the absences
+    families announce in advance."""
+    if not can_take_register(user, session):
+        return False
+    return can_manage_attendance(user) or opening.is_open(session)
+
+
 def can_explain_mark(user: User, mark: AttendanceMark) -> bool:
     return user.school_id == mark.school_id and can_manage_attendance(user)
 
@@ -32,5 +42,7 @@ def template_globals() -> dict:
     return {
         "can_manage_attendance": can_manage_attendance,
         "can_take_register": can_take_register,
+        "can_record_marks": can_record_marks,
+        "register_opens_at": opening.opens_at,
         "can_explain_mark": can_explain_mark,
     }

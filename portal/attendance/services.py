@@ -1,8 +1,9 @@
 """Sessions, the register and the marks (SPEC §6): every state change of attendance.
 
 Every function flushes and never commits. Recording an absence or a late arrival tells the
-pupil's guardians at once (the immediate 'attendance' notification); taking the absence back
-before that left withdraws it.
+pupil's guardians at once (the immediate 'attendance' notification), or at the session's start
+when it is recorded before (an absence announced in advance); taking the absence back before
+that left withdraws it. A teacher marks pupils from the register's opening only (opening.py).
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ from sqlalchemy import select
 
 from portal.accounts.models import UNREACHABLE, Guardianship, Profile, School, User
 from portal.accounts.services import normalise_email
-from portal.attendance import alerts
+from portal.attendance import alerts, opening
 from portal.attendance.models import AttendanceMark, ClassSession, MarkKind, PupilContact
+from portal.attendance.permissions import can_record_marks
 from portal.core import clock
 from portal.core.errors import ValidationError
 from portal.core.i18n import deferred, deferred_date
@@ -90,9 +92,15 @@ def schedule(
 
 def cancel(session: ClassSession) -> None:
     """Remove a session from the timetable; one whose register was taken stays (its marks are
-    the school's record)."""
+    the school's record). Absences recorded in advance go with it, and what they were to tell
+    the families is withdrawn."""
     if session.register_taken_at is not None:
         raise ValidationError("session", _("The register of this session was taken: it stays."))
+    marks = marks_of(session)
+    for person_id in marks:
+        _untold(session, person_id)
+    if marks:
+        alerts.evaluate_later(session.school_id, list(marks))
     db.session.delete(session)
     db.session.flush()
 
@@ -156,8 +164,11 @@ def record(
     minutes: int | None = None,
 ) -> AttendanceMark | None:
     """Mark a pupil of the session absent, late or left early, or present again (``kind``
-    None). The register counts as taken from the first mark: everyone else was present.
-    Raises ValidationError for a pupil not on the register or minutes out of the session."""
+    None). The register counts as taken from the first mark once it is open: everyone else was
+    present. Raises ValidationError for a pupil not on the register or minutes out of the
+    session, and PermissionError for a teacher before the register opens."""
+    if not can_record_marks(recorder, session):
+        raise PermissionError("the register is not open to this person yet")
     if pupil.id not in {p.id for p in pupils_of(session)}:
         raise ValidationError("pupil", _("This pupil is not on the register of this session."))
     minutes = _checked_minutes(session, kind, minutes)
@@ -167,12 +178,11 @@ def record(
         .with_for_update()
     )
     _taken(recorder, session)
-    key = f"attendance:{session.id}:{pupil.id}"
+    key = _told_key(session.id, pupil.id)
     if kind is None:
         if mark is not None:
             db.session.delete(mark)
-            notifications.withdraw("attendance", key)
-            sms.mark_changed(session.id, pupil.id, None)
+            _untold(session, pupil.id)
             alerts.evaluate_later(session.school_id, [pupil.id])
             db.session.flush()
         return None
@@ -195,12 +205,32 @@ def record(
         notifications.withdraw("attendance", key)
         if kind in TOLD:
             _tell_guardians(recorder, session, pupil, mark, key)
-        alerts.evaluate_later(session.school_id, [pupil.id])
+        _evaluate(session, [pupil.id])
     return mark
 
 
+def _told_key(session_id: int, pupil_id: int) -> str:
+    return f"attendance:{session_id}:{pupil_id}"
+
+
+def _untold(session: ClassSession, pupil_id: int) -> None:
+    """A pupil's mark goes: its notification and its SMS that have not left are withdrawn."""
+    notifications.withdraw("attendance", _told_key(session.id, pupil_id))
+    sms.mark_changed(session.id, pupil_id, None)
+
+
+def _evaluate(session: ClassSession, person_ids: list[int]) -> None:
+    """Alert rules count a mark from its session's start: a mark recorded before is evaluated
+    now (a change may end a crossing) and again at the start, when it begins to count."""
+    alerts.evaluate_later(session.school_id, person_ids)
+    if (start := opening.told_from(session)) is not None:
+        alerts.evaluate_later(session.school_id, person_ids, at=start)
+
+
 def _taken(recorder: User, session: ClassSession) -> None:
-    if session.register_taken_at is None:
+    """A mark recorded before the register opens (an absence announced in advance) does not
+    take the register: nobody was present yet."""
+    if session.register_taken_at is None and opening.is_open(session):
         session.register_taken_at, session.register_taken_by_id = clock.now(), recorder.id
 
 
@@ -209,7 +239,9 @@ def take_register(
 ) -> None:
     """The whole register at once (the page without scripts): each pupil's state; pupils not
     named were present. Raises ValidationError naming the first pupil whose minutes are wrong,
-    and nothing is saved."""
+    and nothing is saved; PermissionError for a teacher before the register opens."""
+    if not can_record_marks(recorder, session):
+        raise PermissionError("the register is not open to this person yet")
     marks = marks_of(session)
     for pupil in pupils_of(session):
         kind, minutes = states.get(pupil.id, (None, None))
@@ -253,6 +285,8 @@ def _tell_guardians(recorder, session, pupil, mark, key) -> None:
         key,
         {"pupil": pupil.display_name, "text": text, "url": "/attendance/"},
         author=recorder,
+        # Nothing about a session reaches its families before it starts.
+        visible_from=session.starts_at,
     )
 
 
@@ -330,13 +364,16 @@ def record_teacher_absence(
 # --- reading ----------------------------------------------------------------------------------
 
 
-def marks_of_person(person: User, page: int = 1, per_page: int = 50):
-    """One page of a person's marks, the latest first, and whether older ones follow."""
+def marks_of_person(person: User, viewer: User, page: int = 1, per_page: int = 50):
+    """One page of a person's marks as ``viewer`` sees them, the latest first, and whether
+    older ones follow. Families see a mark once its session has started, like its
+    notification: an absence recorded in advance does not reach them before."""
+    query = select(AttendanceMark).where(AttendanceMark.person_id == person.id)
+    if viewer.profile in (Profile.PARENT, Profile.PUPIL):
+        query = query.where(AttendanceMark.starts_at <= clock.now())
     rows = list(
         db.session.scalars(
-            select(AttendanceMark)
-            .where(AttendanceMark.person_id == person.id)
-            .order_by(AttendanceMark.starts_at.desc(), AttendanceMark.id.desc())
+            query.order_by(AttendanceMark.starts_at.desc(), AttendanceMark.id.desc())
             .offset((max(page, 1) - 1) * per_page)
             .limit(per_page + 1)
         )

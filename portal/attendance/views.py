@@ -13,12 +13,13 @@ from sqlalchemy import select
 
 from portal.accounts import services as accounts
 from portal.accounts.models import SCHOOL_PROFILES, UNREACHABLE, Profile, User
-from portal.attendance import services
+from portal.attendance import opening, services
 from portal.attendance.forms import ExplainForm, SessionForm, TeacherAbsenceForm
 from portal.attendance.models import AttendanceMark, ClassSession, MarkKind
 from portal.attendance.permissions import (
     can_explain_mark,
     can_manage_attendance,
+    can_record_marks,
     can_take_register,
     can_view_attendance_of,
 )
@@ -55,7 +56,7 @@ def index():
             if current_user.profile == Profile.PARENT
             else [current_user]
         )
-        shown = [(person, *services.marks_of_person(person)) for person in people]
+        shown = [(person, *services.marks_of_person(person, current_user)) for person in people]
         return render_template("attendance/family.html", shown=shown, page=1)
     day = _day()
     teacher = current_user if current_user.profile == Profile.TEACHER else None
@@ -74,7 +75,7 @@ def person_marks(person_id: int):
     if person is None or not can_view_attendance_of(current_user, person):
         abort(404)
     page = request.args.get("page", 1, type=int)
-    marks, more = services.marks_of_person(person, page)
+    marks, more = services.marks_of_person(person, current_user, page)
     # Replies to absence SMS land on the pupil's record, for the staff (SPEC §12).
     replies = sms.replies_for_pupil(person.id) if can_send_sms(current_user) else []
     return render_template(
@@ -86,8 +87,12 @@ def person_marks(person_id: int):
 
 
 def _session(session_id: int) -> ClassSession:
+    """The session whose register the user may see; marking it needs it open to them too
+    (a teacher waits for the register's opening: a POST before it is refused)."""
     session = get_or_404(ClassSession, session_id)
     require(can_take_register(current_user, session))
+    if request.method == "POST":
+        require(can_record_marks(current_user, session))
     return session
 
 
@@ -99,6 +104,7 @@ def _register_page(session, error: ValidationError | None = None, status: int = 
         marks=services.marks_of(session),
         errors=error.errors if error else {},
         states=STATES,
+        told_from=opening.told_from(session),
     ), status
 
 

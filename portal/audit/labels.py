@@ -125,6 +125,7 @@ KEY_LABELS = {
     "pupil_id": _l("Pupil"),
     "reason": _l("Reason"),
     "register": _l("National register"),
+    "register_opens_minutes": _l("Minutes a register opens before its session"),
     "rejected": _l("Rejected"),
     "restored_default": _l("Default rule restored"),
     "rule_id": _l("Rule"),

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from flask import current_app, has_request_context, request, session
-from flask_babel import format_date, format_datetime
+from flask_babel import format_date, format_datetime, format_time, get_locale
 from flask_login import current_user
+
+#: Babel's named widths of a date and time.
+WIDTHS = ("full", "long", "medium", "short")
 
 
 def select_locale() -> str:
@@ -37,8 +40,30 @@ def select_timezone() -> str:
 
 
 def local_datetime(value, fmt: str = "medium") -> str:
-    """A UTC datetime shown in the school's time zone, in the reader's language."""
-    return "" if value is None else format_datetime(value, fmt)
+    """A UTC datetime shown in the school's time zone, in the reader's language.
+
+    A named width sets the date's width only: the time is always the short one ('08:00'), as a
+    school writes it. Babel's own widths would add the seconds and, from 'long' up, the zone
+    ('08:00:00 heure normale d'Europe centrale'). A pattern ('HH:mm') is used as it is."""
+    if value is None:
+        return ""
+    if fmt not in WIDTHS:
+        return format_datetime(value, fmt)
+    pattern = str(get_locale().datetime_formats[fmt]).replace("'", "")
+    return pattern.replace("{0}", format_time(value, "short")).replace(
+        "{1}", format_date(value, fmt)
+    )
+
+
+def local_time(value) -> str:
+    """The wall-clock time of a UTC datetime in the school's time zone: '08:00', in both
+    languages, as timetables write it."""
+    return "" if value is None else format_time(value, "HH:mm")
+
+
+def local_hours(start, end) -> str:
+    """A session's hours in the school's time zone: '08:00–09:00'."""
+    return f"{local_time(start)}–{local_time(end)}"
 
 
 def local_date(value, fmt: str = "medium") -> str:

@@ -52,6 +52,8 @@ def init_extensions(app: Flask) -> None:
     sessions.register(app)
     app.jinja_env.filters["datetime"] = i18n.local_datetime
     app.jinja_env.filters["date"] = i18n.local_date
+    app.jinja_env.filters["time"] = i18n.local_time
+    app.jinja_env.filters["hours"] = i18n.local_hours
     app.jinja_env.filters["decimal"] = format_decimal
     app.jinja_env.add_extension("jinja2.ext.do")
 

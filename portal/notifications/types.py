@@ -153,6 +153,8 @@ TYPES: dict[str, NotificationType] = {
             ),
             line=_text,
             forcible=True,
+            # An absence announced in advance is told at its session's start.
+            waits_for_visibility=True,
             needs=("pupil", "text"),
         ),
         NotificationType(

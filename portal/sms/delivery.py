@@ -104,6 +104,10 @@ def send(sms_id: int) -> str:
     sms = db.session.get(Sms, sms_id)
     if sms is None or sms.state != SmsState.SENDING:
         return "skipped"
+    if sms.submitted_at > clock.now():
+        # Held for later (a session's start, the end of quiet hours): a job run early sends
+        # nothing; the outbox row, or the sweep after that time, runs it again.
+        return "held"
     school = db.session.get(School, sms.school_id)
     provider = setup.provider_of(sms.school_id)
     with force_locale(school.default_language):

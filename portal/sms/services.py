@@ -9,6 +9,7 @@ import re
 import secrets
 import unicodedata
 from dataclasses import dataclass
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -307,15 +308,60 @@ def _hand_over(sms_list: list[Sms], at: dt.datetime | None = None) -> None:
         outbox.add("sms", {"ids": [sms.id for sms in sms_list]}, available_at=at)
 
 
-def send(actor: User, ids: list[int]) -> int:
-    """Send the chosen SMS of the queue; returns how many left it."""
+class Sent(NamedTuple):
+    """What sending from the queue did: SMS handed to the provider now, and SMS about a
+    session to come, held for its start."""
+
+    now: int
+    later: int
+
+
+def send(actor: User, ids: list[int]) -> Sent:
+    """Send the chosen SMS of the queue; says how many left it. An SMS about a session to
+    come (an absence announced in advance) is handed over for the session's start: nothing
+    about a session reaches its families before it starts."""
     if not can_send_sms(actor):
         raise PermissionError("only the direction and the staff send SMS")
     if not setup.is_ready(actor.school_id):
         raise ValidationError("sms", _("The direction must set up the SMS provider first."))
     chosen = list(db.session.scalars(_queued(actor, ids).with_for_update()))
-    _hand_over(chosen)
-    return len(chosen)
+    starts = _session_starts(chosen)
+    leaving: dict[dt.datetime | None, list[Sms]] = {}
+    for sms in chosen:
+        leaving.setdefault(starts.get(sms.session_id), []).append(sms)
+    for at, group in leaving.items():
+        _hand_over(group, at)
+    later = len(chosen) - len(leaving.get(None, []))
+    return Sent(len(chosen) - later, later)
+
+
+def _session_starts(sms_list: list[Sms]) -> dict[int, dt.datetime]:
+    """The start of each session these SMS are about that has not started yet."""
+    ids = sorted({sms.session_id for sms in sms_list if sms.session_id is not None})
+    if not ids:
+        return {}
+    return dict(
+        db.session.execute(
+            select(ClassSession.id, ClassSession.starts_at).where(
+                among(ClassSession.id, ids), ClassSession.starts_at > clock.now()
+            )
+        ).all()
+    )
+
+
+def leaving_times(sms_list: list[Sms]) -> dict[int, dt.datetime]:
+    """When each of these SMS that has not left will leave, if later than now: an SMS handed
+    over for later (the session's start, the end of quiet hours), or one in 'SMS to send'
+    about a session to come, which leaves at its start however early it is sent."""
+    now = clock.now()
+    starts = _session_starts([sms for sms in sms_list if sms.state == SmsState.QUEUED])
+    found = {}
+    for sms in sms_list:
+        if sms.state == SmsState.QUEUED and sms.session_id in starts:
+            found[sms.id] = starts[sms.session_id]
+        elif _held(sms, now):
+            found[sms.id] = sms.submitted_at
+    return found
 
 
 def delete(actor: User, ids: list[int]) -> int:
@@ -332,9 +378,10 @@ def delete(actor: User, ids: list[int]) -> int:
 
 
 def mark_changed(session_id: int, pupil_id: int, kind: MarkKind | None) -> None:
-    """Called by attendance when a pupil's mark on a session changes kind or goes: SMS still
-    queued for it are withdrawn; those that already left are outdated, and the staff are
-    offered a correcting SMS (unless the mark came back to what they said)."""
+    """Called by attendance when a pupil's mark on a session changes kind or goes: SMS that have
+    not left for it — queued, or sent and waiting for the session's start — are withdrawn;
+    those that already left are outdated, and the staff are offered a correcting SMS (unless
+    the mark came back to what they said)."""
     now = clock.now()
     rows = db.session.scalars(
         select(Sms)
@@ -352,7 +399,8 @@ def mark_changed(session_id: int, pupil_id: int, kind: MarkKind | None) -> None:
         MarkKind.LEFT_EARLY: _("It became an early departure."),
     }[kind]
     for sms in rows:
-        if sms.state == SmsState.QUEUED and kind != sms.mark_kind:
+        # Sent from the queue but held for the session's start: it has not left either.
+        if (sms.state == SmsState.QUEUED or _held(sms, now)) and kind != sms.mark_kind:
             sms.state, sms.finished_at, sms.error = SmsState.WITHDRAWN, now, reason
         elif sms.state in (SmsState.SENDING, SmsState.SENT, SmsState.DELIVERED):
             if kind == sms.mark_kind:
@@ -362,9 +410,14 @@ def mark_changed(session_id: int, pupil_id: int, kind: MarkKind | None) -> None:
     db.session.flush()
 
 
+def _held(sms: Sms, now: dt.datetime) -> bool:
+    """Handed over for later and not left yet (what _not_gone() asks of the database)."""
+    return sms.state == SmsState.SENDING and sms.sent_at is None and sms.submitted_at > now
+
+
 def _not_gone(now: dt.datetime):
     """SMS that have not left: in 'SMS to send', or handed over for later (a flash message's
-    start, the end of someone's quiet hours)."""
+    start, the end of someone's quiet hours, an absence's session start)."""
     return or_(
         Sms.state == SmsState.QUEUED,
         (Sms.state == SmsState.SENDING) & Sms.sent_at.is_(None) & (Sms.submitted_at > now),
@@ -775,6 +828,23 @@ def count_of_state(school_id: int, states) -> int:
         select(func.count())
         .select_from(Sms)
         .where(Sms.school_id == school_id, Sms.state.in_([str(s) for s in states]))
+    )
+
+
+def held(school_id: int) -> list[Sms]:
+    """SMS sent that wait to leave (a session's start, the end of quiet hours), the soonest
+    first."""
+    return list(
+        db.session.scalars(
+            select(Sms)
+            .where(
+                Sms.school_id == school_id,
+                Sms.state == SmsState.SENDING,
+                Sms.sent_at.is_(None),
+                Sms.submitted_at > clock.now(),
+            )
+            .order_by(Sms.submitted_at, Sms.id)
+        )
     )
 
 

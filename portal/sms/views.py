@@ -11,6 +11,7 @@ from flask_login import current_user
 
 from portal.accounts.models import Guardianship, Profile
 from portal.attendance.models import AttendanceMark
+from portal.core import clock
 from portal.core.blueprints import profile_blueprint
 from portal.core.errors import ValidationError
 from portal.core.navigation import back
@@ -50,13 +51,16 @@ def _mark_page(mark, form, error: ValidationError | None = None):
     chosen = next((a for a in actions if a.id == form.action.data), actions[0] if actions else None)
     if error is not None:
         error.apply_to(form)
+    sent = services.of_mark(mark.id)
     context = {
         "mark_row": mark,
         "form": form,
         "ready": setup.is_ready(current_user.school_id),
         "candidates": services.candidates(mark.person),
         "chosen": chosen,
-        "sent": services.of_mark(mark.id),
+        "sent": sent,
+        "leaving": services.leaving_times(sent),
+        "now": clock.now(),
         "replies": services.replies_for_pupil(mark.person_id),
     }
     if chosen is not None:
@@ -128,9 +132,12 @@ def _chosen_ids() -> list[int]:
 def _queue_page(notice: str | None = None, status: int = 200):
     page = request.args.get("page", 1, type=int)
     rows, more = services.of_state(current_user.school_id, (SmsState.QUEUED,), page)
+    held = services.held(current_user.school_id)
     context = {
         "rows": rows,
         "more": more,
+        "held": held,
+        "leaving": services.leaving_times(rows + held),
         "page": page,
         "total": services.count_of_state(current_user.school_id, (SmsState.QUEUED,)),
         "all_chosen": request.args.get("all") == "1",
@@ -167,16 +174,28 @@ def _answer(notice: str, status: int):
     return redirect(url_for("sms.queue"))
 
 
+def _sent_words(sent: services.Sent) -> str:
+    words = []
+    if sent.now or not sent.later:
+        words.append(
+            ngettext(
+                "%(num)d SMS sent to the provider.", "%(num)d SMS sent to the provider.", sent.now
+            )
+        )
+    if sent.later:
+        words.append(
+            ngettext(
+                "%(num)d SMS will leave when its session starts.",
+                "%(num)d SMS will leave when their session starts.",
+                sent.later,
+            )
+        )
+    return " ".join(words)
+
+
 @bp.post("/send")
 def send():
-    return _answer(
-        *_queue_action(
-            services.send,
-            lambda n: ngettext(
-                "%(num)d SMS sent to the provider.", "%(num)d SMS sent to the provider.", n
-            ),
-        )
-    )
+    return _answer(*_queue_action(services.send, _sent_words))
 
 
 @bp.post("/delete")
@@ -224,7 +243,13 @@ def follow_up():
     page = request.args.get("page", 1, type=int)
     rows, more = services.of_state(school.id, TABS[tab], page)
     return render_template(
-        "sms/follow_up.html", tab=tab, counts=counts, rows=rows, more=more, page=page
+        "sms/follow_up.html",
+        tab=tab,
+        counts=counts,
+        rows=rows,
+        more=more,
+        page=page,
+        leaving=services.leaving_times(rows),
     )
 
 

@@ -19,6 +19,8 @@ from tests.school import MONDAY, in_english, person, schedule_5b
 from tests.web import csrf_token, logged_in, text
 
 HTMX = {"HX-Request": "true"}
+EN = {"Accept-Language": "en"}
+FR = {"Accept-Language": "fr"}
 
 
 @pytest.fixture
@@ -247,6 +249,19 @@ def test_the_register_in_english(app, world, lesson):
     )
     assert "Everyone is present unless you say otherwise." in page
     assert "Left early" in page
+
+
+def test_a_sessions_hours_read_like_a_timetable_in_both_languages(app, world, lesson):
+    teacher = logged_in(app, world.logins["teacher"])
+    page = text(teacher.get(f"/attendance/sessions/{lesson}/register", headers=FR))
+    assert "lundi 23 novembre 2026, 10:00–11:00 · Paul Prof" in page
+    page = text(teacher.get(f"/attendance/sessions/{lesson}/register", headers=EN))
+    assert "Monday, November 23, 2026, 10:00–11:00 · Paul Prof" in page
+    for language in (FR, EN):
+        shown = text(teacher.get(f"/attendance/sessions/{lesson}/register", headers=language))
+        assert ":00:00" not in shown and "heure normale" not in shown and "Central" not in shown
+        day = text(teacher.get("/attendance/?day=2026-11-23", headers=language))
+        assert "<strong>10:00–11:00</strong>" in day
 
 
 def test_a_childs_whole_year_is_read_a_page_at_a_time(app, world):

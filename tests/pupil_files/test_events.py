@@ -66,15 +66,19 @@ def _told(event_id: int) -> set[int]:
 
 
 def _register(world, start_hour: int, absent: bool = False, late: int | None = None) -> None:
-    """A one-hour 5B session on the frozen Monday, its register taken."""
+    """A one-hour 5B session on the frozen Monday, its register taken by the teacher when the
+    session starts (a register opens minutes before its session, not earlier)."""
     session = db.session.get(ClassSession, schedule_5b(world, start_hour, start_hour + 1))
     states = {}
     if absent:
         states[world.ids["léa"]] = (MarkKind.ABSENT, None)
     if late:
         states[world.ids["léa"]] = (MarkKind.LATE, late)
+    now = clock.now()
+    clock.freeze(session.starts_at)
     attendance.take_register(person(world, "teacher"), session, states)
     db.session.commit()
+    clock.freeze(now)
 
 
 @pytest.fixture
