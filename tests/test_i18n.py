@@ -66,3 +66,18 @@ def test_placeholders_survive_translation():
             assert all(placeholders(form) == wanted for form in message.string), message.id
         else:
             assert placeholders(message.string) == placeholders(message.id), message.id
+
+
+def test_no_message_hides_from_extraction_inside_an_f_string():
+    """pybabel does not read calls inside an f-string: such a message would leave the catalogs
+    at the next update and show in English to French readers."""
+    import re
+
+    hidden = re.compile(r"""f(["']).*?\{\s*(_|_l|gettext|ngettext|lazy_gettext)\(""")
+    found = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for path in sorted((ROOT / "portal").rglob("*.py"))
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if hidden.search(line)
+    ]
+    assert found == []

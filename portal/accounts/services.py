@@ -323,11 +323,9 @@ def normalise_mobile(number: str, home: str | None = None) -> str:
     try:
         return phones.e164(number, home=home)
     except phones.PhoneRefused as refused:
-        raise ValidationError(
-            "mobile",
-            f"{_('This mobile number is not valid.')} "
-            f"{phones.refusal_text(refused.number, refused.reason)}",
-        ) from refused
+        not_valid = _("This mobile number is not valid.")
+        why = phones.refusal_text(refused.number, refused.reason)
+        raise ValidationError("mobile", f"{not_valid} {why}") from refused
 
 
 def school_territory(school: School | None) -> str | None:

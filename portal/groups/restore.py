@@ -56,6 +56,11 @@ class Drift:
         return bool(self.changes)
 
 
+#: The notification text of an earlier version, kept in the catalogs for the notifications
+#: already stored with it (they are read in each reader's language when shown).
+EARLIER_TEXTS = (deferred("Default rules restored: %(num)d"),)
+
+
 def _school_groups(school_id: int) -> dict[int, Group]:
     found = db.session.scalars(
         select(Group).where(Group.school_id == school_id).options(joinedload(Group.school_class))

@@ -97,7 +97,8 @@ def _usable_mobile(number: str | None) -> tuple[str | None, str | None]:
         return phones.e164(number), None
     except phones.PhoneRefused as refused:
         why = phones.refusal_text(refused.number, refused.reason)
-        return None, f"{_('The mobile number is not valid.')} {why}"
+        not_valid = _("The mobile number is not valid.")
+        return None, f"{not_valid} {why}"
 
 
 def _stopped(person: User, phone: str) -> SmsOptOut | None:

@@ -67,7 +67,7 @@ def checked_sender(sender: str, field: str, errors: dict, *, required: bool) -> 
     except phones.PhoneRefused as refused:
         why = phones.refusal_text(refused.number, refused.reason)
         errors[field] = (
-            f"{_('Give a phone number, or a name of at most 11 letters and digits.')} {why}"
+            _("Give a phone number, or a name of at most 11 letters and digits.") + f" {why}"
         )
         return ""
 

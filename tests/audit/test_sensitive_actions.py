@@ -114,7 +114,8 @@ def rule_added(app, world, fixtures):
 def internal_changed(app, world, fixtures):
     admin = logged_in(app, world.logins["admin"])
     url = f"/rules/groups/{world.groups['ULIS']}/internal"
-    _sent(_post(admin, url, "/rules/", {"internal": "y"}))
+    _sent(_post(admin, url, "/rules/", {"internal": "y"}), 200)  # previewed first
+    _sent(_post(admin, url, "/rules/", {"internal": "y", "confirmed": "1"}))
     return "admin"
 
 
