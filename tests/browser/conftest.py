@@ -50,4 +50,7 @@ def settled(page, act) -> None:
         " document.body.addEventListener('htmx:afterSettle', done, {once: true}))"
     )
     act()
-    page.evaluate("window.htmxSettled.then(() => true)")
+    page.evaluate(
+        "Promise.race([window.htmxSettled.then(() => true), new Promise((_, fail) =>"
+        " setTimeout(() => fail(new Error('HTMX did not settle within 15 s')), 15000))])"
+    )
