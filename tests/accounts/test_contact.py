@@ -27,16 +27,16 @@ def schools(app):
     teacher; another school's admin; a school the webmaster suspended."""
     with app.app_context():
         school = make.school("Collège Jean Moulin")
-        make.user(school, "admin", email="dora@moulin.example")
-        make.user(school, "admin", email="paul@moulin.example")
-        make.user(school, "admin", email="asleep@moulin.example", active=False)
-        accounts.block(make.user(school, "admin", email="gone@moulin.example"))
-        make.user(school, "teacher", email="teacher@moulin.example")
+        make.user(school, "admin", email="dora@moulin.example.org")
+        make.user(school, "admin", email="paul@moulin.example.org")
+        make.user(school, "admin", email="asleep@moulin.example.org", active=False)
+        accounts.block(make.user(school, "admin", email="gone@moulin.example.org"))
+        make.user(school, "teacher", email="teacher@moulin.example.org")
         other = make.school("Lycée Victor Hugo")
-        make.user(other, "admin", email="hugo@lycee.example")
+        make.user(other, "admin", email="hugo@lycee.example.org")
         closed = make.school("École fermée")
         closed.suspended_at = clock.now()
-        make.user(closed, "admin", email="closed@ecole.example")
+        make.user(closed, "admin", email="closed@ecole.example.org")
         db.session.commit()
         return {"moulin": school.code, "hugo": other.code, "closed": closed.code}
 
@@ -80,7 +80,7 @@ def test_the_schools_active_admins_receive_it_by_email_and_nobody_else(
     assert smtp.messages == []  # delivery waits for a worker
     worker()
     to = sorted(address for message in smtp.messages for address in message.rcpt_tos)
-    assert to == ["dora@moulin.example", "paul@moulin.example"]
+    assert to == ["dora@moulin.example.org", "paul@moulin.example.org"]
     message = email.message_from_bytes(smtp.messages[0].content, policy=email.policy.default)
     assert message["Subject"] == "Carnet : Contact de Jean Dupont (jean.dupont@example.org)"
     plain = message.get_body(("plain",)).get_content()
@@ -96,7 +96,7 @@ def test_the_school_is_found_by_its_exact_name_too(app, client, schools, worker,
     answer = _write(client, "  lycée victor   HUGO ", pupil="")
     assert answer.status_code == 302
     worker()
-    assert [m.rcpt_tos for m in smtp.messages] == [["hugo@lycee.example"]]
+    assert [m.rcpt_tos for m in smtp.messages] == [["hugo@lycee.example.org"]]
     plain = email.message_from_bytes(smtp.messages[0].content, policy=email.policy.default)
     assert "I lost the activation code." in plain.get_body(("plain",)).get_content()
 
