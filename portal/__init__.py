@@ -10,7 +10,7 @@ from __future__ import annotations
 def create_app(overrides: dict | None = None):
     from flask import Flask
 
-    from portal import config
+    from portal import config, domains
     from portal.core import web
 
     settings = config.load()
@@ -27,9 +27,17 @@ def create_app(overrides: dict | None = None):
 
         hops = app.config["PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+    every = domains.domains()
     web.init_extensions(app)
-    web.register_blueprints(app)
+    for domain in every:
+        if domain.init_app is not None:
+            domain.init_app(app)
+        for blueprint in domain.blueprints:
+            app.register_blueprint(blueprint)
+        app.jinja_env.globals.update(domain.template_globals)
+        app.jinja_env.filters.update(domain.template_filters)
+        for command in domain.commands:
+            app.cli.add_command(command)
     web.register_request_hooks(app)
     web.register_error_handlers(app)
-    web.register_cli(app)
     return app

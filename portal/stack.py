@@ -236,7 +236,7 @@ def run() -> int:
                     "worker",
                     "--with-scheduler",
                     "--worker-class",
-                    "portal.core.jobs.AppWorker",
+                    "portal.worker.AppWorker",
                     "--url",
                     env["REDIS_URL"],
                     # Warnings and errors only: each job's lines would bury the address below.

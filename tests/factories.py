@@ -6,11 +6,12 @@ import itertools
 
 from sqlalchemy import insert
 
-from portal.accounts import services as accounts
 from portal.accounts.models import AccountState, EmailSource, Profile, User
+from portal.admin import platform
 from portal.core import clock, security
 from portal.core.text import fold
 from portal.extensions import db
+from portal.groups import people
 from portal.groups import services as groups
 from portal.groups.models import GroupKind, GroupMember
 from portal.messaging import services as messaging
@@ -22,13 +23,13 @@ _hash = None
 
 def school(name: str | None = None, **kwargs):
     n = next(_numbers)
-    return accounts.create_school(name or f"School {n}", f"{n:07d}X", **kwargs)
+    return platform.create_school(name or f"School {n}", f"{n:07d}X", **kwargs)
 
 
 def user(school_, profile: str = "teacher", *, active: bool = True, **kwargs):
     global _hash
     n = next(_numbers)
-    person = accounts.create_user(
+    person = people.create_user(
         school_,
         Profile(profile),
         kwargs.pop("first_name", f"First{n}"),
@@ -61,7 +62,7 @@ def family(school_, class_group=None, *, guardians: int = 2, email: str | None =
     parents = []
     for rank in range(1, guardians + 1):
         parent = user(school_, "parent", email=email, email_source=EmailSource.IMPORT)
-        accounts.link_guardian(parent, pupil, rank)
+        people.link_guardian(parent, pupil, rank)
         parents.append(parent)
     return pupil, parents
 

@@ -30,12 +30,13 @@ from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 
 from portal.accounts import services as accounts
-from portal.attendance import alert_rules, alerts
+from portal.attendance import absence_sms, alert_rules, alerts
 from portal.attendance import services as attendance
 from portal.attendance.models import MarkKind
 from portal.content import announcements, homework
 from portal.core import clock, outbox, settings
 from portal.extensions import db
+from portal.groups import people
 from portal.groups import rules as communication
 from portal.groups import services as groups
 from portal.groups.models import CommunicationRule, GroupKind
@@ -72,7 +73,7 @@ def _people() -> tuple:
     pupil = make.user(school, "pupil", first_name="Léo", last_name="Bernard")
     groups.add_member(class_5b, pupil)
     parent = make.user(school, "parent", first_name="Nadia", last_name="Bernard")
-    link = accounts.link_guardian(parent, pupil, 1, financial=True, accepts_sms=True)
+    link = people.link_guardian(parent, pupil, 1, financial=True, accepts_sms=True)
     accounts.set_mobile(parent, MOBILE)
     return school, admin, staff, teacher, class_5b, pupil, parent, link
 
@@ -188,7 +189,7 @@ def _attendance(admin, teacher, pupil, class_5b, action) -> dict[str, int]:
     yesterday = (clock.now().astimezone(ZoneInfo(school.timezone)) - dt.timedelta(days=1)).date()
     (session,) = attendance.schedule(admin, class_5b, teacher, yesterday, dt.time(10), dt.time(11))
     mark = attendance.record(teacher, session, pupil, MarkKind.ABSENT)
-    (texted,) = sms.queue_for_mark(admin, mark, action, ["guardian1"])
+    (texted,) = absence_sms.queue_for_mark(admin, mark, action, ["guardian1"])
     sms.send(admin, [texted.id])
     rule = alert_rules.save(
         admin,

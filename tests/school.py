@@ -16,12 +16,12 @@ from types import SimpleNamespace
 import pytest
 from flask_babel import force_locale
 
-from portal.accounts import services as accounts
 from portal.accounts.models import User
 from portal.core import clock
 from portal.extensions import db
 from portal.groups import services as groups
 from portal.groups.models import GroupKind
+from portal.groups.people import link_guardian
 from tests import factories as make
 
 #: Monday 23 November 2026, 10:00 in Paris.
@@ -34,7 +34,7 @@ def _family(school, class_group, child: str, *parents: str) -> dict:
     found = {child.lower(): pupil}
     for rank, name in enumerate(parents, start=1):
         parent = make.user(school, "parent", first_name=name, last_name="Martin")
-        accounts.link_guardian(parent, pupil, rank)
+        link_guardian(parent, pupil, rank)
         found[name.lower()] = parent
     return found
 
@@ -55,7 +55,7 @@ def world(app):
         people |= _family(school, class_4a, "Chloé", "Carole")
         zoe = make.user(school, "pupil", first_name="Zoé", last_name="Martin")
         groups.add_member(class_4a, zoe)
-        accounts.link_guardian(people["anne"], zoe, 1)
+        link_guardian(people["anne"], zoe, 1)
         people["zoé"] = zoe
         ulis = groups.create_group(school, GroupKind.TEACHING, "ULIS")
         groups.add_member(ulis, teacher)

@@ -34,8 +34,8 @@ PUBLIC = {
     "accounts.set_language",
     # Writing to one's school from the login page: for people who can't log in
     # (tests/accounts/test_contact.py: rate-limited, a trap for robots).
-    "accounts.contact",
-    "accounts.contact_sent",
+    "contact.write",
+    "contact.sent",
     "health.healthz",
     "notifications.unsubscribe",  # the signed token is the proof
     # The SMS provider's callbacks: the provider's signature is checked instead (tests/sms:

@@ -33,7 +33,7 @@ def start(
         "--url",
         app.config["REDIS_URL"],
         "--worker-class",
-        "portal.core.jobs.AppWorker",
+        "portal.worker.AppWorker",
         "--name",
         name,
         "--quiet",

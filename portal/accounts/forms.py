@@ -10,11 +10,9 @@ from wtforms import (
     SelectChoice,
     SelectField,
     StringField,
-    TextAreaField,
 )
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
-from portal.accounts import contact
 from portal.accounts.services import PASSWORD_MAX, PASSWORD_MIN
 
 REQUIRED = _l("This field is required.")
@@ -117,43 +115,3 @@ class LanguageForm(FlaskForm):
         choices=[SelectChoice("fr", "Français"), SelectChoice("en", "English")],
         validate_choice=True,
     )
-
-
-class WriteToSchoolForm(FlaskForm):
-    """The login page's contact form. Its fields are checked by portal.accounts.contact, which
-    gives every reason at once, the school's included."""
-
-    school = StringField(
-        _l("Your school"),
-        description=_l("Its code (UAI), on the letters from the school, or its full name."),
-        render_kw={
-            "required": True,
-            "maxlength": contact.SCHOOL_MAX,
-            "autocomplete": "organization",
-        },
-    )
-    name = StringField(
-        _l("Your name"),
-        render_kw={"required": True, "maxlength": contact.NAME_MAX, "autocomplete": "name"},
-    )
-    email = StringField(
-        _l("Your e-mail address"),
-        description=_l("The school answers at this address."),
-        render_kw={
-            "required": True,
-            "maxlength": contact.EMAIL_MAX,
-            "autocomplete": "email",
-            "type": "email",
-        },
-    )
-    pupil = StringField(
-        _l("Pupil concerned (optional)"),
-        description=_l("Their first and last name, and their class if you know it."),
-        render_kw={"maxlength": contact.PUPIL_MAX},
-    )
-    text = TextAreaField(
-        _l("Your message"),
-        render_kw={"required": True, "maxlength": contact.TEXT_MAX, "rows": 6},
-    )
-    #: A trap for robots: hidden from people (CSS, aria-hidden); filled in, nothing is sent.
-    website = StringField(_l("Leave this field empty"), render_kw={"autocomplete": "off"})

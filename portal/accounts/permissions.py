@@ -1,4 +1,4 @@
-"""Who may see and do what with accounts and groups: one named predicate per action.
+"""Who may see and do what with accounts: one named predicate per action.
 
 Views call them through require()/visible_or_404(); templates see them under the same names.
 """
@@ -9,7 +9,6 @@ from sqlalchemy import exists, select
 
 from portal.accounts.models import AccountState, Guardianship, Profile, School, User
 from portal.extensions import db
-from portal.groups.models import Group, GroupKind, GroupMember
 
 
 def is_webmaster(user: User) -> bool:
@@ -23,7 +22,7 @@ def can_administer_school(user: User, school: School | None) -> bool:
     return school is not None and user.profile == Profile.ADMIN and user.school_id == school.id
 
 
-def _school_staff(user: User, school_id: int | None) -> bool:
+def school_staff(user: User, school_id: int | None) -> bool:
     return user.school_id == school_id and user.profile in (Profile.ADMIN, Profile.STAFF)
 
 
@@ -37,37 +36,6 @@ def is_guardian_of(parent: User, pupil: User) -> bool:
             )
         )
     )
-
-
-def _teaches(teacher: User, pupil: User) -> bool:
-    """The teacher and the pupil share a class or a teaching group."""
-    mine = select(GroupMember.group_id).where(GroupMember.user_id == teacher.id)
-    return bool(
-        db.session.scalar(
-            select(
-                exists().where(
-                    GroupMember.user_id == pupil.id,
-                    GroupMember.group_id.in_(mine),
-                    GroupMember.group_id.in_(
-                        select(Group.id).where(
-                            Group.kind.in_((GroupKind.CLASS, GroupKind.TEACHING))
-                        )
-                    ),
-                )
-            )
-        )
-    )
-
-
-def can_view_user(viewer: User, user: User) -> bool:
-    if viewer.id == user.id or is_webmaster(viewer) or _school_staff(viewer, user.school_id):
-        return True
-    if user.profile == Profile.PUPIL:
-        if viewer.profile == Profile.PARENT:
-            return is_guardian_of(viewer, user)
-        if viewer.profile == Profile.TEACHER and viewer.school_id == user.school_id:
-            return _teaches(viewer, user)
-    return False
 
 
 def can_view_pupil_as_guardian(viewer: User, pupil: User) -> bool:
@@ -95,26 +63,9 @@ def can_manage_account(viewer: User, user: User) -> bool:
     )
 
 
-def can_view_group(viewer: User, group: Group) -> bool:
-    if is_webmaster(viewer) or _school_staff(viewer, group.school_id):
-        return True
-    if viewer.school_id != group.school_id or group.kind == GroupKind.BROADCAST_LIST:
-        return False  # a broadcast list's members are never shown
-    if viewer.profile != Profile.TEACHER:
-        return False
-    target = group.class_id or group.id
-    return bool(
-        db.session.scalar(
-            select(exists().where(GroupMember.group_id == target, GroupMember.user_id == viewer.id))
-        )
-    )
-
-
 def template_globals() -> dict:
     return {
         "can_administer_school": can_administer_school,
-        "can_view_user": can_view_user,
         "can_edit_contact": can_edit_contact,
         "can_manage_account": can_manage_account,
-        "can_view_group": can_view_group,
     }

@@ -26,21 +26,22 @@ from portal.accounts.models import (
     School,
     User,
 )
-from portal.audit import services as audit
-from portal.audit.models import AuditTag
-from portal.core import clock, mail, phones, security
+from portal.core import audit, clock, mail, phones, security
+from portal.core.audit import AuditTag
 from portal.core.errors import ValidationError
 from portal.core.text import fold, one_line
 from portal.extensions import db
-from portal.groups import services as groups
-from portal.groups.models import Group, GroupKind, GroupMember
 
 NAME_MAX = 100
 PASSWORD_MIN, PASSWORD_MAX = 10, 128
 LANGUAGES = ("fr", "en")
 
 
-def create_school(name: str, code: str, timezone: str = "Europe/Paris", language: str = "fr"):
+def add_school(
+    name: str, code: str, timezone: str = "Europe/Paris", language: str = "fr"
+) -> School:
+    """The school's row, its fields checked. Opening a school whole (its groups, its file event
+    types) is portal.admin.platform.create_school."""
     name, code = " ".join(name.split()), code.strip().upper()
     if not name:
         raise ValidationError("name", _("Give the school a name."))
@@ -55,10 +56,6 @@ def create_school(name: str, code: str, timezone: str = "Europe/Paris", language
     school = School(name=name, code=code, timezone=timezone, default_language=language)
     db.session.add(school)
     db.session.flush()
-    groups.create_school_groups(school)
-    from portal.pupil_files.services import install_default_types  # a domain above accounts
-
-    install_default_types(school)
     return school
 
 
@@ -89,7 +86,7 @@ def _login_for(first_name: str, last_name: str) -> str:
     return f"{base}{n}"
 
 
-def create_user(
+def new_account(
     school: School | None,
     profile: Profile,
     first_name: str,
@@ -100,7 +97,8 @@ def create_user(
     email_source: EmailSource = EmailSource.ADMIN,
     mobile: str | None = None,
 ) -> User:
-    """A new account, inactive until activated, already in its school's profile group."""
+    """A new account, inactive until activated. In no group yet: portal.groups.people.create_user
+    also puts it in its school's profile group."""
     if (profile == Profile.WEBMASTER) != (school is None):
         raise ValueError("webmasters, and only they, belong to no school")
     first_name = _clean_name("first_name", first_name)
@@ -123,8 +121,24 @@ def create_user(
         user.mobile = normalise_mobile(mobile, school_territory(school))
     db.session.add(user)
     db.session.flush()
-    groups.enrol_in_school(user)
     return user
+
+
+# --- sessions --------------------------------------------------------------------------------
+
+
+def load_session_user(session_id: str) -> User | None:
+    """The person of a session (Flask-Login's user loader): "id:nonce", the nonce changing
+    whenever every session of the person must end."""
+    user_id, _sep, nonce = session_id.partition(":")
+    if not user_id.isdigit():
+        return None
+    user = db.session.scalar(
+        select(User).where(User.id == int(user_id), User.session_nonce == nonce)
+    )
+    # A session opened before the school was suspended ends at its next request (SPEC §10).
+    active = user and user.state == AccountState.ACTIVE and not user.school_suspended
+    return user if active else None
 
 
 # --- activation, login, passwords -------------------------------------------------------------
@@ -462,28 +476,16 @@ def unblock(user: User) -> None:
     db.session.flush()
 
 
-def delete_account(user: User) -> None:
+def erase_account(user: User) -> None:
     """The person becomes a 'former user' (SPEC §1, §10). The row stays, so that what they wrote
     stays readable to the others and nothing of theirs cascades away; their personal details,
-    guardianships, group memberships and pending activation codes go, and every session ends.
-    The parents' groups of the classes concerned follow. Who may do it is the caller's check."""
-    children = select(Guardianship.pupil_id).where(Guardianship.parent_id == user.id)
-    classes = db.session.scalars(
-        select(Group)
-        .join(GroupMember, GroupMember.group_id == Group.id)
-        .where(
-            or_(GroupMember.user_id == user.id, GroupMember.user_id.in_(children)),
-            Group.kind == GroupKind.CLASS,
-            Group.archived_at.is_(None),
-        )
-        .distinct()
-    ).all()
+    guardianships and pending activation codes go, and every session ends. Their groups are
+    portal.groups.people.delete_account's part. Who may do it is the caller's check."""
     db.session.execute(
         delete(Guardianship).where(
             or_(Guardianship.parent_id == user.id, Guardianship.pupil_id == user.id)
         )
     )
-    db.session.execute(delete(GroupMember).where(GroupMember.user_id == user.id))
     now = clock.now()
     db.session.execute(
         update(ActivationCode)
@@ -497,7 +499,6 @@ def delete_account(user: User) -> None:
     user.session_nonce = security.new_code(16).replace("-", "")
     user.state, user.deleted_at = AccountState.DELETED, now
     db.session.flush()
-    groups.sync_classes([class_group.id for class_group in classes])
 
 
 def _placeholder_login(user: User) -> str:
@@ -556,7 +557,7 @@ def send_activation_code(user: User, code: str) -> None:
 # --- guardianship ----------------------------------------------------------------------------
 
 
-def link_guardian(
+def add_guardian(
     parent: User,
     pupil: User,
     rank: int,
@@ -565,8 +566,9 @@ def link_guardian(
     contact: bool = True,
     accepts_sms: bool = False,
 ) -> Guardianship:
-    """Make ``parent`` guardian ``rank`` (1 or 2) of ``pupil``; the parents' groups of the
-    pupil's classes follow. A parent may have children in several classes and schools."""
+    """Make ``parent`` guardian ``rank`` (1 or 2) of ``pupil``. A parent may have children in
+    several classes and schools. portal.groups.people.link_guardian also brings the parents'
+    groups of the pupil's classes in step."""
     if parent.profile != Profile.PARENT:
         raise ValidationError("parent", _("Only a parent account can be a guardian."))
     if pupil.profile != Profile.PUPIL:
@@ -590,15 +592,12 @@ def link_guardian(
     )
     db.session.add(link)
     db.session.flush()
-    groups.sync_pupil(pupil)
     return link
 
 
-def unlink_guardian(link: Guardianship) -> None:
-    pupil = link.pupil
+def remove_guardian(link: Guardianship) -> None:
     db.session.delete(link)
     db.session.flush()
-    groups.sync_pupil(pupil)
 
 
 def children_of(parent: User) -> list[User]:

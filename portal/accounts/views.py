@@ -1,4 +1,4 @@
-"""Log in and out, activation, password reset, writing to the school, language, My account."""
+"""Log in and out, activation, password reset, language, My account."""
 
 from __future__ import annotations
 
@@ -18,7 +18,6 @@ from flask_babel import ngettext
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user
 
-from portal.accounts import contact as contact_service
 from portal.accounts import services
 from portal.accounts.forms import (
     ActivationForm,
@@ -27,12 +26,10 @@ from portal.accounts.forms import (
     LanguageForm,
     LoginForm,
     ResetPasswordForm,
-    WriteToSchoolForm,
 )
 from portal.core import sessions
 from portal.core.errors import ValidationError
 from portal.core.navigation import back, home_url, safe_next
-from portal.core.web import form_page
 from portal.extensions import db, limiter
 
 bp = Blueprint("accounts", __name__)
@@ -183,55 +180,6 @@ def reset_password(token: str):
             return redirect(url_for("accounts.login"))
     status = 400 if token_error or form.errors else 200
     return render_template("accounts/reset.html", form=form, token_error=token_error), status
-
-
-# --- writing to one's school from the login page ----------------------------------------------
-
-
-def _contact_limit() -> str:
-    return current_app.config.get("CONTACT_RATE_LIMIT", "3 per minute;10 per hour")
-
-
-def _contact_school_limit() -> str:
-    return current_app.config.get("CONTACT_SCHOOL_RATE_LIMIT", "30 per hour")
-
-
-def _contact_school_key() -> str:
-    return "contact-" + contact_service.allowance_key(request.form.get("school"))
-
-
-def _sent(response) -> bool:
-    """A school's allowance is spent by messages answered as sent, robots' included."""
-    return response.status_code == 302
-
-
-@bp.route("/contact", methods=["GET", "POST"])
-@limiter.limit(_contact_limit, methods=["POST"])
-@limiter.limit(
-    _contact_school_limit, key_func=_contact_school_key, methods=["POST"], deduct_when=_sent
-)
-def contact():
-    """Someone who can't log in writes to the direction of their school (SPEC §4)."""
-    form = WriteToSchoolForm()
-    if request.method == "GET":
-        form.school.data = request.args.get("school", "")[: contact_service.SCHOOL_MAX]
-    elif form.website.data:
-        return redirect(url_for("accounts.contact_sent"))  # a robot: answered, nobody told
-    if form.validate_on_submit():
-        try:
-            contact_service.write_to_school(
-                form.school.data, form.name.data, form.email.data, form.pupil.data, form.text.data
-            )
-        except ValidationError as error:
-            return form_page("accounts/contact.html", form, error)
-        db.session.commit()
-        return redirect(url_for("accounts.contact_sent"))
-    return form_page("accounts/contact.html", form)
-
-
-@bp.get("/contact/sent")
-def contact_sent():
-    return render_template("accounts/contact_sent.html")
 
 
 @bp.post("/language")

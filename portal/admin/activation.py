@@ -18,8 +18,7 @@ from portal.accounts import services as accounts
 from portal.accounts.models import UNREACHABLE, AccountState, Guardianship, Profile, User
 from portal.admin.lifecycle import PROFILE_WORDS
 from portal.admin.person_details import classes_now
-from portal.audit.models import AuditTag
-from portal.audit.services import record
+from portal.core.audit import AuditTag, record
 from portal.core.errors import ValidationError
 from portal.core.i18n import deferred
 from portal.extensions import db

@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 
 from portal.accounts import services as accounts
 from portal.accounts.models import AccountState, EmailSource, Profile, User
+from portal.admin import platform
 from portal.attendance import services as attendance
 from portal.attendance.models import AlertRule
 from portal.content import announcements, homework
@@ -28,6 +29,7 @@ from portal.content.announcements import AnnouncementInput
 from portal.content.homework import HomeworkInput
 from portal.core import clock, security
 from portal.extensions import db
+from portal.groups import people
 from portal.groups import services as groups
 from portal.groups.models import GroupKind
 from portal.sms import setup as sms_setup
@@ -161,7 +163,7 @@ SCHOOLS = (
 
 
 def _person(school, profile, rng, password_hash, first=None, last=None, login=None, email=None):
-    user = accounts.create_user(
+    user = people.create_user(
         school,
         profile,
         first or rng.choice(FIRST),
@@ -216,7 +218,7 @@ def build(seed: int = 2026, pupils: int | None = None) -> dict[str, str]:
     known["webmaster"] = "demo.webmaster"
     first_parent = None
     for index, (name, code, class_names, teaching_names) in enumerate(SCHOOLS):
-        school = accounts.create_school(name, code)
+        school = platform.create_school(name, code)
         demo = index == 0
         sizes = None
         if demo and pupils is not None:
@@ -300,7 +302,7 @@ def build(seed: int = 2026, pupils: int | None = None) -> dict[str, str]:
                 school, Profile.PUPIL, rng, password_hash, "Lou", first_parent.last_name
             )
             groups.add_member(classes[0], sibling)
-            accounts.link_guardian(first_parent, sibling, 1, financial=True, accepts_sms=True)
+            people.link_guardian(first_parent, sibling, 1, financial=True, accepts_sms=True)
     _special_accounts()
     known.update(
         admin="demo.admin",
@@ -413,7 +415,7 @@ def _guardians(
         email=email_a,
     )
     if single:
-        accounts.link_guardian(parent_a, pupil, 1, financial=True, accepts_sms=n % 2 == 0)
+        people.link_guardian(parent_a, pupil, 1, financial=True, accepts_sms=n % 2 == 0)
         parent_a.mobile = f"+3361234{rng.randint(1000, 9999)}"
         return parent_a if is_demo_pupil else first_parent
     shared = n % 4 == 2 and not two_homes
@@ -421,8 +423,8 @@ def _guardians(
     parent_b = _person(
         school, Profile.PARENT, rng, password_hash, first_b, mother_last, email=email_b
     )
-    accounts.link_guardian(parent_a, pupil, 1, financial=True, accepts_sms=True)
-    accounts.link_guardian(parent_b, pupil, 2, accepts_sms=not two_homes)
+    people.link_guardian(parent_a, pupil, 1, financial=True, accepts_sms=True)
+    people.link_guardian(parent_b, pupil, 2, accepts_sms=not two_homes)
     # Mobiles for SMS, without drawing from rng (the rest of the demo stays as it was).
     parent_a.mobile = f"+3375{parent_a.id:07d}"
     if n % 5 != 0:  # some guardians 2 have none: the SMS screen says so

@@ -25,11 +25,11 @@ from portal.accounts.models import (
 )
 from portal.admin import person_details
 from portal.admin.person_details import PersonDetails, classes_now
-from portal.audit.models import AuditEntry, AuditTag
-from portal.audit.services import record
+from portal.core.audit import AuditEntry, AuditTag, record
 from portal.core.errors import ValidationError
 from portal.core.i18n import deferred
 from portal.extensions import db
+from portal.groups import people
 from portal.groups import services as groups
 from portal.groups.models import Group
 from portal.notifications.services import admin_ids, tell_admins
@@ -73,7 +73,7 @@ def create_person(
     login = person_details.checked_login(login, errors)
     if errors:
         raise ValidationError.of(errors)
-    person = accounts.create_user(
+    person = people.create_user(
         school,
         chosen_profile,
         first,
@@ -210,7 +210,7 @@ def unblock_person(actor: User, person: User) -> None:
 
 
 def delete_person(actor: User, person: User) -> None:
-    """SPEC §10: the person becomes 'former user' (accounts.delete_account says what goes and
+    """SPEC §10: the person becomes 'former user' (groups.people.delete_account says what goes and
     what stays). The audit entry keeps the name, so that the log still says whom it concerned."""
     if person.state == AccountState.DELETED:
         raise ValidationError("user", _("This account is already deleted."))
@@ -225,7 +225,7 @@ def delete_person(actor: User, person: User) -> None:
         "%(actor)s deleted the account of %(name)s (%(profile)s).", **_words(actor, person)
     )
     sms.withdraw_for(person.id, _("The person's account was deleted."))
-    accounts.delete_account(person)
+    people.delete_account(person)
     _recorded(actor, person, AuditTag.USER_DELETED, told, name=name, classes=classes)
 
 

@@ -15,9 +15,8 @@ from flask_babel import gettext as _
 
 from portal.accounts.models import User
 from portal.accounts.services import normalise_email
-from portal.audit.models import AuditTag
-from portal.audit.services import record
 from portal.core import mail, settings
+from portal.core.audit import AuditTag, record
 from portal.core.errors import ValidationError
 
 

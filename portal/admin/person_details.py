@@ -21,7 +21,7 @@ from portal.groups import services as groups
 from portal.groups.models import Group, GroupKind
 
 LOGIN = re.compile(r"[a-z0-9][a-z0-9._-]{2,119}")
-#: What a former user's login is made of (accounts.delete_account); nobody else may take it.
+#: What a former user's login is made of (accounts.erase_account); nobody else may take it.
 DELETED_LOGIN = "deleted-"
 NATIONAL_ID_MAX = 40
 

@@ -11,11 +11,24 @@ from sqlalchemy import func, select
 
 from portal.accounts import services as accounts
 from portal.accounts.models import EmailSource, Profile, School, User
-from portal.audit import services as audit
-from portal.audit.models import AuditTag
-from portal.core import clock
+from portal.core import audit, clock
+from portal.core.audit import AuditTag
 from portal.core.errors import ValidationError
 from portal.extensions import db
+from portal.groups import people
+from portal.groups import services as groups
+from portal.pupil_files.services import install_default_types
+
+
+def create_school(
+    name: str, code: str, timezone: str = "Europe/Paris", language: str = "fr"
+) -> School:
+    """A school ready to use: its row (accounts.add_school checks the fields), its profile
+    groups with the default communication rules, and its pupil file's event types."""
+    school = accounts.add_school(name, code, timezone, language)
+    groups.create_school_groups(school)
+    install_default_types(school)
+    return school
 
 
 def schools() -> list[tuple[School, int]]:
@@ -52,12 +65,12 @@ def open_school(
         except ValidationError as error:
             errors.update(error.errors)
     try:
-        school = accounts.create_school(name, code, timezone, language)
+        school = create_school(name, code, timezone, language)
     except ValidationError as error:
         raise ValidationError.of(error.errors | errors) from error
     if errors:
         raise ValidationError.of(errors)
-    person = accounts.create_user(
+    person = people.create_user(
         school,
         Profile.ADMIN,
         first_name,

@@ -9,7 +9,7 @@ from flask_login import current_user
 from portal.accounts import services as accounts
 from portal.accounts.forms import ContactForm
 from portal.accounts.models import EmailSource, Profile, User
-from portal.accounts.permissions import can_edit_contact, can_view_user
+from portal.accounts.permissions import can_edit_contact
 from portal.admin import lifecycle, services
 from portal.admin.forms import SchoolSettingsForm, TutorForm, UserSearchForm
 from portal.attendance import opening
@@ -24,6 +24,7 @@ from portal.core.web import is_htmx
 from portal.extensions import db
 from portal.groups import services as groups
 from portal.groups.models import GroupKind
+from portal.groups.permissions import can_view_user
 from portal.sms import services as sms
 
 bp = profile_blueprint("admin", __name__, "/admin", "admin")

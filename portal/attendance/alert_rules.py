@@ -21,9 +21,8 @@ from portal.attendance.rules import (
     Scope,
     Trigger,
 )
-from portal.audit import services as audit
-from portal.audit.models import AuditTag
-from portal.core import clock
+from portal.core import audit, clock
+from portal.core.audit import AuditTag
 from portal.core.errors import ValidationError
 from portal.core.text import checked_line
 from portal.extensions import db

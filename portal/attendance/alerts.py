@@ -20,6 +20,7 @@ from flask_babel import gettext as _
 from sqlalchemy import distinct, func, literal, select, union_all, update
 
 from portal.accounts.models import UNREACHABLE, Guardianship, Profile, School, User
+from portal.attendance import absence_sms as sms
 from portal.attendance import rules
 from portal.attendance.models import (
     Alert,
@@ -38,7 +39,6 @@ from portal.core.mail import queue_mail
 from portal.extensions import db
 from portal.groups.models import GroupMember
 from portal.notifications import services as notifications
-from portal.sms import services as sms
 from portal.webhooks import services as webhooks
 
 _KINDS = {

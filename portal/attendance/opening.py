@@ -14,9 +14,9 @@ from flask_babel import gettext as _
 
 from portal.accounts.models import School, User
 from portal.attendance.models import ClassSession
-from portal.audit.models import AuditTag
-from portal.audit.services import record as audit
 from portal.core import clock
+from portal.core.audit import AuditTag
+from portal.core.audit import record as audit
 from portal.core.errors import ValidationError
 from portal.extensions import db
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from portal.accounts.models import Profile, User
-from portal.accounts.permissions import can_view_user
 from portal.attendance import opening
 from portal.attendance.models import AttendanceMark, ClassSession
+from portal.groups.permissions import can_view_user
 
 
 def can_manage_attendance(user: User) -> bool:

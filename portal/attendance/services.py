@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from portal.accounts.models import UNREACHABLE, Guardianship, Profile, School, User
 from portal.accounts.services import normalise_email
+from portal.attendance import absence_sms as sms
 from portal.attendance import alerts, opening
 from portal.attendance.models import AttendanceMark, ClassSession, MarkKind, PupilContact
 from portal.attendance.permissions import can_record_marks
@@ -27,7 +28,6 @@ from portal.extensions import db
 from portal.groups.audience import GROUP_KINDS
 from portal.groups.models import Group, GroupMember
 from portal.notifications import services as notifications
-from portal.sms import services as sms
 
 #: A weekly session is repeated for a school year at most.
 REPEAT_WEEKS_MAX = 53

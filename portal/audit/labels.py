@@ -12,8 +12,8 @@ from flask_babel import ngettext
 
 from portal.accounts.labels import profile_label
 from portal.accounts.models import Profile, User
-from portal.audit.models import AuditTag
 from portal.audit.search import GROUP_KEYS, GROUP_MAPS, NAMES_SHOWN, PERSON_KEYS, PERSON_LISTS
+from portal.core.audit import AuditTag
 from portal.groups.labels import label as group_label
 from portal.groups.models import Group
 

@@ -11,7 +11,7 @@ from sqlalchemy import or_, select
 
 from portal.accounts.models import AccountState, School, User
 from portal.accounts.services import name_filter
-from portal.audit.models import AuditEntry
+from portal.core.audit import AuditEntry
 from portal.extensions import db
 from portal.groups.models import Group
 

@@ -19,9 +19,8 @@ from portal.accounts.models import AccountState, Profile, School
 from portal.audit import search
 from portal.audit.forms import AuditFilterForm
 from portal.audit.labels import Details, tag_label
-from portal.audit.models import AuditTag
-from portal.audit.services import record
 from portal.core import clock, spreadsheet
+from portal.core.audit import AuditTag, record
 from portal.core.blueprints import profile_blueprint
 from portal.core.web import is_htmx
 from portal.extensions import db

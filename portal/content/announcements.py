@@ -16,13 +16,12 @@ from sqlalchemy.orm import selectinload
 
 from portal.accounts.models import Profile, User
 from portal.content.models import Announcement, AnnouncementAudience, AnnouncementComment
-from portal.core import clock
+from portal.core import bodies, clock
 from portal.core.errors import ValidationError
 from portal.core.text import checked_line
 from portal.extensions import db
 from portal.groups import audience
 from portal.groups.audience import Reach
-from portal.messaging import bodies
 from portal.notifications import services as notifications
 
 TITLE_MAX = 200

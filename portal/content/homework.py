@@ -15,10 +15,9 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from portal.accounts.models import Profile, User
-from portal.audit import services as audit
-from portal.audit.models import AuditTag
 from portal.content.models import Homework
-from portal.core import clock
+from portal.core import audit, bodies, clock
+from portal.core.audit import AuditTag
 from portal.core.errors import ValidationError
 from portal.core.i18n import deferred, deferred_date
 from portal.core.text import checked_line
@@ -26,7 +25,6 @@ from portal.extensions import db
 from portal.groups import audience
 from portal.groups.labels import label_words
 from portal.groups.models import Group
-from portal.messaging import bodies
 from portal.notifications import services as notifications
 
 TITLE_MAX = 200

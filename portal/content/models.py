@@ -28,7 +28,7 @@ class Announcement(HasAudience, CreatedAtMixin, db.Model):
         ForeignKey("user_account.id", ondelete="SET NULL"), index=True
     )
     title: Mapped[str] = mapped_column(String(200))
-    #: HTML cleaned on the server (portal.messaging.bodies).
+    #: HTML cleaned on the server (portal.core.bodies).
     body: Mapped[str] = mapped_column(Text, default="")
     publish_at: Mapped[dt.datetime] = mapped_column(index=True)
     #: None: shown until someone removes it.
@@ -94,7 +94,7 @@ class Homework(CreatedAtMixin, db.Model):
         ForeignKey("user_account.id", ondelete="SET NULL")
     )
     title: Mapped[str] = mapped_column(String(200))
-    #: HTML cleaned on the server (portal.messaging.bodies).
+    #: HTML cleaned on the server (portal.core.bodies).
     description: Mapped[str] = mapped_column(Text, default="")
     #: The day it is due, in the school's calendar.
     due_on: Mapped[dt.date]

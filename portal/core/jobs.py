@@ -1,22 +1,19 @@
 """The one job decorator, the Redis connection and queues.
 
 Every RQ entry point is declared with @job: it fixes the queue, the timeout and the retries,
-and runs the function inside an application context (a worker builds the app once).
+and runs the function inside an application context (a worker builds the app once:
+portal.worker.AppWorker).
 """
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import logging
-import os
-import time
 from collections.abc import Callable
 
-import redis.exceptions
 from flask import current_app, has_app_context
 from redis import Redis
-from rq import Queue, Retry, SimpleWorker, Worker, get_current_job
+from rq import Queue, Retry, SimpleWorker, get_current_job
 from rq.timeouts import TimerDeathPenalty
 
 log = logging.getLogger(__name__)
@@ -38,12 +35,15 @@ def get_queue(name: str = "default") -> Queue:
     return Queue(name, connection=redis_connection())
 
 
-def _app():
+def use_app(app) -> None:
+    """The app a worker's jobs run in (portal.worker.AppWorker builds it once, before forking)."""
     global _worker_app
-    if _worker_app is None:
-        from portal import create_app
+    _worker_app = app
 
-        _worker_app = create_app()
+
+def _app():
+    if _worker_app is None:
+        raise RuntimeError("a job ran outside the app: run workers as portal.worker.AppWorker")
     return _worker_app
 
 
@@ -120,36 +120,3 @@ class InProcessWorker(PromptShutdown, SimpleWorker):
     alarm signal belongs to the process it runs in (the tests' own time limit uses it)."""
 
     death_penalty_class = TimerDeathPenalty
-
-
-class AppWorker(PromptShutdown, Worker):
-    """An RQ worker that builds the Flask app once, before it forks a work-horse per job.
-
-    Without it every job would build the app again (about a second). The parent never opens a
-    database connection, so the forked work-horses share no connection."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        _app()
-
-    def execute_job(self, job, queue):
-        """RQ ends the worker when Redis goes away while a job runs (an idle worker waits for it
-        instead). The job's work is in the database, and its outbox row says whether it was
-        done (the sweep enqueues it again if not): so the work-horse is let finish, and the
-        worker waits for Redis, then carries on."""
-        try:
-            super().execute_job(job, queue)
-        except redis.exceptions.ConnectionError as exc:
-            log.warning("Redis went away during job %s (%s): waiting for it", job.id, exc)
-            if self._horse_pid:
-                with contextlib.suppress(ChildProcessError):
-                    os.waitpid(self._horse_pid, 0)
-                self._horse_pid = 0
-            pause = 1.0
-            while not self._stop_requested:
-                try:
-                    self.connection.ping()
-                    return
-                except redis.exceptions.ConnectionError:
-                    time.sleep(pause)
-                    pause = min(pause * 2, 10.0)

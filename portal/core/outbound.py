@@ -10,7 +10,7 @@ from urllib.parse import urljoin
 import urllib3
 from flask_babel import gettext as _
 
-from portal.webhooks import guard
+from portal.core import guard
 
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 #: How much of the service's answer is kept.

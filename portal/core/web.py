@@ -1,4 +1,7 @@
-"""Wiring: extensions, blueprints, headers on every answer, error pages, CLI commands."""
+"""The web layer every domain stands on: extensions, headers on every answer, error pages, and
+the helpers views share (a form's page, whether a request came from htmx).
+
+What each domain adds (blueprints, template names, jobs) is read from portal.domains."""
 
 from __future__ import annotations
 
@@ -6,11 +9,9 @@ import contextlib
 import logging
 
 from flask import Flask, g, render_template, request
-from flask_babel import format_decimal, get_locale, lazy_gettext
+from flask_babel import format_decimal, get_locale, get_timezone, lazy_gettext
 from flask_babel import gettext as _
-from flask_login import current_user
 from flask_wtf.csrf import CSRFError
-from sqlalchemy import select
 from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 
 from portal.core import elision, i18n, sessions
@@ -28,7 +29,6 @@ CSP = (
 
 
 def init_extensions(app: Flask) -> None:
-    from portal import handlers, models  # noqa: F401 - every table and every outbox handler
     from portal.config import ROOT
 
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
@@ -48,7 +48,6 @@ def init_extensions(app: Flask) -> None:
     login_manager.login_message = lazy_gettext("Please log in to see this page.")
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
-    login_manager.user_loader(_load_user)
     sessions.register(app)
     app.jinja_env.filters["datetime"] = i18n.local_datetime
     app.jinja_env.filters["date"] = i18n.local_date
@@ -56,6 +55,9 @@ def init_extensions(app: Flask) -> None:
     app.jinja_env.filters["hours"] = i18n.local_hours
     app.jinja_env.filters["decimal"] = format_decimal
     app.jinja_env.add_extension("jinja2.ext.do")
+    app.jinja_env.globals.update(
+        get_locale=get_locale, current_timezone=lambda: str(get_timezone())
+    )
 
 
 def _sqlite_pragmas(engine) -> None:
@@ -70,127 +72,7 @@ def _sqlite_pragmas(engine) -> None:
         cursor.close()
 
 
-def _load_user(session_id: str):
-    from portal.accounts.models import AccountState, User
-
-    user_id, _sep, nonce = session_id.partition(":")
-    if not user_id.isdigit():
-        return None
-    user = db.session.scalar(
-        select(User).where(User.id == int(user_id), User.session_nonce == nonce)
-    )
-    # A session opened before the school was suspended ends at its next request (SPEC §10).
-    active = user and user.state == AccountState.ACTIVE and not user.school_suspended
-    return user if active else None
-
-
-def register_blueprints(app: Flask) -> None:
-    from portal.accounts.views import bp as accounts
-    from portal.admin.people import bp as people
-    from portal.admin.reach import bp as reach
-    from portal.admin.views import bp as admin
-    from portal.admin.webmaster import bp as webmaster
-    from portal.attendance.alert_views import bp as alerts
-    from portal.attendance.alert_views import rules_bp as alert_rules
-    from portal.attendance.views import bp as attendance
-    from portal.audit.views import bp as audit
-    from portal.audit.views import platform_bp as platform_audit
-    from portal.content.announcement_views import bp as announcements
-    from portal.content.homework_views import bp as homework
-    from portal.core.health import bp as health
-    from portal.groups.directory import bp as directory
-    from portal.groups.rollover_views import bp as rollover
-    from portal.groups.rules_views import bp as rules
-    from portal.groups.views import bp as groups
-    from portal.home.views import blueprints as homes
-    from portal.imports.views import bp as imports
-    from portal.messaging.flash_views import bp as flash
-    from portal.messaging.views import bp as messages
-    from portal.notifications.views import bp as notifications
-    from portal.pupil_files.views import bp as files
-    from portal.pupil_files.views import types_bp as event_types
-    from portal.sms.views import bp as sms
-    from portal.sms.views import hooks_bp as sms_hooks
-    from portal.sms.views import setup_bp as sms_setup
-    from portal.webhooks.views import bp as webhooks
-
-    blueprints = (
-        health,
-        accounts,
-        admin,
-        people,
-        imports,
-        reach,
-        webmaster,
-        groups,
-        directory,
-        rules,
-        rollover,
-        notifications,
-        messages,
-        flash,
-        announcements,
-        homework,
-        attendance,
-        alerts,
-        alert_rules,
-        webhooks,
-        files,
-        event_types,
-        sms,
-        sms_setup,
-        sms_hooks,
-        audit,
-        platform_audit,
-    )
-    for blueprint in (*blueprints, *homes):
-        app.register_blueprint(blueprint)
-
-
 def register_request_hooks(app: Flask) -> None:
-    from flask_babel import get_timezone
-
-    from portal.accounts import permissions
-    from portal.accounts.labels import profile_label, state_label
-    from portal.attendance import permissions as attendance_permissions
-    from portal.content import permissions as content_permissions
-    from portal.groups.labels import label as group_label
-    from portal.home.navigation import navigation
-    from portal.imports import labels as import_labels
-    from portal.messaging import attachments, conversations
-    from portal.messaging import permissions as messaging_permissions
-    from portal.notifications.present import channel_label, present
-    from portal.notifications.services import unread_count
-    from portal.pupil_files import labels as file_labels
-    from portal.pupil_files import permissions as file_permissions
-    from portal.sms import labels as sms_labels
-    from portal.sms import permissions as sms_permissions
-
-    app.jinja_env.filters["group_label"] = group_label
-    app.jinja_env.globals.update(
-        permissions.template_globals(),
-        **content_permissions.template_globals(),
-        **attendance_permissions.template_globals(),
-        **messaging_permissions.template_globals(),
-        **file_permissions.template_globals(),
-        **file_labels.template_globals(),
-        **sms_permissions.template_globals(),
-        **sms_labels.template_globals(),
-        **import_labels.template_globals(),
-        get_locale=get_locale,
-        current_timezone=lambda: str(get_timezone()),
-        profile_label=profile_label,
-        state_label=state_label,
-        group_label=group_label,
-        channel_label=channel_label,
-        present=present,
-        unread_notifications=lambda: unread_count(current_user),
-        unread_messages=lambda: conversations.unread_count(current_user),
-        recipients_line=conversations.recipients_line,
-        megabytes=attachments.megabytes,
-        navigation=navigation,
-    )
-
     @app.after_request
     def security_headers(response):
         response.headers.setdefault("Content-Security-Policy", CSP)
@@ -291,12 +173,6 @@ def register_error_handlers(app: Flask) -> None:
         title = _("Try again in a moment")
         message = _("Carnet is briefly unavailable. Wait a moment, then try again.")
         return (*error_page(503, title, message), headers)
-
-
-def register_cli(app: Flask) -> None:
-    from portal.admin.demo import demo_command
-
-    app.cli.add_command(demo_command)
 
 
 def form_page(template: str, form, error=None, **context):

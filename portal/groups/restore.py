@@ -18,8 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from portal.accounts.models import User
-from portal.audit.models import AuditTag
-from portal.audit.services import record
+from portal.core.audit import AuditTag, record
 from portal.core.i18n import deferred
 from portal.extensions import db
 from portal.groups import rules

@@ -22,8 +22,7 @@ from sqlalchemy import and_, select
 from sqlalchemy.orm import aliased
 
 from portal.accounts.models import Profile, User
-from portal.audit.models import AuditTag
-from portal.audit.services import record
+from portal.core.audit import AuditTag, record
 from portal.core.errors import ValidationError
 from portal.core.i18n import deferred
 from portal.extensions import db

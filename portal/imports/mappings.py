@@ -11,8 +11,8 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from portal.accounts.models import User
-from portal.audit import services as audit
-from portal.audit.models import AuditTag
+from portal.core import audit
+from portal.core.audit import AuditTag
 from portal.core.errors import ValidationError
 from portal.extensions import db
 from portal.imports.models import ImportMapping

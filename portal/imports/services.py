@@ -19,9 +19,8 @@ from rq.job import Job
 from sqlalchemy import delete, func, insert, select, update
 
 from portal.accounts.models import School, User
-from portal.audit import services as audit
-from portal.audit.models import AuditTag
-from portal.core import clock, outbox
+from portal.core import audit, clock, outbox
+from portal.core.audit import AuditTag
 from portal.core.errors import ValidationError
 from portal.core.i18n import deferred
 from portal.core.jobs import redis_connection

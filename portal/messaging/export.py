@@ -14,8 +14,7 @@ from flask import render_template
 from sqlalchemy import func, or_, select
 
 from portal.accounts.models import User
-from portal.audit.models import AuditTag
-from portal.audit.services import record
+from portal.core.audit import AuditTag, record
 from portal.extensions import db
 from portal.messaging.models import InboxEntry, Message, MessageState
 

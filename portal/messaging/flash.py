@@ -18,17 +18,16 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from portal.accounts.models import Profile, User
-from portal.core import clock
+from portal.core import bodies, clock
 from portal.core.db import among, insert_new
 from portal.core.errors import ValidationError
 from portal.core.text import checked_line
 from portal.extensions import db
 from portal.groups import audience
 from portal.groups.models import Group
-from portal.messaging import bodies
+from portal.messaging import flash_sms as sms
 from portal.messaging.models import FlashAcknowledgement, FlashAudience, FlashMessage
 from portal.notifications import services as notifications
-from portal.sms import services as sms
 from portal.sms import setup as sms_setup
 
 TITLE_MAX = 200

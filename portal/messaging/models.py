@@ -57,7 +57,7 @@ class Message(db.Model):
         ForeignKey("user_account.id", ondelete="CASCADE"), index=True
     )
     subject: Mapped[str] = mapped_column(String(200))
-    #: HTML cleaned on the server (portal.messaging.bodies): what every reader sees.
+    #: HTML cleaned on the server (portal.core.bodies): what every reader sees.
     body: Mapped[str] = mapped_column(Text, default="")
     #: The body's words, for search and the text part of e-mails.
     body_text: Mapped[str] = mapped_column(Text, default="")
@@ -228,7 +228,7 @@ class FlashMessage(HasAudience, db.Model):
         ForeignKey("user_account.id", ondelete="SET NULL")
     )
     title: Mapped[str] = mapped_column(String(200))
-    #: HTML cleaned on the server (portal.messaging.bodies).
+    #: HTML cleaned on the server (portal.core.bodies).
     body: Mapped[str] = mapped_column(Text, default="")
     starts_at: Mapped[dt.datetime]
     #: Set to the moment it was ended when its author ends it early.

@@ -19,14 +19,14 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, exists, func, literal, select, update
 
 from portal.accounts.models import UNREACHABLE, AccountState, User
-from portal.core import clock, outbox
+from portal.core import bodies, clock, outbox
 from portal.core.db import UTCDateTime, among, insert_new
 from portal.core.errors import ValidationError
 from portal.extensions import db
 from portal.groups import reachability
 from portal.groups.labels import label
 from portal.groups.models import Group, GroupKind, GroupMember
-from portal.messaging import attachments, bodies
+from portal.messaging import attachments
 from portal.messaging.models import (
     FIELDS,
     Attachment,

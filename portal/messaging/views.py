@@ -19,6 +19,7 @@ from flask_login import current_user
 from werkzeug.exceptions import NotFound
 
 from portal.accounts.models import SCHOOL_PROFILES, Profile, User
+from portal.core import bodies
 from portal.core.blueprints import profile_blueprint
 from portal.core.errors import ValidationError
 from portal.core.i18n import local_datetime
@@ -26,7 +27,7 @@ from portal.core.permissions import get_or_404, visible_or_404
 from portal.core.sessions import passive
 from portal.core.web import is_htmx
 from portal.extensions import db
-from portal.messaging import attachments, bodies, conversations, export, services
+from portal.messaging import attachments, conversations, export, services
 from portal.messaging.forms import ComposeForm, ExportForm
 from portal.messaging.models import FIELDS, Attachment, Field, Message, MessageState
 from portal.messaging.services import Addressee

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, SelectChoice, SelectField
+from wtforms import BooleanField, SelectChoice, SelectField, StringField, TextAreaField
 
+from portal.notifications import contact
 from portal.notifications.types import Channel, NotificationType
 
 CHANNEL_LABELS = {
@@ -71,3 +72,43 @@ def subscriptions_form(
         digest_hour=timing.digest_hour, quiet_from=timing.quiet_from, quiet_until=timing.quiet_until
     )
     return SubscriptionsForm(data=data)
+
+
+class WriteToSchoolForm(FlaskForm):
+    """The login page's contact form. Its fields are checked by portal.notifications.contact, which
+    gives every reason at once, the school's included."""
+
+    school = StringField(
+        _l("Your school"),
+        description=_l("Its code (UAI), on the letters from the school, or its full name."),
+        render_kw={
+            "required": True,
+            "maxlength": contact.SCHOOL_MAX,
+            "autocomplete": "organization",
+        },
+    )
+    name = StringField(
+        _l("Your name"),
+        render_kw={"required": True, "maxlength": contact.NAME_MAX, "autocomplete": "name"},
+    )
+    email = StringField(
+        _l("Your e-mail address"),
+        description=_l("The school answers at this address."),
+        render_kw={
+            "required": True,
+            "maxlength": contact.EMAIL_MAX,
+            "autocomplete": "email",
+            "type": "email",
+        },
+    )
+    pupil = StringField(
+        _l("Pupil concerned (optional)"),
+        description=_l("Their first and last name, and their class if you know it."),
+        render_kw={"maxlength": contact.PUPIL_MAX},
+    )
+    text = TextAreaField(
+        _l("Your message"),
+        render_kw={"required": True, "maxlength": contact.TEXT_MAX, "rows": 6},
+    )
+    #: A trap for robots: hidden from people (CSS, aria-hidden); filled in, nothing is sent.
+    website = StringField(_l("Leave this field empty"), render_kw={"autocomplete": "off"})

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from portal.accounts.models import Profile, User
-from portal.accounts.permissions import can_view_user
+from portal.groups.permissions import can_view_user
 from portal.pupil_files.models import FileEvent
 
 

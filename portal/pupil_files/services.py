@@ -17,9 +17,8 @@ from flask_babel import gettext as _
 from sqlalchemy import select, update
 
 from portal.accounts.models import Guardianship, Profile, School, User
-from portal.audit import services as audit
-from portal.audit.models import AuditTag
-from portal.core import clock, outbox
+from portal.core import audit, clock, outbox
+from portal.core.audit import AuditTag
 from portal.core.db import among
 from portal.core.errors import ValidationError
 from portal.core.i18n import deferred, deferred_date

@@ -15,12 +15,10 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 from sqlalchemy import select, update
 
-from portal.accounts.models import Profile, School, User
+from portal.accounts.models import School
 from portal.core import clock, outbox
-from portal.core.i18n import deferred, deferred_date
 from portal.core.jobs import enqueue, job, last_attempt, redis_connection, retry_after
 from portal.extensions import db
-from portal.notifications import services as notifications
 from portal.sms import providers, services, setup
 from portal.sms.models import Sms, SmsAction, SmsKind, SmsState
 from portal.sms.providers import Outgoing, Report
@@ -163,34 +161,6 @@ def _watch_for_answer(sms: Sms, action: SmsAction | None) -> None:
     if sms.kind == SmsKind.ATTENDANCE and action is not None and action.response_days:
         at = sms.sent_at + dt.timedelta(days=action.response_days)
         outbox.add("sms_unanswered", {"sms_id": sms.id}, available_at=at)
-
-
-@outbox.handler("sms_unanswered")
-def _check_answer(payload: dict) -> None:
-    """No answer and no reason for the absence once the delay is over: the staff are told."""
-    sms = db.session.get(Sms, payload["sms_id"])
-    if sms is None or not services.unanswered(sms):
-        return
-    staff = db.session.scalars(
-        select(User.id).where(
-            User.school_id == sms.school_id, User.profile.in_((Profile.ADMIN, Profile.STAFF))
-        )
-    ).all()
-    pupil = sms.pupil
-    notifications.notify(
-        "sms_unanswered",
-        staff,
-        f"sms_unanswered:{sms.mark_id}",
-        {
-            "pupil": pupil.display_name if pupil else "",
-            "text": deferred(
-                "no answer to the SMS of %(day)s about: %(event)s",
-                day=deferred_date(sms.sent_at.date()),
-                event=sms.event,
-            ),
-            "url": f"/sms/marks/{sms.mark_id}",
-        },
-    )
 
 
 # --- the development adapter's delivery reports ------------------------------------------------

@@ -8,6 +8,7 @@ import datetime as dt
 import re
 import secrets
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
@@ -17,27 +18,23 @@ from flask_babel import force_locale, format_date
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select, update
 
-from portal.accounts.models import UNREACHABLE, Guardianship, Profile, School, User
+from portal.accounts.models import UNREACHABLE, Guardianship, School, User
 from portal.accounts.services import normalise_mobile
-from portal.attendance.models import Alert, AttendanceMark, ClassSession, MarkKind
-from portal.audit.models import AuditTag
-from portal.audit.services import record as audit
 from portal.core import clock, outbox, phones
+from portal.core.audit import AuditTag
+from portal.core.audit import record as audit
 from portal.core.db import among, insert_new
 from portal.core.errors import ValidationError
 from portal.extensions import db
 from portal.groups.audience import GROUP_KINDS
 from portal.groups.models import Group, GroupKind, GroupMember
-from portal.messaging import bodies
 from portal.notifications.models import NotificationTiming
 from portal.notifications.timing import quiet_until
 from portal.sms import segments, setup
-from portal.sms.labels import recipient_label
 from portal.sms.models import (
     RANK,
     Recipient,
     Sms,
-    SmsAction,
     SmsKind,
     SmsOptOut,
     SmsProvider,
@@ -47,10 +44,6 @@ from portal.sms.models import (
 from portal.sms.permissions import can_send_sms
 from portal.sms.providers import Inbound, Report
 
-#: The marks an SMS may be about.
-TOLD = (MarkKind.ABSENT, MarkKind.LATE)
-#: A flash message by SMS is cut to this many parts.
-FLASH_PARTS = 3
 #: A reply is matched to an SMS sent to its number at most this long before.
 REPLY_WINDOW = dt.timedelta(days=30)
 #: What people answer to stop SMS, accents and case aside, optionally followed by a code.
@@ -90,7 +83,7 @@ class Candidate:
         return self.refusal is None
 
 
-def _usable_mobile(number: str | None) -> tuple[str | None, str | None]:
+def usable_mobile(number: str | None) -> tuple[str | None, str | None]:
     if not number:
         return None, _("No mobile number.")
     try:
@@ -114,7 +107,7 @@ def _guardian(recipient: Recipient, link: Guardianship | None) -> Candidate:
     if link is None:
         return Candidate(recipient, None, None, _("No guardian of this rank."))
     parent = link.parent
-    phone, refusal = _usable_mobile(parent.mobile)
+    phone, refusal = usable_mobile(parent.mobile)
     if not link.accepts_sms:
         stop = _stopped(parent, parent.mobile) if parent.mobile else None
         refusal = (
@@ -146,14 +139,14 @@ def candidates(pupil: User) -> list[Candidate]:
         _guardian(Recipient.GUARDIAN_1, links.get(1)),
         _guardian(Recipient.GUARDIAN_2, links.get(2)),
     ]
-    phone, refusal = _usable_mobile(pupil.mobile)
+    phone, refusal = usable_mobile(pupil.mobile)
     if refusal is None and (stop := _stopped(pupil, phone)) is not None:
         refusal = _("Answered STOP on %(day)s.", day=format_date(stop.received_at.date(), "short"))
     found.append(Candidate(Recipient.PUPIL, pupil, phone, _closed(pupil) or refusal))
     return found
 
 
-# --- what an attendance SMS says ---------------------------------------------------------------
+# --- what every SMS action may say, and a new SMS ---------------------------------------------
 
 
 def _class_name(pupil_id: int) -> str:
@@ -169,7 +162,7 @@ def _class_name(pupil_id: int) -> str:
     )
 
 
-def _values_on(day: dt.date, pupil: User, school: School) -> dict[str, str]:
+def values_on(day: dt.date, pupil: User, school: School) -> dict[str, str]:
     """What any SMS action's text may say (setup.COMMON): the pupil, their class, the day."""
     with force_locale(school.default_language):
         date = format_date(day, "short")
@@ -182,29 +175,7 @@ def _values_on(day: dt.date, pupil: User, school: School) -> dict[str, str]:
     }
 
 
-def _values(session: ClassSession, pupil: User, minutes: int) -> dict[str, str]:
-    school = session.group.school
-    local = ZoneInfo(school.timezone)
-    return {
-        **_values_on(session.starts_at.astimezone(local).date(), pupil, school),
-        "start": session.starts_at.astimezone(local).strftime("%H:%M"),
-        "end": session.ends_at.astimezone(local).strftime("%H:%M"),
-        "minutes": str(minutes),
-    }
-
-
-def values_for_mark(mark: AttendanceMark) -> dict[str, str]:
-    return _values(mark.session, mark.person, mark.minutes)
-
-
-def _event(kind: str, values: dict[str, str], language: str) -> str:
-    with force_locale(language):
-        if kind == MarkKind.ABSENT:
-            return _("Absence on %(date)s, %(start)s–%(end)s", **values)
-        return _("%(minutes)s minutes late on %(date)s (%(start)s)", **values)
-
-
-def _new_sms(**fields) -> Sms:
+def new_sms(**fields) -> Sms:
     body = fields["body"]
     counted = segments.count(body)
     sms = Sms(
@@ -217,79 +188,6 @@ def _new_sms(**fields) -> Sms:
     return sms
 
 
-def queue_for_mark(
-    actor: User, mark: AttendanceMark, action: SmsAction | None, recipients: list[str]
-) -> list[Sms]:
-    """SMS for an absence or a late arrival, one per chosen recipient who may receive one,
-    put in 'SMS to send' (queued, not sent). Raises ValidationError when the action or the
-    recipients will not do; a recipient already queued for this mark is not queued twice."""
-    if not can_send_sms(actor) or mark.school_id != actor.school_id:
-        raise PermissionError("only the direction and the staff of the school queue SMS")
-    errors: dict[str, str] = {}
-    if mark.kind not in TOLD or mark.person.profile != Profile.PUPIL:
-        errors["action"] = _("SMS are sent for a pupil's absence or late arrival.")
-    elif not setup.is_ready(actor.school_id):
-        errors["action"] = _("The direction must set up the SMS provider first.")
-    elif (
-        action is None
-        or action.school_id != actor.school_id
-        or not action.enabled
-        or not setup.for_marks(action.template)
-    ):
-        errors["action"] = _("Choose an SMS action.")
-    chosen = [c for c in candidates(mark.person) if c.recipient in recipients]
-    if not chosen:
-        errors["recipients"] = _("Choose at least one recipient.")
-    elif refused := [c for c in chosen if not c.reachable]:
-        errors["recipients"] = " ".join(
-            _("%(who)s: %(why)s", who=_recipient_words(c), why=c.refusal) for c in refused
-        )
-    if errors:
-        raise ValidationError.of(errors)
-    session = mark.session
-    school = session.group.school
-    values = values_for_mark(mark)
-    waiting = set(
-        db.session.scalars(
-            select(Sms.recipient).where(
-                Sms.mark_id == mark.id, Sms.action_id == action.id, Sms.state == SmsState.QUEUED
-            )
-        )
-    )
-    provider = setup.provider_of(actor.school_id)
-    queued = []
-    for candidate in chosen:
-        if candidate.recipient in waiting:
-            continue
-        queued.append(
-            _new_sms(
-                school_id=actor.school_id,
-                kind=SmsKind.ATTENDANCE,
-                action_id=action.id,
-                action_label=action.short_label,
-                mark_id=mark.id,
-                mark_kind=mark.kind,
-                session_id=session.id,
-                pupil_id=mark.person_id,
-                event=_event(mark.kind, values, school.default_language),
-                class_name=values["class"],
-                recipient=candidate.recipient,
-                person_id=candidate.person.id,
-                phone=candidate.phone,
-                sender=action.sender or provider.sender,
-                body=setup.fill(action.template, values),
-                queued_by_id=actor.id,
-            )
-        )
-    db.session.flush()
-    return queued
-
-
-def _recipient_words(candidate: Candidate) -> str:
-    name = f" ({candidate.person.display_name})" if candidate.person else ""
-    return recipient_label(candidate.recipient) + name
-
-
 # --- the queue: send or delete -----------------------------------------------------------------
 
 
@@ -299,7 +197,7 @@ def _queued(actor: User, ids: list[int]):
     )
 
 
-def _hand_over(sms_list: list[Sms], at: dt.datetime | None = None) -> None:
+def hand_over(sms_list: list[Sms], at: dt.datetime | None = None) -> None:
     """To the worker, after the commit (at ``at`` when given): one job per SMS."""
     now = clock.now()
     for sms in sms_list:
@@ -318,36 +216,35 @@ class Sent(NamedTuple):
 
 
 def send(actor: User, ids: list[int]) -> Sent:
-    """Send the chosen SMS of the queue; says how many left it. An SMS about a session to
-    come (an absence announced in advance) is handed over for the session's start: nothing
-    about a session reaches its families before it starts."""
+    """Send the chosen SMS of the queue; says how many left it. An SMS held back (HOLDS: one
+    about a session to come waits for its start, since nothing about a session reaches its
+    families before it starts) is handed over for the time it may leave."""
     if not can_send_sms(actor):
         raise PermissionError("only the direction and the staff send SMS")
     if not setup.is_ready(actor.school_id):
         raise ValidationError("sms", _("The direction must set up the SMS provider first."))
     chosen = list(db.session.scalars(_queued(actor, ids).with_for_update()))
-    starts = _session_starts(chosen)
+    held = _holds(chosen)
     leaving: dict[dt.datetime | None, list[Sms]] = {}
     for sms in chosen:
-        leaving.setdefault(starts.get(sms.session_id), []).append(sms)
+        leaving.setdefault(held.get(sms.id), []).append(sms)
     for at, group in leaving.items():
-        _hand_over(group, at)
+        hand_over(group, at)
     later = len(chosen) - len(leaving.get(None, []))
     return Sent(len(chosen) - later, later)
 
 
-def _session_starts(sms_list: list[Sms]) -> dict[int, dt.datetime]:
-    """The start of each session these SMS are about that has not started yet."""
-    ids = sorted({sms.session_id for sms in sms_list if sms.session_id is not None})
-    if not ids:
-        return {}
-    return dict(
-        db.session.execute(
-            select(ClassSession.id, ClassSession.starts_at).where(
-                among(ClassSession.id, ids), ClassSession.starts_at > clock.now()
-            )
-        ).all()
-    )
+#: What holds an SMS of the queue back however early it is sent: each answers, for some SMS,
+#: the time each may leave (sms id -> time). Domains above this one add theirs: an absence's SMS
+#: waits for its session's start (portal.attendance.absence_sms).
+HOLDS: list[Callable[[list[Sms]], dict[int, dt.datetime]]] = []
+
+
+def _holds(sms_list: list[Sms]) -> dict[int, dt.datetime]:
+    found: dict[int, dt.datetime] = {}
+    for hold in HOLDS if sms_list else ():
+        found.update(hold(sms_list))
+    return found
 
 
 def leaving_times(sms_list: list[Sms]) -> dict[int, dt.datetime]:
@@ -355,12 +252,11 @@ def leaving_times(sms_list: list[Sms]) -> dict[int, dt.datetime]:
     over for later (the session's start, the end of quiet hours), or one in 'SMS to send'
     about a session to come, which leaves at its start however early it is sent."""
     now = clock.now()
-    starts = _session_starts([sms for sms in sms_list if sms.state == SmsState.QUEUED])
-    found = {}
+    found = _holds([sms for sms in sms_list if sms.state == SmsState.QUEUED])
     for sms in sms_list:
-        if sms.state == SmsState.QUEUED and sms.session_id in starts:
-            found[sms.id] = starts[sms.session_id]
-        elif _held(sms, now):
+        if sms.id in found:
+            continue
+        if held_back(sms, now):
             found[sms.id] = sms.submitted_at
     return found
 
@@ -375,48 +271,15 @@ def delete(actor: User, ids: list[int]) -> int:
     return len(chosen)
 
 
-# --- an absence that changes -------------------------------------------------------------------
+# --- what has not left yet -----------------------------------------------------------------------
 
 
-def mark_changed(session_id: int, pupil_id: int, kind: MarkKind | None) -> None:
-    """Called by attendance when a pupil's mark on a session changes kind or goes: SMS that have
-    not left for it — queued, or sent and waiting for the session's start — are withdrawn;
-    those that already left are outdated, and the staff are offered a correcting SMS (unless
-    the mark came back to what they said)."""
-    now = clock.now()
-    rows = db.session.scalars(
-        select(Sms)
-        .where(
-            Sms.session_id == session_id,
-            Sms.pupil_id == pupil_id,
-            Sms.kind == SmsKind.ATTENDANCE,
-        )
-        .with_for_update()
-    )
-    reason = {
-        None: _("The absence was cancelled."),
-        MarkKind.LATE: _("It became a late arrival."),
-        MarkKind.ABSENT: _("It became an absence."),
-        MarkKind.LEFT_EARLY: _("It became an early departure."),
-    }[kind]
-    for sms in rows:
-        # Sent from the queue but held for the session's start: it has not left either.
-        if (sms.state == SmsState.QUEUED or _held(sms, now)) and kind != sms.mark_kind:
-            sms.state, sms.finished_at, sms.error = SmsState.WITHDRAWN, now, reason
-        elif sms.state in (SmsState.SENDING, SmsState.SENT, SmsState.DELIVERED):
-            if kind == sms.mark_kind:
-                sms.outdated_at = sms.outdated_reason = None
-            elif _correction_of(sms) is None:
-                sms.outdated_at, sms.outdated_reason = now, reason
-    db.session.flush()
-
-
-def _held(sms: Sms, now: dt.datetime) -> bool:
-    """Handed over for later and not left yet (what _not_gone() asks of the database)."""
+def held_back(sms: Sms, now: dt.datetime) -> bool:
+    """Handed over for later and not left yet (what not_gone() asks of the database)."""
     return sms.state == SmsState.SENDING and sms.sent_at is None and sms.submitted_at > now
 
 
-def _not_gone(now: dt.datetime):
+def not_gone(now: dt.datetime):
     """SMS that have not left: in 'SMS to send', or handed over for later (a flash message's
     start, the end of someone's quiet hours, an absence's session start)."""
     return or_(
@@ -431,13 +294,9 @@ def withdraw_for(person_id: int, reason: str) -> int:
     now = clock.now()
     return db.session.execute(
         update(Sms)
-        .where(or_(Sms.person_id == person_id, Sms.pupil_id == person_id), _not_gone(now))
+        .where(or_(Sms.person_id == person_id, Sms.pupil_id == person_id), not_gone(now))
         .values(state=SmsState.WITHDRAWN, finished_at=now, error=reason[:500])
     ).rowcount
-
-
-def _correction_of(sms: Sms) -> Sms | None:
-    return db.session.scalar(select(Sms).where(Sms.corrects_id == sms.id).limit(1))
 
 
 def to_correct(school_id: int) -> list[Sms]:
@@ -451,176 +310,10 @@ def to_correct(school_id: int) -> list[Sms]:
     )
 
 
-def correct(actor: User, sms: Sms) -> Sms:
-    """A correcting SMS to the same number, sent at once, saying what the mark now is."""
-    if not can_send_sms(actor) or sms.school_id != actor.school_id:
-        raise PermissionError("only the direction and the staff of the school correct SMS")
-    if sms.outdated_at is None:
-        raise ValidationError("sms", _("This SMS needs no correction."))
-    if not setup.is_ready(actor.school_id):
-        raise ValidationError("sms", _("The direction must set up the SMS provider first."))
-    session, pupil = db.session.get(ClassSession, sms.session_id), sms.pupil
-    mark = db.session.scalar(
-        select(AttendanceMark).where(
-            AttendanceMark.session_id == sms.session_id, AttendanceMark.person_id == sms.pupil_id
-        )
-    )
-    school = actor.school
-    values = _values(session, pupil, mark.minutes if mark else 0)
-    with force_locale(school.default_language):
-        if mark is None:
-            body = _(
-                "%(school)s – correction: %(pupil)s was present on %(date)s, %(start)s–%(end)s. "
-                "Please disregard our previous SMS.",
-                **values,
-            )
-        elif mark.kind == MarkKind.LATE:
-            body = _(
-                "%(school)s – correction: %(pupil)s was not absent on %(date)s but arrived "
-                "%(minutes)s minutes late.",
-                **values,
-            )
-        else:
-            body = _(
-                "%(school)s – correction about %(pupil)s on %(date)s: %(event)s.",
-                event=_event(mark.kind, values, school.default_language),
-                **values,
-            )
-    correction = _new_sms(
-        school_id=sms.school_id,
-        kind=SmsKind.CORRECTION,
-        action_id=sms.action_id,
-        action_label=sms.action_label,
-        mark_id=mark.id if mark else None,
-        session_id=sms.session_id,
-        pupil_id=sms.pupil_id,
-        event=sms.event,
-        class_name=sms.class_name,
-        corrects_id=sms.id,
-        recipient=sms.recipient,
-        person_id=sms.person_id,
-        phone=sms.phone,
-        sender=sms.sender,
-        body=body,
-        queued_by_id=actor.id,
-    )
-    sms.outdated_at = sms.outdated_reason = None
-    db.session.flush()
-    _hand_over([correction])
-    return correction
+# --- automatic SMS (an alert's) ----------------------------------------------------------------
 
 
-# --- flash messages by SMS ---------------------------------------------------------------------
-
-
-def for_flash(flash, people: list[int]) -> int:
-    """The flash message by SMS at its start, bypassing the queue, to the guardians among
-    ``people`` who accept SMS for at least one child and have a valid mobile: one SMS each.
-    Returns how many."""
-    school = db.session.get(School, flash.school_id)
-    provider = setup.provider_of(flash.school_id)
-    parents = db.session.scalars(
-        select(User)
-        .where(among(User.id, people), User.profile == Profile.PARENT)
-        .where(
-            User.id.in_(select(Guardianship.parent_id).where(Guardianship.accepts_sms.is_(True)))
-        )
-        .order_by(User.id)
-    ).all()
-    text = _flash_text(school.name, flash.title, bodies.excerpt(flash.body, 600))
-    chosen = []
-    for parent in parents:
-        phone, refusal = _usable_mobile(parent.mobile)
-        if refusal is None:
-            chosen.append(
-                _new_sms(
-                    school_id=flash.school_id,
-                    kind=SmsKind.FLASH,
-                    flash_id=flash.id,
-                    event=flash.title[:200],
-                    recipient=Recipient.GUARDIAN,
-                    person_id=parent.id,
-                    phone=phone,
-                    sender=provider.sender if provider else "",
-                    body=text,
-                    queued_by_id=flash.author_id,
-                )
-            )
-    db.session.flush()
-    _hand_over(chosen, at=flash.starts_at)
-    return len(chosen)
-
-
-def _flash_text(school: str, title: str, words: str) -> str:
-    """'School: title. words', cut at a word so that it fits FLASH_PARTS parts."""
-    text = f"{school}: {title}. {words}".strip() if words else f"{school}: {title}"
-    while segments.count(text).parts > FLASH_PARTS:
-        text = text[: int(len(text) * 0.9)].rsplit(" ", 1)[0] + "…"
-    return text
-
-
-def flash_ended(flash) -> None:
-    """A flash message ended before its start: its SMS do not go."""
-    now = clock.now()
-    db.session.execute(
-        update(Sms)
-        .where(Sms.flash_id == flash.id, _not_gone(now))
-        .values(state=SmsState.WITHDRAWN, finished_at=now)
-    )
-
-
-# --- alerts by SMS -----------------------------------------------------------------------------
-
-
-def for_alert(alert: Alert, action_id: int, pupil: User, event: str, count: str) -> list[Sms]:
-    """An alert rule's SMS action, at once, to the pupil's guardians who may receive an SMS:
-    one each. No one else asked, so it waits for the school's hours for automatic SMS
-    (SMS_AUTOMATIC_HOURS) and then for the end of the guardian's own quiet hours. Nothing goes
-    when the provider is not set up or the action is switched off. Returns the SMS."""
-    action = db.session.get(SmsAction, action_id)
-    if (
-        action is None
-        or not action.enabled
-        or not setup.for_alerts(action.template)
-        or not setup.is_ready(alert.school_id)
-    ):
-        return []
-    guardians = [c for c in candidates(pupil) if c.recipient != Recipient.PUPIL and c.reachable]
-    school = db.session.get(School, alert.school_id)
-    provider = setup.provider_of(school.id)
-    values = {
-        **_values_on(clock.today(school.timezone), pupil, school),
-        "alert": alert.rule_name,
-        "count": count,
-    }
-    chosen = [
-        _new_sms(
-            school_id=school.id,
-            kind=SmsKind.ALERT,
-            action_id=action.id,
-            action_label=action.short_label,
-            alert_id=alert.id,
-            pupil_id=pupil.id,
-            class_name=values["class"],
-            event=event[:200],
-            recipient=candidate.recipient,
-            person_id=candidate.person.id,
-            phone=candidate.phone,
-            sender=action.sender or provider.sender,
-            body=setup.fill(action.template, values),
-        )
-        for candidate in guardians
-    ]
-    db.session.flush()
-    leaving: dict[dt.datetime | None, list[Sms]] = {}
-    for sms in chosen:
-        leaving.setdefault(_automatic_time(sms.person_id, school), []).append(sms)
-    for at, group in leaving.items():
-        _hand_over(group, at)
-    return chosen
-
-
-def _automatic_time(person_id: int, school: School) -> dt.datetime | None:
+def automatic_time(person_id: int, school: School) -> dt.datetime | None:
     """When an SMS nobody sent by hand may leave: None for now."""
     now = clock.now()
     first, last = current_app.config["SMS_AUTOMATIC_HOURS"]
@@ -792,20 +485,6 @@ def replies_for_pupil(pupil_id: int) -> list[SmsReply]:
             .order_by(SmsReply.received_at.desc())
         )
     )
-
-
-def unanswered(sms: Sms) -> bool:
-    """The absence its SMS was about is still there, unjustified, without a reason, and nobody
-    answered since the SMS left."""
-    mark = db.session.get(AttendanceMark, sms.mark_id) if sms.mark_id else None
-    if mark is None or mark.kind not in TOLD or mark.justified or mark.reason:
-        return False
-    answered = db.session.scalar(
-        select(func.count())
-        .select_from(SmsReply)
-        .where(SmsReply.mark_id == mark.id, SmsReply.received_at >= sms.sent_at)
-    )
-    return not answered
 
 
 # --- reading -----------------------------------------------------------------------------------

@@ -7,16 +7,16 @@ from __future__ import annotations
 
 import re
 import string
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from portal.accounts.models import User
-from portal.attendance.models import AlertRule
-from portal.audit.models import AuditTag
-from portal.audit.services import record as audit
 from portal.core import clock, phones, vault
+from portal.core.audit import AuditTag
+from portal.core.audit import record as audit
 from portal.core.errors import ValidationError
 from portal.core.text import checked_line
 from portal.extensions import db
@@ -171,17 +171,18 @@ def serves(action: SmsAction) -> str:
     return _("absences") if marks else _("alerts")
 
 
-def rule_sending(action_id: int) -> AlertRule | None:
-    """An alert rule that sends this action's text, if any."""
-    return db.session.scalar(
-        select(AlertRule).where(AlertRule.sms_action_id == action_id).order_by(AlertRule.id)
-    )
+#: What sends an action's text by itself: each answers, for an action's id, the name of the alert
+#: rule that sends it, or None. Domains above this one add theirs (portal.attendance.absence_sms).
+SENDERS: list[Callable[[int], str | None]] = []
 
 
-def _rule_sends_it(rule: AlertRule) -> str:
-    return _(
-        "The alert “%(rule)s” sends this SMS: choose another SMS for it first.", rule=rule.name
-    )
+def rule_sending(action_id: int) -> str | None:
+    """The name of an alert rule that sends this action's text, if any."""
+    return next((name for find in SENDERS if (name := find(action_id)) is not None), None)
+
+
+def _rule_sends_it(rule: str) -> str:
+    return _("The alert “%(rule)s” sends this SMS: choose another SMS for it first.", rule=rule)
 
 
 def placeholders_in(template: str) -> list[str] | None:
@@ -261,7 +262,7 @@ def save_action(actor: User, asked: ActionInput, action: SmsAction | None = None
             errors["template"] = _(
                 "The alert “%(rule)s” sends this SMS, and an alert has no session: leave out "
                 "{start}, {end} and {minutes}.",
-                rule=rule.name,
+                rule=rule,
             )
     days = asked.response_days
     if days is None or not 0 <= days <= RESPONSE_DAYS_MAX:

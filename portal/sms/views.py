@@ -1,4 +1,4 @@
-"""SMS pages: the SMS of an absence, 'SMS to send' and 'Follow-up of SMS' for the direction and
+"""SMS pages: 'SMS to send' and 'Follow-up of SMS' for the direction and
 the staff; the provider and the SMS actions for the direction; and the provider's callbacks
 (delivery reports and inbound texts), which carry no session and are checked by signature."""
 
@@ -10,18 +10,15 @@ from flask_babel import ngettext
 from flask_login import current_user
 
 from portal.accounts.models import Guardianship, Profile
-from portal.attendance.models import AttendanceMark
-from portal.core import clock
 from portal.core.blueprints import profile_blueprint
 from portal.core.errors import ValidationError
 from portal.core.navigation import back
-from portal.core.permissions import get_or_404, require
+from portal.core.permissions import get_or_404
 from portal.core.web import form_page, is_htmx
 from portal.extensions import csrf, db, limiter
-from portal.sms import providers, segments, services, setup
-from portal.sms.forms import ActionForm, MarkSmsForm, ProviderForm
-from portal.sms.models import IN_TRANSIT, Sms, SmsAction, SmsProvider, SmsState
-from portal.sms.permissions import can_send_sms
+from portal.sms import providers, services, setup
+from portal.sms.forms import ActionForm, ProviderForm
+from portal.sms.models import IN_TRANSIT, SmsAction, SmsProvider, SmsState
 
 bp = profile_blueprint("sms", __name__, "/sms", Profile.ADMIN, Profile.STAFF)
 setup_bp = profile_blueprint("sms_setup", __name__, "/admin/sms", Profile.ADMIN)
@@ -35,76 +32,6 @@ TABS = {
 
 
 # --- the SMS of an absence ---------------------------------------------------------------------
-
-
-def _mark(mark_id: int) -> AttendanceMark:
-    mark = get_or_404(AttendanceMark, mark_id)
-    require(can_send_sms(current_user))
-    if mark.person.profile != Profile.PUPIL:
-        abort(404)
-    return mark
-
-
-def _mark_page(mark, form, error: ValidationError | None = None):
-    actions = setup.offered(current_user.school_id, setup.for_marks)
-    form.action.choices = [(a.id, a.long_label) for a in actions]
-    chosen = next((a for a in actions if a.id == form.action.data), actions[0] if actions else None)
-    if error is not None:
-        error.apply_to(form)
-    sent = services.of_mark(mark.id)
-    context = {
-        "mark_row": mark,
-        "form": form,
-        "ready": setup.is_ready(current_user.school_id),
-        "candidates": services.candidates(mark.person),
-        "chosen": chosen,
-        "sent": sent,
-        "leaving": services.leaving_times(sent),
-        "now": clock.now(),
-        "replies": services.replies_for_pupil(mark.person_id),
-    }
-    if chosen is not None:
-        context["preview"] = setup.fill(chosen.template, services.values_for_mark(mark))
-        context["segments"] = segments.count(context["preview"])
-    if is_htmx() and request.method == "GET":
-        return render_template("sms/_preview.html", **context)
-    status = 400 if form.errors else 200
-    return render_template("sms/mark.html", **context), status
-
-
-@bp.route("/marks/<int:mark_id>", methods=["GET", "POST"])
-def mark_sms(mark_id: int):
-    """Choose the SMS action and the recipients; the SMS then wait in 'SMS to send'."""
-    mark = _mark(mark_id)
-    form = MarkSmsForm(formdata=request.form if request.method == "POST" else request.args)
-    if request.method == "GET":
-        if not form.recipients.data:
-            form.recipients.data = [
-                c.recipient for c in services.candidates(mark.person) if c.reachable
-            ][:1]
-        return _mark_page(mark, form)
-    if not form.validate_on_submit():
-        return _mark_page(mark, form)
-    try:
-        queued = services.queue_for_mark(
-            current_user,
-            mark,
-            db.session.get(SmsAction, form.action.data or 0),
-            form.recipients.data or [],
-        )
-    except ValidationError as error:
-        db.session.rollback()
-        return _mark_page(mark, form, error)
-    db.session.commit()
-    flash(
-        ngettext(
-            "%(num)d SMS is waiting in 'SMS to send'.",
-            "%(num)d SMS are waiting in 'SMS to send'.",
-            len(queued),
-        ),
-        "success",
-    )
-    return redirect(url_for("sms.mark_sms", mark_id=mark.id))
 
 
 @bp.post("/consent/<int:link_id>")
@@ -205,20 +132,6 @@ def delete():
             services.delete, lambda n: ngettext("%(num)d SMS deleted.", "%(num)d SMS deleted.", n)
         )
     )
-
-
-@bp.post("/<int:sms_id>/correct")
-def correct(sms_id: int):
-    sms = get_or_404(Sms, sms_id)
-    try:
-        services.correct(current_user, sms)
-    except ValidationError as error:
-        db.session.rollback()
-        flash(error.errors["sms"], "error")
-    else:
-        db.session.commit()
-        flash(_("The correcting SMS is on its way."), "success")
-    return redirect(request.form.get("next") or url_for("sms.queue"))
 
 
 # --- follow-up ---------------------------------------------------------------------------------

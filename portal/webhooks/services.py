@@ -11,13 +11,11 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from portal.accounts.models import User
-from portal.audit import services as audit
-from portal.audit.models import AuditTag
-from portal.core import clock, outbox, settings, vault
+from portal.core import audit, clock, guard, outbox, settings, vault
+from portal.core.audit import AuditTag
 from portal.core.errors import ValidationError
 from portal.core.text import checked_line
 from portal.extensions import db
-from portal.webhooks import guard
 from portal.webhooks.models import DeliveryState, WebhookDelivery, WebhookEndpoint
 
 URL_MAX = 2000

@@ -11,6 +11,7 @@ from portal.accounts.models import AccountState, EmailPriority, EmailSource, Use
 from portal.core import clock
 from portal.core.errors import ValidationError
 from portal.extensions import db
+from portal.groups import people
 from tests import factories as make
 
 pytestmark = pytest.mark.usefixtures("db_ctx")
@@ -77,17 +78,17 @@ def test_unknown_login_and_wrong_password_get_the_same_answer():
 
 def test_logins_are_made_from_names_and_kept_unique():
     school = make.school()
-    first = accounts.create_user(school, "pupil", "Zoé", "Le Gall")
-    second = accounts.create_user(school, "pupil", "Zoé", "Le Gall")
+    first = people.create_user(school, "pupil", "Zoé", "Le Gall")
+    second = people.create_user(school, "pupil", "Zoé", "Le Gall")
     assert (first.login, second.login) == ("zoe.le-gall", "zoe.le-gall2")
 
 
 def test_names_are_required_and_bounded():
     school = make.school()
     with pytest.raises(ValidationError, match="required"):
-        accounts.create_user(school, "pupil", "  ", "Martin")
+        people.create_user(school, "pupil", "  ", "Martin")
     with pytest.raises(ValidationError, match="100"):
-        accounts.create_user(school, "pupil", "Léa", "M" * 101)
+        people.create_user(school, "pupil", "Léa", "M" * 101)
 
 
 # --- guardianship ----------------------------------------------------------------------------
@@ -97,23 +98,23 @@ def test_a_pupil_has_at_most_one_guardian_per_rank_and_each_parent_once():
     school = make.school()
     pupil, (first, _second) = make.family(school)
     with pytest.raises(ValidationError, match="rank"):
-        accounts.link_guardian(make.user(school, "parent"), pupil, 1)
+        people.link_guardian(make.user(school, "parent"), pupil, 1)
     with pytest.raises(ValidationError, match="already a guardian"):
-        accounts.link_guardian(first, pupil, 2)
+        people.link_guardian(first, pupil, 2)
 
 
 def test_only_parents_are_guardians_and_only_of_pupils():
     school = make.school()
     with pytest.raises(ValidationError):
-        accounts.link_guardian(make.user(school, "teacher"), make.user(school, "pupil"), 1)
+        people.link_guardian(make.user(school, "teacher"), make.user(school, "pupil"), 1)
     with pytest.raises(ValidationError):
-        accounts.link_guardian(make.user(school, "parent"), make.user(school, "staff"), 1)
+        people.link_guardian(make.user(school, "parent"), make.user(school, "staff"), 1)
 
 
 def test_guardianship_keeps_its_flags():
     school = make.school()
     pupil = make.user(school, "pupil")
-    link = accounts.link_guardian(
+    link = people.link_guardian(
         make.user(school, "parent"), pupil, 1, financial=True, contact=False, accepts_sms=True
     )
     (stored,) = accounts.guardianships_of(pupil)

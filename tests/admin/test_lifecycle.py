@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from portal.accounts import services as accounts
 from portal.accounts.models import AccountState, ActivationCode, Guardianship, Profile, User
 from portal.admin import lifecycle
-from portal.audit.models import AuditEntry, AuditTag
+from portal.core.audit import AuditEntry, AuditTag
 from portal.core.errors import ValidationError
 from portal.extensions import db
 from portal.groups import services as groups
@@ -549,9 +549,9 @@ def newcomers(app, world):
         )
         # Names in any script print as they are written.
         dad = make.user(school, "parent", active=False, first_name="Łukasz", last_name="Nguyễn")
-        accounts.link_guardian(mum, people["Nina"], 1)
-        accounts.link_guardian(dad, people["Nina"], 2)
-        accounts.link_guardian(mum, people["Omar"], 1)  # once on the sheet
+        people.link_guardian(mum, people["Nina"], 1)
+        people.link_guardian(dad, people["Nina"], 2)
+        people.link_guardian(mum, people["Omar"], 1)  # once on the sheet
         blocked = make.user(school, "pupil", active=False, first_name="Bob", last_name="Bloqué")
         groups.add_member(class_5b, blocked)
         accounts.block(blocked)

@@ -14,6 +14,7 @@ from portal.accounts.models import AccountState, EmailSource, Guardianship, User
 from portal.admin.reach import Channel, Missing, reach
 from portal.core import clock
 from portal.extensions import db
+from portal.groups import people
 from portal.groups import services as groups
 from tests import factories as make
 from tests.web import logged_in, post, text
@@ -59,38 +60,36 @@ def families(app):
         rita = _guardian(school, "Rita Refus", email="rita@example.org")
         accounts.set_refuses_email(rita, True)
         lea = _pupil(school, c5b, "Léa Martin")
-        accounts.link_guardian(nora, lea, 1)
-        accounts.link_guardian(rita, lea, 2)
+        people.link_guardian(nora, lea, 1)
+        people.link_guardian(rita, lea, 2)
         hugo = _pupil(school, c5b, "Hugo Bernard")
-        accounts.link_guardian(
-            _guardian(school, "Emma Courriel", email="emma@example.org"), hugo, 1
-        )
+        people.link_guardian(_guardian(school, "Emma Courriel", email="emma@example.org"), hugo, 1)
         sam = _guardian(school, "Sam Texto", mobile="06 98 76 54 32")
-        accounts.link_guardian(sam, hugo, 2, accepts_sms=True)
+        people.link_guardian(sam, hugo, 2, accepts_sms=True)
         ines = _pupil(school, c5b, "Inès Petit")
-        accounts.link_guardian(_guardian(school, "Alex Compte", active=True), ines, 1)
+        people.link_guardian(_guardian(school, "Alex Compte", active=True), ines, 1)
         fanny = _guardian(
             school, "Fanny Partout", active=True, email="f@example.org", mobile="0611223344"
         )
-        accounts.link_guardian(fanny, ines, 2, accepts_sms=True)
+        people.link_guardian(fanny, ines, 2, accepts_sms=True)
         tom = _pupil(school, c5b, "Tom Seul")
         bob = _guardian(school, "Bob Bloque")
-        accounts.link_guardian(bob, tom, 1)
+        people.link_guardian(bob, tom, 1)
         accounts.block(bob)
         dan = _guardian(school, "Dan Efface")
-        accounts.link_guardian(dan, tom, 2)
+        people.link_guardian(dan, tom, 2)
         dan.state = AccountState.DELETED
         zoe = _pupil(school, c4a, "Zoé Martin")
-        accounts.link_guardian(nora, zoe, 1, accepts_sms=True)
+        people.link_guardian(nora, zoe, 1, accepts_sms=True)
         chloe = _pupil(school, c4a, "Chloé Durand")
-        accounts.link_guardian(_guardian(school, "Olga Absente"), chloe, 1)
+        people.link_guardian(_guardian(school, "Olga Absente"), chloe, 1)
         past = _pupil(school, old, "Paul Ancien")
-        accounts.link_guardian(_guardian(school, "Pia Passee"), past, 1)
+        people.link_guardian(_guardian(school, "Pia Passee"), past, 1)
         admin = make.user(school, "admin")
         other = make.school()
         other_class = make.school_class(other, "5B")
         stranger = _pupil(other, other_class, "Sven Ailleurs")
-        accounts.link_guardian(_guardian(other, "Otto Autre"), stranger, 1)
+        people.link_guardian(_guardian(other, "Otto Autre"), stranger, 1)
         other_admin = make.user(other, "admin")
         teacher, staff = make.user(school, "teacher"), make.user(school, "staff")
         db.session.commit()

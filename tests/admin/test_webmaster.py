@@ -15,8 +15,8 @@ from sqlalchemy import func, select
 
 from portal.accounts import services as accounts
 from portal.accounts.models import AccountState, Profile, School, User
-from portal.audit.models import AuditEntry, AuditTag
 from portal.core import clock
+from portal.core.audit import AuditEntry, AuditTag
 from portal.extensions import db
 from tests import factories as make
 from tests.web import csrf_token, field_error, log_in, logged_in, post, text

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from portal.attendance import alerts
 from portal.attendance.models import Alert, AlertRule, MarkKind, PupilContact
-from portal.audit.models import AuditEntry
+from portal.core.audit import AuditEntry
 from portal.extensions import db
 from tests.attendance.test_alerts import _mark, _rule
 from tests.school import in_english

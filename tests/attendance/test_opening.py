@@ -14,8 +14,8 @@ from sqlalchemy import select
 from portal.accounts.models import School
 from portal.attendance import alerts, services
 from portal.attendance.models import Alert, AlertRule, AttendanceMark, ClassSession, MarkKind
-from portal.audit.models import AuditEntry, AuditTag
 from portal.core import clock, outbox
+from portal.core.audit import AuditEntry, AuditTag
 from portal.core.outbox import OutboxItem
 from portal.extensions import db
 from portal.notifications.present import present

@@ -17,9 +17,8 @@ from sqlalchemy import delete, select, update
 
 from portal.accounts.models import AccountState, User
 from portal.audit.labels import DOMAIN_LABELS, TAG_LABELS
-from portal.audit.models import AuditEntry, AuditEntryIsFinal, AuditTag
-from portal.audit.services import record
 from portal.core import clock
+from portal.core.audit import AuditEntry, AuditEntryIsFinal, AuditTag, record
 from portal.extensions import db
 from tests import factories as make
 from tests.school import MONDAY

@@ -15,9 +15,9 @@ from sqlalchemy import func, select
 from portal.accounts.models import Profile
 from portal.attendance.models import AlertRule
 from portal.audit.labels import tag_label
-from portal.audit.models import AuditEntry, AuditTag
 from portal.content import homework
 from portal.core import settings
+from portal.core.audit import AuditEntry, AuditTag
 from portal.extensions import db
 from portal.groups import services as groups
 from portal.groups.models import CommunicationRule, Group

@@ -8,11 +8,11 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
-from portal.audit.models import AuditEntry
 from portal.content import homework as service
 from portal.content.homework import HomeworkInput
 from portal.content.models import Homework
 from portal.core import clock
+from portal.core.audit import AuditEntry
 from portal.core.errors import ValidationError
 from portal.extensions import db
 from portal.groups.models import Group

@@ -11,7 +11,8 @@ import time
 
 from rq import Worker
 
-from portal.core.jobs import AppWorker, InProcessWorker, get_queue, redis_connection
+from portal.core.jobs import InProcessWorker, get_queue, redis_connection
+from portal.worker import AppWorker
 from tests import workers
 
 

@@ -13,20 +13,20 @@ from collections import Counter
 import pytest
 from sqlalchemy import func, select, update
 
-from portal.accounts import services as accounts
 from portal.accounts.models import Guardianship
+from portal.attendance import absence_sms
 from portal.attendance import services as attendance
 from portal.attendance.models import ClassSession, MarkKind
 from portal.core import clock, outbox
 from portal.core.jobs import get_queue
 from portal.extensions import db
+from portal.groups import people
 from portal.groups import services as groups
 from portal.groups.models import Group
 from portal.messaging.models import InboxEntry
 from portal.notifications import delivery
 from portal.notifications import services as notifications
 from portal.notifications.models import Notification, NotificationState
-from portal.sms import services as sms_services
 from portal.sms.models import Sms, SmsAction, SmsState
 from tests import factories, workers
 from tests.school import in_english, person
@@ -336,7 +336,7 @@ def _absent_class(app, world, count: int) -> list[int]:
             pupil = factories.user(school, "pupil", first_name=f"Pupil{n}", last_name="Absent")
             groups.add_member(class_5b, pupil)
             guardian = factories.user(school, "parent", mobile=f"+33611{n:06d}")
-            accounts.link_guardian(guardian, pupil, 1)
+            people.link_guardian(guardian, pupil, 1)
             pupils.append(pupil)
         db.session.execute(
             update(Guardianship)
@@ -358,7 +358,7 @@ def _absent_class(app, world, count: int) -> list[int]:
         for pupil in pupils:
             mark = attendance.record(staff, session, pupil, MarkKind.ABSENT)
             ids += [
-                sms.id for sms in sms_services.queue_for_mark(staff, mark, action, ["guardian1"])
+                sms.id for sms in absence_sms.queue_for_mark(staff, mark, action, ["guardian1"])
             ]
         db.session.commit()
         return ids

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from portal.accounts import services as accounts
 from portal.accounts.models import Profile
-from portal.audit.models import AuditEntry
+from portal.core.audit import AuditEntry
 from portal.core.errors import ValidationError
 from portal.extensions import db
 from portal.groups import restore, rules

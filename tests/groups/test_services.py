@@ -8,6 +8,7 @@ from portal.accounts import services as accounts
 from portal.accounts.models import Profile
 from portal.core.errors import ValidationError
 from portal.extensions import db
+from portal.groups import people
 from portal.groups import services as groups
 from portal.groups.models import GroupKind
 from tests import factories as make
@@ -58,10 +59,10 @@ def test_guardian_linked_later_joins_parents_of_class_and_leaves_when_unlinked()
     class_group = make.school_class(school, "5B")
     pupil, (first,) = make.family(school, class_group, guardians=1)
     second = make.user(school, "parent")
-    link = accounts.link_guardian(second, pupil, 2)
+    link = people.link_guardian(second, pupil, 2)
     parents_group = groups.sub_groups(class_group)["parent"]
     assert member_ids(parents_group) == {first.id, second.id}
-    accounts.unlink_guardian(link)
+    people.unlink_guardian(link)
     assert member_ids(parents_group) == {first.id}
 
 
@@ -71,7 +72,7 @@ def test_parent_stays_in_parents_of_class_while_another_child_is_in_it():
     older, (parent,) = make.family(school, class_group, guardians=1)
     younger = make.user(school, "pupil")
     groups.add_member(class_group, younger)
-    accounts.link_guardian(parent, younger, 1)
+    people.link_guardian(parent, younger, 1)
     groups.remove_member(class_group, older)
     assert parent.id in member_ids(groups.sub_groups(class_group)["parent"])
     groups.remove_member(class_group, younger)
@@ -93,7 +94,7 @@ def test_parent_with_children_in_two_schools_is_in_both_parents_groups():
     for school, class_group in ((college, class_college), (ecole, class_ecole)):
         child = make.user(school, "pupil")
         groups.add_member(class_group, child)
-        accounts.link_guardian(parent, child, 1)
+        people.link_guardian(parent, child, 1)
     assert parent.id in member_ids(groups.sub_groups(class_college)["parent"])
     assert parent.id in member_ids(groups.sub_groups(class_ecole)["parent"])
     assert len(accounts.children_of(parent)) == 2

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from portal.accounts.models import Profile, School, User
-from portal.audit.models import AuditEntry
+from portal.core.audit import AuditEntry
 from portal.extensions import db
 from portal.groups import restore
 from portal.groups import services as groups

@@ -11,7 +11,7 @@ import re
 from sqlalchemy import func, select
 
 from portal.accounts.models import User
-from portal.audit.models import AuditEntry, AuditTag
+from portal.core.audit import AuditEntry, AuditTag
 from portal.extensions import db
 from portal.imports.models import ImportMapping, ImportRun, RunState
 from tests.imports.files import csv_bytes

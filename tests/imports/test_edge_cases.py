@@ -92,11 +92,11 @@ def test_an_import_does_not_give_sms_consent_back_after_stop(app, world):
 
 def test_another_schools_guardian_is_linked_and_left_alone(app, world):
     with in_english(app):
-        from portal.accounts import services as accounts
+        from portal.groups import people
 
         hugo, other = person(world, "hugo"), person(world, "other_parent")
         other.email = "elsewhere@example.org"
-        accounts.link_guardian(other, hugo, 2)
+        people.link_guardian(other, hugo, 2)
         db.session.commit()
         g2 = guardian(other.last_name, other.first_name, "new@example.org", financial="Non")
         line = pupil(

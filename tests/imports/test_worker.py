@@ -11,8 +11,8 @@ from rq.job import Job
 from sqlalchemy import func, select
 
 from portal.accounts.models import Guardianship, User
-from portal.audit.models import AuditEntry, AuditTag
 from portal.core import clock, outbox
+from portal.core.audit import AuditEntry, AuditTag
 from portal.core.jobs import redis_connection
 from portal.extensions import db
 from portal.imports.models import ImportRun, RunState

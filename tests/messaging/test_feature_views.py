@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from portal.accounts.models import AccountState, User
-from portal.audit.models import AuditEntry
+from portal.core.audit import AuditEntry
 from portal.extensions import db
 from portal.messaging.models import Attachment, Message, MessageState
 from tests import factories as make

@@ -10,7 +10,7 @@ from portal.accounts.models import Profile
 from portal.core.errors import ValidationError
 from portal.core.outbox import OutboxItem
 from portal.extensions import db
-from portal.groups import rules
+from portal.groups import people, rules
 from portal.groups import services as groups
 from portal.groups.models import GroupKind
 from portal.messaging import conversations, services
@@ -190,7 +190,7 @@ def test_delivering_twice_writes_each_inbox_row_and_notification_once(school, wo
 
 def test_an_inactive_parent_receives_the_message(school, worker):
     inactive = make.user(school["school"], "parent", active=False)
-    accounts.link_guardian(inactive, school["pupils"][0], 2)
+    people.link_guardian(inactive, school["pupils"][0], 2)
     db.session.commit()
     _send(school["teacher"], to=[f"user:{inactive.id}"])
     worker()

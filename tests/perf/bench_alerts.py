@@ -69,16 +69,17 @@ def _school_days() -> list[dt.date]:
 
 
 def _people(db) -> dict:
-    from portal.accounts import services as accounts
     from portal.accounts.models import Profile, User
+    from portal.admin import platform
     from portal.core import clock
+    from portal.groups import people
     from portal.groups import services as groups
     from portal.groups.models import GroupKind, GroupMember
 
-    school = accounts.create_school("Bench school", "ALERTS01")
-    admin = accounts.create_user(school, Profile.ADMIN, "Bench", "Direction")
-    accounts.create_user(school, Profile.STAFF, "Bench", "Vie scolaire")
-    teacher = accounts.create_user(school, Profile.TEACHER, "Bench", "Teacher")
+    school = platform.create_school("Bench school", "ALERTS01")
+    admin = people.create_user(school, Profile.ADMIN, "Bench", "Direction")
+    people.create_user(school, Profile.STAFF, "Bench", "Vie scolaire")
+    teacher = people.create_user(school, Profile.TEACHER, "Bench", "Teacher")
     classes = [
         groups.create_group(school, GroupKind.CLASS, f"C{n:03d}")
         for n in range(-(-PUPILS // CLASS_SIZE))

@@ -67,7 +67,7 @@ def _parents(db, school_id: int) -> list[int]:
 
 def _start_workers() -> list[subprocess.Popen]:
     rq = str(Path(sys.executable).with_name("rq"))
-    command = [rq, "worker", "--worker-class", "portal.core.jobs.AppWorker", "--quiet"]
+    command = [rq, "worker", "--worker-class", "portal.worker.AppWorker", "--quiet"]
     return [
         subprocess.Popen(
             [*command, "--url", os.environ["REDIS_URL"], "--with-scheduler", "default"],
@@ -131,7 +131,7 @@ def _run() -> None:
         from sqlalchemy import func, select
 
         from portal import create_app
-        from portal.accounts import services as accounts
+        from portal.admin import platform
         from portal.extensions import db
         from portal.notifications import services
         from portal.notifications.models import Notification
@@ -139,7 +139,7 @@ def _run() -> None:
         app = create_app()
         with app.app_context():
             upgrade()
-            school = accounts.create_school("Bench school", "0000001B")
+            school = platform.create_school("Bench school", "0000001B")
             db.session.commit()
             ids = _parents(db, school.id)
             classes = [ids[i : i + CLASS_SIZE] for i in range(0, len(ids), CLASS_SIZE)]

@@ -59,23 +59,23 @@ def _build(db, run: str) -> dict:
     """One school: a teacher, the parents on a broadcast list, 10 more parents. Returns ids."""
     from sqlalchemy import select
 
-    from portal.accounts import services as accounts
     from portal.accounts.models import AccountState, Profile, User
+    from portal.admin import platform
     from portal.core import clock, security
-    from portal.groups import rules
+    from portal.groups import people, rules
     from portal.groups import services as groups
     from portal.groups.models import GroupKind, GroupMember
 
-    school = accounts.create_school("Bench school", f"FAN{run.upper()}")
-    admin = accounts.create_user(school, Profile.ADMIN, "Bench", "Direction")
-    teacher = accounts.create_user(
+    school = platform.create_school("Bench school", f"FAN{run.upper()}")
+    admin = people.create_user(school, Profile.ADMIN, "Bench", "Direction")
+    teacher = people.create_user(
         school, Profile.TEACHER, "Bench", "Teacher", login=f"bench.teacher.{run}"
     )
     teacher.state, teacher.activated_at = AccountState.ACTIVE, clock.now()
     teacher.password_hash = security.hash_password(PASSWORD)
     # The 10: ordinary parents, in the school's parents group, which teachers reach by default.
     few = [
-        accounts.create_user(school, Profile.PARENT, f"Few{n}", "Parent", login=f"f{n}.{run}")
+        people.create_user(school, Profile.PARENT, f"Few{n}", "Parent", login=f"f{n}.{run}")
         for n in range(FEW)
     ]
     broadcast = groups.create_group(school, GroupKind.BROADCAST_LIST, "All parents", Profile.PARENT)

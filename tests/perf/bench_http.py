@@ -275,9 +275,9 @@ def _roster(db, users: int, folder: Path) -> dict:
     from portal.accounts import services as accounts
     from portal.accounts.models import AccountState, Profile, School, User
     from portal.admin import demo
+    from portal.core import bodies
     from portal.groups import services as groups
     from portal.groups.models import GroupKind
-    from portal.messaging import bodies
     from portal.messaging import services as messaging
 
     school = db.session.scalar(select(School).where(School.code == demo.SCHOOLS[0][1]))
@@ -443,7 +443,7 @@ def _run(options: argparse.Namespace, folder: Path) -> dict:
                     "worker",
                     "--with-scheduler",
                     "--worker-class",
-                    "portal.core.jobs.AppWorker",
+                    "portal.worker.AppWorker",
                     "--url",
                     redis_url,
                     "--logging_level",

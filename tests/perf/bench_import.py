@@ -54,13 +54,14 @@ WRONG_EVERY = 500
 
 def _school(db) -> dict:
     """The school, its direction and its classes and teaching groups, through the services."""
-    from portal.accounts import services as accounts
     from portal.accounts.models import Profile
+    from portal.admin import platform
+    from portal.groups import people
     from portal.groups import services as groups
     from portal.groups.models import GroupKind
 
-    school = accounts.create_school("Bench school", "IMPORT01")
-    admin = accounts.create_user(school, Profile.ADMIN, "Bench", "Direction")
+    school = platform.create_school("Bench school", "IMPORT01")
+    admin = people.create_user(school, Profile.ADMIN, "Bench", "Direction")
     classes = [
         f"{6 - n % 4}e{n // 4 + 1:03d}" for n in range(-(-ROWS // CLASS_SIZE))
     ]  # '6e001', '5e001', '4e001', '3e001', '6e002'...

@@ -15,8 +15,8 @@ from sqlalchemy import select
 from portal.accounts.models import School
 from portal.attendance import services as attendance
 from portal.attendance.models import ClassSession, MarkKind
-from portal.audit.models import AuditEntry
 from portal.core import clock, outbox
+from portal.core.audit import AuditEntry
 from portal.core.outbox import OutboxItem
 from portal.extensions import db
 from portal.notifications.models import Notification

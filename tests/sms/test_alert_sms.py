@@ -13,10 +13,10 @@ from sqlalchemy import select, update
 
 from portal.accounts.models import Guardianship, School
 from portal.admin import lifecycle, platform
-from portal.attendance import alerts
+from portal.attendance import absence_sms, alerts
 from portal.attendance.models import AlertRule
-from portal.audit.models import AuditEntry, AuditTag
 from portal.core import clock
+from portal.core.audit import AuditEntry, AuditTag
 from portal.core.errors import ValidationError
 from portal.core.outbox import OutboxItem
 from portal.extensions import db
@@ -268,7 +268,7 @@ def test_an_absence_is_never_offered_an_alerts_text(app, world, sms_school):
         texted = _alert_action(world)
         mark = _mark(world, "léa")
         with pytest.raises(ValidationError) as refused:
-            services.queue_for_mark(
+            absence_sms.queue_for_mark(
                 person(world, "staff"), mark, db.session.get(SmsAction, texted), ["guardian1"]
             )
         assert refused.value.errors["action"] == "Choose an SMS action."

@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from portal.accounts.models import Guardianship
+from portal.attendance import absence_sms
 from portal.attendance import services as attendance
 from portal.attendance.models import AttendanceMark, ClassSession, MarkKind
 from portal.core import clock
@@ -21,7 +22,7 @@ from portal.core.outbox import OutboxItem
 from portal.extensions import db
 from portal.messaging import flash
 from portal.notifications.models import Notification
-from portal.sms import delivery, services
+from portal.sms import services
 from portal.sms.models import Sms, SmsAction, SmsOptOut, SmsReply, SmsState
 from tests.attendance.test_alerts import _mark
 from tests.school import in_english, person
@@ -38,7 +39,7 @@ def _last_mark() -> AttendanceMark:
 
 
 def _queue(world, sms_school, recipients=("guardian1",)) -> list[Sms]:
-    queued = services.queue_for_mark(
+    queued = absence_sms.queue_for_mark(
         person(world, "staff"),
         _last_mark(),
         db.session.get(SmsAction, sms_school.action),
@@ -222,13 +223,13 @@ def test_a_reply_lands_on_the_attendance_record_and_silence_alerts_the_staff(
         [check] = db.session.scalars(select(OutboxItem).where(OutboxItem.kind == "sms_unanswered"))
         assert check.available_at - clock.now() == dt.timedelta(days=2)
         left = db.session.get(Sms, sms_id)
-        assert services.unanswered(left)
+        assert absence_sms.unanswered(left)
     assert _inbound(app, sms_school, ANNE, "Elle est malade, certificat demain").status_code == 200
     assert _inbound(app, sms_school, ANNE, "Elle est malade, certificat demain").status_code == 200
     with in_english(app):
         [reply] = db.session.scalars(select(SmsReply)).all()  # the replayed one is kept once
         assert (reply.mark_id, reply.person_id) == (mark_id, world.ids["anne"])
-        assert not services.unanswered(db.session.get(Sms, sms_id))
+        assert not absence_sms.unanswered(db.session.get(Sms, sms_id))
     staff = logged_in(app, world.logins["staff"])
     page = text(staff.get(f"/attendance/people/{world.ids['léa']}", headers=EN))
     assert "Replies to SMS" in page and "Elle est malade, certificat demain" in page
@@ -238,7 +239,7 @@ def test_a_reply_lands_on_the_attendance_record_and_silence_alerts_the_staff(
     with in_english(app):
         db.session.delete(reply)
         db.session.commit()
-        delivery._check_answer({"sms_id": sms_id})
+        absence_sms._check_answer({"sms_id": sms_id})
         db.session.commit()
         told = db.session.scalars(
             select(Notification.recipient_id).where(Notification.type == "sms_unanswered")

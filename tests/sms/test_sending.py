@@ -11,8 +11,9 @@ import logging
 
 from sqlalchemy import select
 
+from portal.attendance import absence_sms
 from portal.attendance.models import AttendanceMark, MarkKind
-from portal.audit.models import AuditEntry
+from portal.core.audit import AuditEntry
 from portal.extensions import db
 from portal.sms import services
 from portal.sms.models import Sms, SmsAction, SmsProvider, SmsState
@@ -31,7 +32,7 @@ def _queue(app, world, sms_school, name="léa", group="5B", kind=MarkKind.ABSENT
     with in_english(app):
         _mark(world, name, kind, minutes=10 if kind == MarkKind.LATE else None, group=group)
         mark = db.session.scalars(select(AttendanceMark).order_by(AttendanceMark.id.desc())).first()
-        queued = services.queue_for_mark(
+        queued = absence_sms.queue_for_mark(
             person(world, "staff"),
             mark,
             db.session.get(SmsAction, sms_school.action),
@@ -234,7 +235,7 @@ def test_secrets_never_appear_in_pages_or_logs(app, world, twilio, worker, caplo
             select(__import__("portal.accounts.models", fromlist=["Guardianship"]).Guardianship)
         ):
             link.accepts_sms = True
-        [sms] = services.queue_for_mark(
+        [sms] = absence_sms.queue_for_mark(
             person(world, "staff"), mark, db.session.scalars(select(SmsAction)).one(), ["guardian1"]
         )
         services.send(person(world, "staff"), [sms.id])

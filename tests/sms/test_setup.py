@@ -12,6 +12,7 @@ import json
 import pytest
 from sqlalchemy import select
 
+from portal.attendance import absence_sms
 from portal.attendance.models import AttendanceMark, MarkKind
 from portal.extensions import db
 from portal.sms import services, setup
@@ -111,7 +112,7 @@ def test_teachers_and_families_never_reach_sms(app, world, sms_school):
     # Another school's queued SMS cannot be sent or deleted from this one.
     with in_english(app):
         mark = db.session.scalars(select(AttendanceMark)).one()
-        [sms] = services.queue_for_mark(
+        [sms] = absence_sms.queue_for_mark(
             person(world, "staff"),
             mark,
             db.session.get(SmsAction, sms_school.action),
@@ -159,7 +160,7 @@ def test_the_http_json_provider_uses_its_field_names_and_signed_reports(
         db.session.commit()
         _mark(world, "léa", MarkKind.LATE, minutes=10)
         mark = db.session.scalars(select(AttendanceMark)).one()
-        [sms] = services.queue_for_mark(
+        [sms] = absence_sms.queue_for_mark(
             person(world, "staff"),
             mark,
             db.session.get(SmsAction, sms_school.action),

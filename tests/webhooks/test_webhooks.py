@@ -19,12 +19,12 @@ from portal.admin import platform
 from portal.attendance import alert_rules
 from portal.attendance.alert_rules import RuleInput
 from portal.attendance.models import AlertRule, MarkKind
-from portal.audit.models import AuditEntry
-from portal.core import settings
+from portal.core import guard, settings
+from portal.core.audit import AuditEntry
 from portal.core.errors import ValidationError
 from portal.extensions import db
 from portal.notifications.models import Notification
-from portal.webhooks import guard, services
+from portal.webhooks import services
 from portal.webhooks.delivery import deliver
 from portal.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from tests import factories as make

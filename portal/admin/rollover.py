@@ -17,13 +17,13 @@ from flask_babel import gettext as _
 from sqlalchemy import delete, func, or_, select, update
 
 from portal.accounts.models import School, User
-from portal.audit import services as audit
-from portal.audit.models import AuditTag
-from portal.core import clock
+from portal.core import audit, clock
+from portal.core.audit import AuditTag
 from portal.core.errors import ValidationError
 from portal.core.i18n import deferred
 from portal.extensions import db
 from portal.groups.models import CommunicationRule, Group, GroupKind, GroupMember
+from portal.messaging.models import MessageAddress
 from portal.notifications.services import tell_admins
 
 #: What the rollover archives: the year's classes (with their profile sub-groups) and teaching
@@ -87,8 +87,6 @@ def dry_run(school: School, school_year: str) -> Report:
 
     def count(query) -> int:
         return db.session.scalar(query) or 0
-
-    from portal.messaging.models import MessageAddress  # messaging is a domain above groups
 
     return Report(
         school_year=school_year,

@@ -7,9 +7,10 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from portal.accounts.models import Guardianship
-from portal.audit.models import AuditEntry, AuditTag
+from portal.admin import rollover
+from portal.core.audit import AuditEntry, AuditTag
 from portal.extensions import db
-from portal.groups import restore, rollover
+from portal.groups import restore
 from portal.groups import services as groups
 from portal.groups.models import CommunicationRule, Group, GroupKind, GroupMember
 from portal.messaging import services as messaging

@@ -1,4 +1,7 @@
-"""Audit entries: who did what, when, with what before and after. Never edited, never deleted."""
+"""Audit entries: who did what, when, with what before and after. Never edited, never deleted.
+
+record() writes one in the current transaction; any domain records what it changes here, and the
+audit log's pages (portal/audit/) read them."""
 
 from __future__ import annotations
 
@@ -92,3 +95,16 @@ def _no_bulk_change_of_entries(state) -> None:
     aimed = getattr(table, "name", None) == AuditEntry.__tablename__
     if aimed and (state.is_update or state.is_delete):
         raise AuditEntryIsFinal("audit entries can't be changed or deleted")
+
+
+def record(actor, tag: AuditTag, school_id: int | None, **details) -> AuditEntry:
+    """Write one audit entry in the current transaction (it stands or falls with the change)."""
+    entry = AuditEntry(
+        actor_id=actor.id if actor is not None else None,
+        school_id=school_id,
+        tag=tag.value,
+        details=details,
+    )
+    db.session.add(entry)
+    db.session.flush()
+    return entry

@@ -6,7 +6,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from portal.messaging import bodies
+from portal.core import bodies
 
 HOSTILE = [
     "<script>alert(1)</script>Hello",

@@ -11,12 +11,12 @@ from wtforms import BooleanField, StringField
 from wtforms.validators import DataRequired
 
 from portal.accounts.models import Profile
+from portal.admin import rollover
 from portal.core import clock
 from portal.core.blueprints import profile_blueprint
 from portal.core.errors import ValidationError
 from portal.core.web import form_page
 from portal.extensions import db
-from portal.groups import rollover
 
 bp = profile_blueprint("rollover", __name__, "/admin/rollover", Profile.ADMIN)
 
@@ -40,8 +40,8 @@ def index():
     try:
         report = rollover.dry_run(school, year)
     except ValidationError as error:
-        return form_page("groups/rollover.html", form, error, report=None)
-    return render_template("groups/rollover.html", form=form, report=report)
+        return form_page("admin/rollover.html", form, error, report=None)
+    return render_template("admin/rollover.html", form=form, report=report)
 
 
 @bp.post("/")
@@ -70,4 +70,4 @@ def run():
         report = rollover.dry_run(school, form.school_year.data or "")
     except ValidationError:
         report = None
-    return form_page("groups/rollover.html", form, error, report=report)
+    return form_page("admin/rollover.html", form, error, report=report)

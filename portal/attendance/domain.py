@@ -1,0 +1,24 @@
+"""Attendance: registers, marks, alert rules and alerts, and what they send to families by SMS
+(absence_sms, which also tells the SMS queue what holds an absence's SMS back)."""
+
+from portal.attendance import absence_sms, alerts, permissions
+from portal.attendance.alert_views import bp as alert_views
+from portal.attendance.alert_views import rules_bp
+from portal.attendance.sms_views import bp as sms_views
+from portal.attendance.views import bp
+from portal.core.wiring import Domain, Periodic
+
+domain = Domain(
+    "attendance",
+    blueprints=(bp, alert_views, rules_bp, sms_views),
+    template_globals=permissions.template_globals(),
+    jobs=(alerts, absence_sms),
+    periodic=(
+        Periodic(
+            alerts.evaluate_all,
+            cron="7 * * * *",
+            why="alert rules over everyone they watch: periods slide and cycles turn without "
+            "any new mark",
+        ),
+    ),
+)

@@ -1,0 +1,16 @@
+"""Groups: classes, profile groups, teaching and manual groups, broadcast lists, the directory
+and the communication rules."""
+
+from portal.core.wiring import Domain
+from portal.groups import permissions
+from portal.groups.directory import bp as directory
+from portal.groups.labels import label as group_label
+from portal.groups.rules_views import bp as rules
+from portal.groups.views import bp
+
+domain = Domain(
+    "groups",
+    blueprints=(bp, directory, rules),
+    template_globals={**permissions.template_globals(), "group_label": group_label},
+    template_filters={"group_label": group_label},
+)
