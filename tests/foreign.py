@@ -29,7 +29,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 
-from portal.accounts import services as accounts
+from portal.accounts import contact
 from portal.attendance import absence_sms, alert_rules, alerts
 from portal.attendance import services as attendance
 from portal.attendance.models import MarkKind
@@ -74,7 +74,7 @@ def _people() -> tuple:
     groups.add_member(class_5b, pupil)
     parent = make.user(school, "parent", first_name="Nadia", last_name="Bernard")
     link = people.link_guardian(parent, pupil, 1, financial=True, accepts_sms=True)
-    accounts.set_mobile(parent, MOBILE)
+    contact.set_mobile(parent, MOBILE)
     return school, admin, staff, teacher, class_5b, pupil, parent, link
 
 

@@ -3,7 +3,7 @@
 from flask import Flask
 from flask_babel import lazy_gettext
 
-from portal.accounts import permissions, services
+from portal.accounts import credentials, permissions
 from portal.accounts.labels import profile_label, state_label
 from portal.accounts.views import bp
 from portal.core.wiring import Domain
@@ -15,7 +15,7 @@ def _init_app(app: Flask) -> None:
     login_manager.login_message = lazy_gettext("Please log in to see this page.")
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
-    login_manager.user_loader(services.load_session_user)
+    login_manager.user_loader(credentials.load_session_user)
 
 
 domain = Domain(

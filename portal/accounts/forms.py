@@ -13,7 +13,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
-from portal.accounts.services import PASSWORD_MAX, PASSWORD_MIN
+from portal.accounts.credentials import PASSWORD_MAX, PASSWORD_MIN
 
 REQUIRED = _l("This field is required.")
 

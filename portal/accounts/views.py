@@ -18,7 +18,7 @@ from flask_babel import ngettext
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user
 
-from portal.accounts import services
+from portal.accounts import credentials, services
 from portal.accounts.forms import (
     ActivationForm,
     ChangePasswordForm,
@@ -95,8 +95,8 @@ def login():
     )
     if form.validate_on_submit():
         try:
-            user = services.authenticate(form.login.data, form.password.data)
-        except services.LoginRefused as refused:
+            user = credentials.authenticate(form.login.data, form.password.data)
+        except credentials.LoginRefused as refused:
             form.form_errors.append(refused.message)
         else:
             db.session.commit()
@@ -119,7 +119,7 @@ def activate():
     form = ActivationForm(code=request.args.get("code", ""))
     if form.validate_on_submit():
         try:
-            user = services.activate(form.code.data, form.password.data)
+            user = credentials.activate(form.code.data, form.password.data)
         except ValidationError as error:
             error.apply_to(form)
         else:
@@ -147,7 +147,7 @@ NO_EMAIL_HELP = _l(
 def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
-        services.request_password_reset(form.login.data)
+        credentials.request_password_reset(form.login.data)
         db.session.commit()
         on_its_way = _(
             "If this login belongs to an active account with an e-mail address, a link to "
@@ -165,12 +165,12 @@ def reset_password(token: str):
     form = ResetPasswordForm()
     token_error = None
     try:
-        services.read_reset_token(token)
+        credentials.read_reset_token(token)
     except ValidationError as error:
         token_error = error.errors["token"]
     if token_error is None and form.validate_on_submit():
         try:
-            services.reset_password(token, form.password.data)
+            credentials.reset_password(token, form.password.data)
         except ValidationError as error:
             token_error = error.errors.get("token")
             error.apply_to(form)
@@ -216,7 +216,7 @@ def account_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
         try:
-            services.change_password(
+            credentials.change_password(
                 current_user, form.current_password.data, form.new_password.data
             )
         except ValidationError as error:

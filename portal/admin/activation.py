@@ -14,7 +14,7 @@ from enum import StrEnum
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from portal.accounts import services as accounts
+from portal.accounts import contact, credentials, guardianship
 from portal.accounts.models import UNREACHABLE, AccountState, Guardianship, Profile, User
 from portal.admin.lifecycle import PROFILE_WORDS
 from portal.admin.person_details import classes_now
@@ -90,7 +90,7 @@ def person_entry(person: User) -> Entry:
     if person.profile == Profile.PARENT:
         children = [
             (child, [g.name for g in classes_now(child)])
-            for child in accounts.children_of(person)
+            for child in guardianship.children_of(person)
             if child.school_id == person.school_id and child.state not in UNREACHABLE
         ]
         if children:
@@ -158,14 +158,14 @@ def issue_codes(
         person = entry.person
         if person.school_id != actor.school_id:
             raise PermissionError("codes are issued by the person's own school")
-        if delivery == Delivery.EMAIL and not accounts.may_email(person):
+        if delivery == Delivery.EMAIL and not contact.may_email(person):
             issued.without_email.append(entry)
             continue
-        code = accounts.issue_activation_code(person)
-        valid_until = accounts.pending_activation(person).expires_at
+        code = credentials.issue_activation_code(person)
+        valid_until = credentials.pending_activation(person).expires_at
         issued.codes.append((entry, code, valid_until))
         if delivery == Delivery.EMAIL:
-            accounts.send_activation_code(person, code)
+            credentials.send_activation_code(person, code)
     if not issued.codes:
         return issued
     record(

@@ -10,8 +10,8 @@ from flask_babel import force_locale, format_date
 from flask_babel import gettext as _
 from fpdf import FPDF
 
+from portal.accounts.credentials import PASSWORD_MIN
 from portal.accounts.models import School
-from portal.accounts.services import PASSWORD_MIN
 from portal.admin.activation import Entry
 from portal.core import pdf as pdf_fonts
 from portal.core.i18n import translate

@@ -19,6 +19,7 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import func, select
 
+from portal.accounts import logins
 from portal.accounts import services as accounts
 from portal.accounts.models import AccountState, EmailSource, Profile, User
 from portal.admin import platform
@@ -188,7 +189,7 @@ def _mail(first: str, last: str, rng) -> str:
     slug = security.digest(f"{first}{last}{rng.random()}")[:4]
     # Under the reserved .example domain (RFC 2606): with SMTP_URL set, the demo's e-mails are
     # still only written to instance/mail/ (portal.core.mail.deliver), never sent.
-    return f"{accounts.ascii_slug(first)}.{accounts.ascii_slug(last)}.{slug}@{DEMO_MAIL_DOMAIN}"
+    return f"{logins.ascii_slug(first)}.{logins.ascii_slug(last)}.{slug}@{DEMO_MAIL_DOMAIN}"
 
 
 def scaled_classes(pupils: int) -> tuple[list[str], list[int]]:

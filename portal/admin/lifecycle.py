@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from portal.accounts import credentials
 from portal.accounts import services as accounts
 from portal.accounts.models import (
     SCHOOL_PROFILES,
@@ -283,6 +284,6 @@ def account_facts(person: User) -> AccountFacts:
             .order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
             .limit(1)
         )
-    if person.state in accounts.CODE_STATES:
-        facts.pending_code = accounts.pending_activation(person)
+    if person.state in credentials.CODE_STATES:
+        facts.pending_code = credentials.pending_activation(person)
     return facts

@@ -13,8 +13,8 @@ from pathlib import Path
 from flask import current_app
 from flask_babel import gettext as _
 
+from portal.accounts.contact import normalise_email
 from portal.accounts.models import User
-from portal.accounts.services import normalise_email
 from portal.core import mail, settings
 from portal.core.audit import AuditTag, record
 from portal.core.errors import ValidationError

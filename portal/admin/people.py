@@ -10,7 +10,7 @@ from flask import abort, flash, make_response, redirect, render_template, reques
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from portal.accounts import services as accounts
+from portal.accounts import contact
 from portal.accounts.models import AccountState, Profile, User
 from portal.accounts.permissions import can_manage_account
 from portal.admin import activation, lifecycle
@@ -206,7 +206,7 @@ def person_code(user_id: int):
 
 def _list_helpers() -> dict:
     """What templates/admin/_code_people.html uses to describe each person."""
-    return {"translate": translate, "may_email": accounts.may_email}
+    return {"translate": translate, "may_email": contact.may_email}
 
 
 def _class_or_404(group_id: int) -> Group:
@@ -250,7 +250,7 @@ def issue_class_codes(group_id: int):
     who, delivery = activation.Who(form.who.data), activation.Delivery(form.delivery.data)
     entries = activation.class_roster(class_group, who).waiting
     if form.without_email.data:
-        entries = [e for e in entries if not accounts.may_email(e.person)]
+        entries = [e for e in entries if not contact.may_email(e.person)]
     try:
         issued = activation.issue_codes(
             current_user, entries, delivery, class_group=class_group, who=who

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from portal.accounts import contact
 from portal.accounts import services as accounts
 from portal.accounts.models import Profile, School, User
 from portal.core import clock
@@ -70,10 +71,10 @@ def checked_contact(
     email: str, mobile: str, errors: dict[str, str], school: School | None = None
 ) -> tuple[str, str]:
     email, mobile = (email or "").strip(), (mobile or "").strip()
-    home = accounts.school_territory(school)
+    home = contact.school_territory(school)
     for value, normalise in (
-        (email, accounts.normalise_email),
-        (mobile, lambda number: accounts.normalise_mobile(number, home)),
+        (email, contact.normalise_email),
+        (mobile, lambda number: contact.normalise_mobile(number, home)),
     ):
         if value:
             try:

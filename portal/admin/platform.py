@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
+from portal.accounts import contact, credentials
 from portal.accounts import services as accounts
 from portal.accounts.models import EmailSource, Profile, School, User
 from portal.core import audit, clock
@@ -61,7 +62,7 @@ def open_school(
     address = None
     if email and email.strip():
         try:
-            address = accounts.normalise_email(email)
+            address = contact.normalise_email(email)
         except ValidationError as error:
             errors.update(error.errors)
     try:
@@ -78,9 +79,9 @@ def open_school(
         email=address,
         email_source=EmailSource.ADMIN,
     )
-    code_issued = accounts.issue_activation_code(person)
-    if accounts.may_email(person):
-        accounts.send_activation_code(person, code_issued)  # after the commit, by the outbox
+    code_issued = credentials.issue_activation_code(person)
+    if contact.may_email(person):
+        credentials.send_activation_code(person, code_issued)  # after the commit, by the outbox
     audit.record(
         actor,
         AuditTag.SCHOOL_CREATED,

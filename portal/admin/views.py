@@ -6,6 +6,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from portal.accounts import contact, guardianship
 from portal.accounts import services as accounts
 from portal.accounts.forms import ContactForm
 from portal.accounts.models import EmailSource, Profile, User
@@ -25,7 +26,7 @@ from portal.extensions import db
 from portal.groups import services as groups
 from portal.groups.models import GroupKind
 from portal.groups.permissions import can_view_user
-from portal.sms import services as sms
+from portal.sms import inbound
 
 bp = profile_blueprint("admin", __name__, "/admin", "admin")
 
@@ -68,12 +69,12 @@ def _user_page(
         person=person,
         classes=groups.classes_of(person),
         teaching_groups=groups.groups_of(person, GroupKind.TEACHING),
-        guardianships=accounts.guardianships_of(person),
-        children=accounts.children_of(person),
+        guardianships=guardianship.guardianships_of(person),
+        children=guardianship.children_of(person),
         contact_form=contact_form or ContactForm(email=person.email, mobile=person.mobile),
         tutors=attendance.tutors_of(person) if person.profile == Profile.PUPIL else [],
         tutor_form=tutor_form or TutorForm(prefix="tutor"),
-        opt_outs=sms.opt_outs_of(person),
+        opt_outs=inbound.opt_outs_of(person),
         account=lifecycle.account_facts(person),
     ), status
 
@@ -92,7 +93,7 @@ def user_contact(user_id: int):
     form = ContactForm()
     if form.validate_on_submit():
         try:
-            accounts.set_contact(person, form.email.data, form.mobile.data, EmailSource.ADMIN)
+            contact.set_contact(person, form.email.data, form.mobile.data, EmailSource.ADMIN)
         except ValidationError as error:
             db.session.rollback()
             error.apply_to(form)

@@ -9,7 +9,7 @@ from flask_babel import format_timedelta
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from portal.accounts import services as accounts
+from portal.accounts import credentials
 from portal.accounts.models import School
 from portal.admin import mail, platform, queues, services
 from portal.admin.forms import MailSettingsForm, NewSchoolForm, TestMailForm
@@ -75,7 +75,7 @@ def new_school():
         school=school,
         person=person,
         code=code,
-        link=accounts.activation_link(code),
+        link=credentials.activation_link(code),
     )
     return page, 200, {"Cache-Control": "no-store"}
 

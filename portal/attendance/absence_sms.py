@@ -28,15 +28,8 @@ from portal.sms import services, setup
 from portal.sms.labels import recipient_label
 from portal.sms.models import Recipient, Sms, SmsAction, SmsKind, SmsReply, SmsState
 from portal.sms.permissions import can_send_sms
-from portal.sms.services import (
-    Candidate,
-    automatic_time,
-    candidates,
-    hand_over,
-    held_back,
-    new_sms,
-    values_on,
-)
+from portal.sms.recipients import Candidate, candidates
+from portal.sms.services import automatic_time, hand_over, held_back, new_sms, values_on
 
 #: The marks an SMS may be about.
 TOLD = (MarkKind.ABSENT, MarkKind.LATE)

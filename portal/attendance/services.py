@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from portal.accounts.contact import normalise_email
 from portal.accounts.models import UNREACHABLE, Guardianship, Profile, School, User
-from portal.accounts.services import normalise_email
 from portal.attendance import absence_sms as sms
 from portal.attendance import alerts, opening
 from portal.attendance.models import AttendanceMark, ClassSession, MarkKind, PupilContact

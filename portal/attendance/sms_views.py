@@ -19,7 +19,7 @@ from portal.core.navigation import safe_next
 from portal.core.permissions import get_or_404, require
 from portal.core.web import is_htmx
 from portal.extensions import db
-from portal.sms import segments, services, setup
+from portal.sms import inbound, recipients, segments, services, setup
 from portal.sms.forms import MarkSmsForm
 from portal.sms.models import Sms, SmsAction
 from portal.sms.permissions import can_send_sms
@@ -46,12 +46,12 @@ def _mark_page(mark, form, error: ValidationError | None = None):
         "mark_row": mark,
         "form": form,
         "ready": setup.is_ready(current_user.school_id),
-        "candidates": services.candidates(mark.person),
+        "candidates": recipients.candidates(mark.person),
         "chosen": chosen,
         "sent": sent,
         "leaving": services.leaving_times(sent),
         "now": clock.now(),
-        "replies": services.replies_for_pupil(mark.person_id),
+        "replies": inbound.replies_for_pupil(mark.person_id),
     }
     if chosen is not None:
         context["preview"] = setup.fill(chosen.template, absence_sms.values_for_mark(mark))
@@ -70,7 +70,7 @@ def mark(mark_id: int):
     if request.method == "GET":
         if not form.recipients.data:
             form.recipients.data = [
-                c.recipient for c in services.candidates(mark.person) if c.reachable
+                c.recipient for c in recipients.candidates(mark.person) if c.reachable
             ][:1]
         return _mark_page(mark, form)
     if not form.validate_on_submit():

@@ -11,7 +11,7 @@ from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 
-from portal.accounts import services as accounts
+from portal.accounts import guardianship
 from portal.accounts.models import SCHOOL_PROFILES, UNREACHABLE, Profile, User
 from portal.attendance import opening, services
 from portal.attendance.forms import ExplainForm, SessionForm, TeacherAbsenceForm
@@ -32,7 +32,7 @@ from portal.core.web import form_page, is_htmx
 from portal.extensions import db
 from portal.groups.audience import groups_for_author
 from portal.groups.models import Group
-from portal.sms import services as sms
+from portal.sms import inbound
 from portal.sms.permissions import can_send_sms
 
 bp = profile_blueprint("attendance", __name__, "/attendance", *SCHOOL_PROFILES)
@@ -52,7 +52,7 @@ def index():
     staff every session of the day."""
     if current_user.profile in (Profile.PARENT, Profile.PUPIL):
         people = (
-            accounts.children_of(current_user)
+            guardianship.children_of(current_user)
             if current_user.profile == Profile.PARENT
             else [current_user]
         )
@@ -77,7 +77,7 @@ def person_marks(person_id: int):
     page = request.args.get("page", 1, type=int)
     marks, more = services.marks_of_person(person, current_user, page)
     # Replies to absence SMS land on the pupil's record, for the staff (SPEC §12).
-    replies = sms.replies_for_pupil(person.id) if can_send_sms(current_user) else []
+    replies = inbound.replies_for_pupil(person.id) if can_send_sms(current_user) else []
     return render_template(
         "attendance/family.html", shown=[(person, marks, more)], page=page, replies=replies
     )

@@ -9,7 +9,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from portal.accounts import services as accounts
+from portal.accounts import guardianship
 from portal.accounts.models import SCHOOL_PROFILES, Profile
 from portal.content import homework as service
 from portal.content.forms import DeleteHomeworkForm, HomeworkForm
@@ -46,7 +46,7 @@ def index():
     if current_user.profile == Profile.PUPIL:
         weeks = service.weeks_of_pupils([current_user], monday)
     elif current_user.profile == Profile.PARENT:
-        weeks = service.weeks_of_pupils(accounts.children_of(current_user), monday)
+        weeks = service.weeks_of_pupils(guardianship.children_of(current_user), monday)
     else:
         groups = groups_for_author(current_user)
         every = current_user.profile == Profile.TEACHER and chosen is None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy import delete, or_, select
 
+from portal.accounts import guardianship
 from portal.accounts import services as accounts
 from portal.accounts.models import Guardianship, User
 from portal.extensions import db
@@ -24,16 +25,16 @@ def create_user(*args, **details) -> User:
 
 
 def link_guardian(parent: User, pupil: User, rank: int, **terms) -> Guardianship:
-    """``parent`` becomes guardian ``rank`` of ``pupil`` (accounts.add_guardian, same terms);
+    """``parent`` becomes guardian ``rank`` of ``pupil`` (guardianship.add_guardian, same terms);
     the parents' groups of the pupil's classes follow."""
-    link = accounts.add_guardian(parent, pupil, rank, **terms)
+    link = guardianship.add_guardian(parent, pupil, rank, **terms)
     groups.sync_pupil(pupil)
     return link
 
 
 def unlink_guardian(link: Guardianship) -> None:
     pupil = link.pupil
-    accounts.remove_guardian(link)
+    guardianship.remove_guardian(link)
     groups.sync_pupil(pupil)
 
 

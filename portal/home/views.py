@@ -8,7 +8,7 @@ from __future__ import annotations
 from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user
 
-from portal.accounts import services as accounts
+from portal.accounts import guardianship
 from portal.accounts.models import User
 from portal.accounts.permissions import can_view_pupil_as_guardian
 from portal.content import announcements
@@ -55,7 +55,9 @@ def staff_home():
 
 @parent.get("/", endpoint="home")
 def parent_home():
-    children = [(child, groups.classes_of(child)) for child in accounts.children_of(current_user)]
+    children = [
+        (child, groups.classes_of(child)) for child in guardianship.children_of(current_user)
+    ]
     return render_template(
         "home/parent.html", announcements=announcements.shown_to(current_user), children=children
     )
@@ -70,7 +72,7 @@ def child(pupil_id: int):
         child=pupil_user,
         classes=groups.classes_of(pupil_user),
         teaching_groups=groups.groups_of(pupil_user, GroupKind.TEACHING),
-        guardianships=accounts.guardianships_of(pupil_user),
+        guardianships=guardianship.guardianships_of(pupil_user),
     )
 
 
@@ -81,5 +83,5 @@ def pupil_home():
         announcements=announcements.shown_to(current_user),
         classes=groups.classes_of(current_user),
         teaching_groups=groups.groups_of(current_user, GroupKind.TEACHING),
-        guardianships=accounts.guardianships_of(current_user),
+        guardianships=guardianship.guardianships_of(current_user),
     )

@@ -8,8 +8,8 @@ from collections.abc import Callable
 
 from sqlalchemy import delete, insert, select, update
 
+from portal.accounts.logins import Logins
 from portal.accounts.models import EmailSource, Guardianship, School, User
-from portal.accounts.services import ascii_slug
 from portal.core.db import among
 from portal.core.text import fold
 from portal.extensions import db
@@ -33,22 +33,6 @@ PERSON_FIELDS = (
 def _batches(items: list, size: int = BATCH):
     for start in range(0, len(items), size):
         yield items[start : start + size]
-
-
-class Logins:
-    """Logins for new people ('zoe.le-gall', then 'zoe.le-gall2'...), unique on the platform,
-    with the taken ones read once."""
-
-    def __init__(self):
-        self.taken = set(db.session.scalars(select(User.login)))
-
-    def new(self, first_name: str, last_name: str) -> str:
-        base = f"{ascii_slug(first_name)}.{ascii_slug(last_name)}"[:100]
-        login, n = base, 2
-        while login in self.taken:
-            login, n = f"{base}{n}", n + 1
-        self.taken.add(login)
-        return login
 
 
 def write(world: World, progress: Callable[[int, int], None] | None = None) -> None:

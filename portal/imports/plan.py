@@ -25,8 +25,8 @@ from dataclasses import asdict, dataclass, field
 
 from sqlalchemy import select
 
+from portal.accounts.contact import import_may_replace_email, normalise_email, school_territory
 from portal.accounts.models import AccountState, EmailSource, Guardianship, Profile, School, User
-from portal.accounts.services import import_may_replace_email, normalise_email, school_territory
 from portal.core import clock, phones
 from portal.core.errors import ValidationError
 from portal.core.text import fold

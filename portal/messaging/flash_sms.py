@@ -11,7 +11,8 @@ from portal.core.db import among
 from portal.extensions import db
 from portal.sms import segments, setup
 from portal.sms.models import Recipient, Sms, SmsKind, SmsState
-from portal.sms.services import hand_over, new_sms, not_gone, usable_mobile
+from portal.sms.recipients import usable_mobile
+from portal.sms.services import hand_over, new_sms, not_gone
 
 #: A flash message by SMS is cut to this many parts.
 FLASH_PARTS = 3

@@ -14,8 +14,8 @@ import secrets
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
+from portal.accounts.contact import normalise_email
 from portal.accounts.models import School
-from portal.accounts.services import normalise_email
 from portal.core.errors import ValidationError
 from portal.core.i18n import deferred
 from portal.core.text import checked_line

@@ -18,7 +18,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import and_, delete, func, or_, select, update
 
-from portal.accounts import services as accounts
+from portal.accounts import contact
 from portal.accounts.models import UNREACHABLE, User
 from portal.core import clock, mail, outbox, settings
 from portal.core.jobs import job
@@ -190,7 +190,7 @@ def _message(user: User, notifications: list[Notification]):
         context = {
             "user": user,
             "items": [(p, absolute(p.url)) for p, _n in shown],
-            "unsubscribe_url": accounts.unsubscribe_url(user),
+            "unsubscribe_url": contact.unsubscribe_url(user),
             "language": language,
         }
         text = render_template("notifications/mail/notifications.txt", **context)

@@ -6,7 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from portal.accounts import services as accounts
+from portal.accounts import contact as contact_details
 from portal.accounts.forms import ContactForm
 from portal.accounts.models import EmailSource, Profile
 from portal.core.errors import ValidationError
@@ -36,8 +36,8 @@ def _settings_page(status: int = 200, **forms):
     forms.setdefault("refusal_form", RefusalForm(refuses_email=user.refuses_email))
     return render_template(
         "notifications/settings.html",
-        may_change_email=accounts.user_may_change_email(user),
-        may_refuse_email=accounts.may_refuse_email(user),
+        may_change_email=contact_details.user_may_change_email(user),
+        may_refuse_email=contact_details.may_refuse_email(user),
         kinds=types.types_for(user.profile),
         **forms,
     ), status
@@ -72,7 +72,7 @@ def contact():
     return _saved_or_page(
         form,
         "contact_form",
-        lambda: accounts.set_contact(
+        lambda: contact_details.set_contact(
             current_user, form.email.data, form.mobile.data, EmailSource.USER
         ),
         _("Your contact details are saved."),
@@ -102,7 +102,7 @@ def refusal():
     return _saved_or_page(
         form,
         "refusal_form",
-        lambda: accounts.set_refuses_email(current_user, form.refuses_email.data),
+        lambda: contact_details.set_refuses_email(current_user, form.refuses_email.data),
         _("Your choice about e-mail is saved."),
     )
 
@@ -115,13 +115,13 @@ def refusal():
 def unsubscribe(token: str):
     """GET shows what the link will do and changes nothing; POST refuses all e-mail."""
     try:
-        user = accounts.read_unsubscribe_token(token)
+        user = contact_details.read_unsubscribe_token(token)
     except ValidationError as error:
         return render_template("notifications/unsubscribe.html", error=error.errors["token"]), 400
-    if not accounts.may_refuse_email(user):
+    if not contact_details.may_refuse_email(user):
         return render_template("notifications/unsubscribe.html", admin=True), 400
     if request.method == "POST":
-        accounts.set_refuses_email(user, True)
+        contact_details.set_refuses_email(user, True)
         db.session.commit()
         return render_template("notifications/unsubscribe.html", done=True, user=user)
     return render_template("notifications/unsubscribe.html", user=user, token=token)

@@ -7,7 +7,7 @@ from flask import abort, flash, make_response, redirect, render_template, reques
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from portal.accounts import services as accounts
+from portal.accounts import guardianship
 from portal.accounts.models import Profile, School, User
 from portal.core import clock
 from portal.core.blueprints import profile_blueprint
@@ -54,7 +54,7 @@ def index():
     """The files one may open: the classes one sees, or one's children."""
     if current_user.profile in (Profile.PARENT, Profile.PUPIL):
         parent = current_user.profile == Profile.PARENT
-        people = accounts.children_of(current_user) if parent else [current_user]
+        people = guardianship.children_of(current_user) if parent else [current_user]
         pupils = [p for p in people if can_view_file(current_user, p)]
         return render_template("pupil_files/index.html", classes=[], pupils=pupils, statuses={})
     if current_user.profile == Profile.TEACHER:

@@ -19,7 +19,7 @@ from portal.accounts.models import School
 from portal.core import clock, outbox
 from portal.core.jobs import enqueue, job, last_attempt, redis_connection, retry_after
 from portal.extensions import db
-from portal.sms import providers, services, setup
+from portal.sms import inbound, providers, setup
 from portal.sms.models import Sms, SmsAction, SmsKind, SmsState
 from portal.sms.providers import Outgoing, Report
 
@@ -180,6 +180,6 @@ def simulated_report(sms_id: int) -> str:
     failed = sms.phone.endswith("99")
     state = SmsState.FAILED if failed else SmsState.DELIVERED
     report = Report(state, ref=sms.provider_ref, error="invalid number" if failed else None)
-    services.apply_report(provider, report, sms.id)
+    inbound.apply_report(provider, report, sms.id)
     db.session.commit()
     return state

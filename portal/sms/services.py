@@ -1,13 +1,14 @@
-"""SMS to families (SPEC §8, seed 004): who may receive one, the queue the staff send from,
-what happens when an absence changes, flash messages by SMS, delivery reports, replies and
-STOP. Every function flushes and never commits; what leaves goes through the outbox."""
+"""SMS to families (SPEC §8, seed 004), a channel: a new SMS, the queue the staff send from,
+what holds an SMS back, and reading the SMS of a school. Who may receive one is recipients',
+what comes back from the provider is inbound's; what an absence, an alert or a flash message
+sends is decided by attendance and messaging.
+
+Every function flushes and never commits; what leaves goes through the outbox."""
 
 from __future__ import annotations
 
 import datetime as dt
-import re
 import secrets
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -18,133 +19,21 @@ from flask_babel import force_locale, format_date
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select, update
 
-from portal.accounts.models import UNREACHABLE, Guardianship, School, User
-from portal.accounts.services import normalise_mobile
-from portal.core import clock, outbox, phones
-from portal.core.audit import AuditTag
-from portal.core.audit import record as audit
-from portal.core.db import among, insert_new
+from portal.accounts.models import School, User
+from portal.core import clock, outbox
+from portal.core.db import among
 from portal.core.errors import ValidationError
 from portal.extensions import db
-from portal.groups.audience import GROUP_KINDS
 from portal.groups.models import Group, GroupKind, GroupMember
 from portal.notifications.models import NotificationTiming
 from portal.notifications.timing import quiet_until
 from portal.sms import segments, setup
 from portal.sms.models import (
-    RANK,
-    Recipient,
     Sms,
     SmsKind,
-    SmsOptOut,
-    SmsProvider,
-    SmsReply,
     SmsState,
 )
 from portal.sms.permissions import can_send_sms
-from portal.sms.providers import Inbound, Report
-
-#: A reply is matched to an SMS sent to its number at most this long before.
-REPLY_WINDOW = dt.timedelta(days=30)
-#: What people answer to stop SMS, accents and case aside, optionally followed by a code.
-STOP_WORDS = frozenset(
-    {
-        "STOP",
-        "STOPALL",
-        "STOP SMS",
-        "ARRET",
-        "ARRETER",
-        "ARRET SMS",
-        "UNSUBSCRIBE",
-        "CANCEL",
-        "END",
-        "QUIT",
-        "DESABONNER",
-        "DESINSCRIRE",
-        "DESINSCRIPTION",
-        "STOP MERCI",
-    }
-)
-
-
-# --- who may receive an SMS --------------------------------------------------------------------
-
-
-@dataclass
-class Candidate:
-    recipient: Recipient
-    person: User | None
-    phone: str | None
-    #: Why no SMS goes to them; None: it goes.
-    refusal: str | None
-
-    @property
-    def reachable(self) -> bool:
-        return self.refusal is None
-
-
-def usable_mobile(number: str | None) -> tuple[str | None, str | None]:
-    if not number:
-        return None, _("No mobile number.")
-    try:
-        return phones.e164(number), None
-    except phones.PhoneRefused as refused:
-        why = phones.refusal_text(refused.number, refused.reason)
-        not_valid = _("The mobile number is not valid.")
-        return None, f"{not_valid} {why}"
-
-
-def _stopped(person: User, phone: str) -> SmsOptOut | None:
-    return db.session.scalar(
-        select(SmsOptOut)
-        .where(SmsOptOut.person_id == person.id, SmsOptOut.phone == phone)
-        .order_by(SmsOptOut.received_at.desc())
-        .limit(1)
-    )
-
-
-def _guardian(recipient: Recipient, link: Guardianship | None) -> Candidate:
-    if link is None:
-        return Candidate(recipient, None, None, _("No guardian of this rank."))
-    parent = link.parent
-    phone, refusal = usable_mobile(parent.mobile)
-    if not link.accepts_sms:
-        stop = _stopped(parent, parent.mobile) if parent.mobile else None
-        refusal = (
-            _("Answered STOP on %(day)s.", day=format_date(stop.received_at.date(), "short"))
-            if stop is not None
-            else _("Does not accept SMS.")
-        )
-    return Candidate(recipient, parent, phone, _closed(parent) or refusal)
-
-
-def _closed(person: User) -> str | None:
-    """A blocked or deleted account receives nothing new."""
-    if person.state in UNREACHABLE:
-        return _("The account is blocked or deleted.")
-    return None
-
-
-def candidates(pupil: User) -> list[Candidate]:
-    """Guardian 1, guardian 2 and the pupil, each with why they will not get an SMS, if so: the
-    guardian must accept SMS and have a valid mobile; the pupil must have a valid mobile and
-    not have answered STOP from it."""
-    links = {
-        link.rank: link
-        for link in db.session.scalars(
-            select(Guardianship).where(Guardianship.pupil_id == pupil.id)
-        )
-    }
-    found = [
-        _guardian(Recipient.GUARDIAN_1, links.get(1)),
-        _guardian(Recipient.GUARDIAN_2, links.get(2)),
-    ]
-    phone, refusal = usable_mobile(pupil.mobile)
-    if refusal is None and (stop := _stopped(pupil, phone)) is not None:
-        refusal = _("Answered STOP on %(day)s.", day=format_date(stop.received_at.date(), "short"))
-    found.append(Candidate(Recipient.PUPIL, pupil, phone, _closed(pupil) or refusal))
-    return found
-
 
 # --- what every SMS action may say, and a new SMS ---------------------------------------------
 
@@ -322,169 +211,6 @@ def automatic_time(person_id: int, school: School) -> dt.datetime | None:
     if timing is not None:
         at = quiet_until(at or now, timing.quiet_from, timing.quiet_until, school.timezone) or at
     return at
-
-
-# --- what the provider tells us ----------------------------------------------------------------
-
-
-def apply_report(provider: SmsProvider, report: Report, sms_id: int | None = None) -> bool:
-    """A delivery report moves its SMS forward, never back: a report replayed, or one older
-    than what is known, changes nothing. Returns whether the SMS was found."""
-    query = select(Sms).where(Sms.school_id == provider.school_id)
-    if sms_id is not None:
-        query = query.where(Sms.id == sms_id)
-    elif report.ref:
-        query = query.where(Sms.provider_ref == report.ref)
-    elif report.key:
-        query = query.where(Sms.idempotency_key == report.key)
-    else:
-        return False
-    sms = db.session.scalar(query.with_for_update())
-    if sms is None or (report.ref and sms.provider_ref and report.ref != sms.provider_ref):
-        return False
-    if sms.provider_ref is None and report.ref:
-        sms.provider_ref = report.ref[:80]
-    if RANK[report.state] > RANK[SmsState(sms.state)] and sms.state != SmsState.WITHDRAWN:
-        now = clock.now()
-        sms.state = report.state
-        sms.sent_at = sms.sent_at or now
-        if report.state in (SmsState.DELIVERED, SmsState.FAILED):
-            sms.finished_at = now
-        if report.state == SmsState.FAILED:
-            sms.error = (report.error or _("The provider could not deliver it."))[:500]
-    db.session.flush()
-    return True
-
-
-def _folded(words: str) -> str:
-    plain = unicodedata.normalize("NFKD", words).encode("ascii", "ignore").decode()
-    return " ".join(re.sub(r"[^A-Za-z0-9 ]+", " ", plain).upper().split())
-
-
-def is_stop(words: str) -> bool:
-    """'STOP', 'Stop.', 'stop sms', 'Arrêt', 'STOP 36180' and the like."""
-    folded = _folded(words)
-    without_code = re.sub(r"( \d{3,6})$", "", folded)
-    return folded in STOP_WORDS or without_code in STOP_WORDS
-
-
-def receive(provider: SmsProvider, inbound: Inbound) -> str:
-    """An inbound text: STOP withdraws the consent of everyone of the school with that number
-    (recorded, with when and from which number); anything else is a reply, kept with the
-    absence whose SMS it answers. Returns 'stop', 'reply' or 'seen' (replayed)."""
-    try:
-        phone = normalise_mobile(inbound.phone)
-    except ValidationError:
-        phone = inbound.phone.strip()[:20]
-    school_id = provider.school_id
-    if is_stop(inbound.body):
-        _stop(school_id, phone, inbound.body)
-        return "stop"
-    latest = db.session.scalar(
-        select(Sms)
-        .where(
-            Sms.school_id == school_id,
-            Sms.phone == phone,
-            Sms.sent_at >= clock.now() - REPLY_WINDOW,
-        )
-        .order_by(Sms.sent_at.desc(), Sms.id.desc())
-        .limit(1)
-    )
-    if latest is not None:
-        person_id = latest.person_id
-    else:
-        person_id = next(iter(_people_with(school_id, phone)), None)
-    inserted = db.session.execute(
-        insert_new(SmsReply.__table__)
-        .values(
-            school_id=school_id,
-            phone=phone,
-            body=inbound.body[:1600],
-            received_at=clock.now(),
-            sms_id=latest.id if latest else None,
-            mark_id=latest.mark_id if latest else None,
-            pupil_id=latest.pupil_id if latest else None,
-            person_id=person_id,
-            provider_ref=inbound.ref,
-        )
-        .on_conflict_do_nothing()
-    ).rowcount
-    return "reply" if inserted else "seen"
-
-
-def _people_with(school_id: int, phone: str) -> list[int]:
-    """The school's people with this mobile, and the guardians of its pupils who have it."""
-    pupils = (
-        select(GroupMember.user_id)
-        .join(Group)
-        .where(Group.school_id == school_id, Group.kind.in_(GROUP_KINDS))
-    )
-    guardians = select(Guardianship.parent_id).where(Guardianship.pupil_id.in_(pupils))
-    return list(
-        db.session.scalars(
-            select(User.id).where(
-                User.mobile == phone, (User.school_id == school_id) | User.id.in_(guardians)
-            )
-        )
-    )
-
-
-def _stop(school_id: int, phone: str, words: str) -> None:
-    people = _people_with(school_id, phone) or [None]
-    now = clock.now()
-    for person_id in people:
-        db.session.add(
-            SmsOptOut(
-                school_id=school_id,
-                person_id=person_id,
-                phone=phone,
-                words=" ".join(words.split())[:40],
-                received_at=now,
-            )
-        )
-    if people != [None]:
-        db.session.execute(
-            update(Guardianship).where(Guardianship.parent_id.in_(people)).values(accepts_sms=False)
-        )
-    db.session.flush()
-
-
-def set_consent(actor: User, link: Guardianship, accepts: bool) -> None:
-    """The school records a guardian's consent to SMS (given again after a STOP, or taken
-    back at their request); written to the audit log."""
-    if not can_send_sms(actor) or link.pupil.school_id != actor.school_id:
-        raise PermissionError("only the direction and the staff of the pupil's school")
-    if link.accepts_sms != accepts:
-        link.accepts_sms = accepts
-        audit(
-            actor,
-            AuditTag.SMS_CONSENT_CHANGED,
-            actor.school_id,
-            guardian_id=link.parent_id,
-            pupil_id=link.pupil_id,
-            accepts_sms=accepts,
-        )
-    db.session.flush()
-
-
-def opt_outs_of(person: User) -> list[SmsOptOut]:
-    return list(
-        db.session.scalars(
-            select(SmsOptOut)
-            .where(SmsOptOut.person_id == person.id)
-            .order_by(SmsOptOut.received_at.desc())
-        )
-    )
-
-
-def replies_for_pupil(pupil_id: int) -> list[SmsReply]:
-    return list(
-        db.session.scalars(
-            select(SmsReply)
-            .where(SmsReply.pupil_id == pupil_id)
-            .order_by(SmsReply.received_at.desc())
-        )
-    )
 
 
 # --- reading -----------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from portal.core.navigation import back
 from portal.core.permissions import get_or_404
 from portal.core.web import form_page, is_htmx
 from portal.extensions import csrf, db, limiter
+from portal.sms import inbound as incoming
 from portal.sms import providers, services, setup
 from portal.sms.forms import ActionForm, ProviderForm
 from portal.sms.models import IN_TRANSIT, SmsAction, SmsProvider, SmsState
@@ -40,7 +41,7 @@ def consent(link_id: int):
     link = db.session.get(Guardianship, link_id)
     if link is None or link.pupil.school_id != current_user.school_id:
         abort(404)
-    services.set_consent(current_user, link, request.form.get("accepts") == "1")
+    incoming.set_consent(current_user, link, request.form.get("accepts") == "1")
     db.session.commit()
     flash(_("The consent to SMS is saved."), "success")
     return redirect(back(url_for("sms.queue")))
@@ -288,7 +289,7 @@ def reports(provider_id: int):
     adapter = _signed_provider(provider_id)
     sms_id = request.args.get("sms", type=int)
     found = [
-        services.apply_report(adapter.provider, report, sms_id) for report in adapter.reports()
+        incoming.apply_report(adapter.provider, report, sms_id) for report in adapter.reports()
     ]
     db.session.commit()
     return ("", 204) if all(found) else ("", 202)
@@ -300,6 +301,6 @@ def reports(provider_id: int):
 def inbound(provider_id: int):
     adapter = _signed_provider(provider_id)
     for text in adapter.inbound():
-        services.receive(adapter.provider, text)
+        incoming.receive(adapter.provider, text)
     db.session.commit()
     return adapter.inbound_answer()

@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 
+from portal.accounts import contact, credentials, guardianship
 from portal.accounts import services as accounts
 from portal.accounts.models import AccountState, EmailPriority, EmailSource, User
 from portal.core import clock
@@ -20,38 +21,38 @@ pytestmark = pytest.mark.usefixtures("db_ctx")
 def test_new_account_is_inactive_and_cannot_log_in():
     person = make.user(make.school(), "parent", active=False)
     assert person.state == AccountState.INACTIVE
-    with pytest.raises(accounts.LoginRefused):
-        accounts.authenticate(person.login, "anything-at-all")
+    with pytest.raises(credentials.LoginRefused):
+        credentials.authenticate(person.login, "anything-at-all")
 
 
 def test_activation_code_works_once_and_sets_the_password():
     person = make.user(make.school(), "parent", active=False)
-    code = accounts.issue_activation_code(person)
-    accounts.activate(code.lower().replace("-", ""), "a-new-password")
+    code = credentials.issue_activation_code(person)
+    credentials.activate(code.lower().replace("-", ""), "a-new-password")
     assert person.state == AccountState.ACTIVE
-    assert accounts.authenticate(person.login, "a-new-password") == person
+    assert credentials.authenticate(person.login, "a-new-password") == person
     with pytest.raises(ValidationError) as refused:
-        accounts.activate(code, "another-password")
+        credentials.activate(code, "another-password")
     assert "code" in refused.value.errors
 
 
 def test_expired_and_replaced_activation_codes_are_refused():
     person = make.user(make.school(), "pupil", active=False)
-    old = accounts.issue_activation_code(person)
-    new = accounts.issue_activation_code(person)
+    old = credentials.issue_activation_code(person)
+    new = credentials.issue_activation_code(person)
     with pytest.raises(ValidationError):
-        accounts.activate(old, "a-new-password")
+        credentials.activate(old, "a-new-password")
     clock.advance(dt.timedelta(days=91))
     with pytest.raises(ValidationError):
-        accounts.activate(new, "a-new-password")
+        credentials.activate(new, "a-new-password")
     assert person.state == AccountState.INACTIVE
 
 
 def test_short_password_is_refused_at_activation_and_nothing_changes():
     person = make.user(make.school(), "pupil", active=False)
-    code = accounts.issue_activation_code(person)
+    code = credentials.issue_activation_code(person)
     with pytest.raises(ValidationError, match="10"):
-        accounts.activate(code, "short")
+        credentials.activate(code, "short")
     assert person.state == AccountState.INACTIVE
     assert person.password_hash is None
 
@@ -61,18 +62,18 @@ def test_blocked_account_cannot_log_in_and_its_sessions_end():
     session_id = person.get_id()
     accounts.block(person)
     assert person.get_id() != session_id
-    with pytest.raises(accounts.LoginRefused, match="blocked"):
-        accounts.authenticate(person.login, make.PASSWORD)
+    with pytest.raises(credentials.LoginRefused, match="blocked"):
+        credentials.authenticate(person.login, make.PASSWORD)
     accounts.unblock(person)
-    assert accounts.authenticate(person.login, make.PASSWORD) == person
+    assert credentials.authenticate(person.login, make.PASSWORD) == person
 
 
 def test_unknown_login_and_wrong_password_get_the_same_answer():
     person = make.user(make.school(), "teacher")
-    with pytest.raises(accounts.LoginRefused) as unknown:
-        accounts.authenticate("nobody.here", make.PASSWORD)
-    with pytest.raises(accounts.LoginRefused) as wrong:
-        accounts.authenticate(person.login, "wrong-password")
+    with pytest.raises(credentials.LoginRefused) as unknown:
+        credentials.authenticate("nobody.here", make.PASSWORD)
+    with pytest.raises(credentials.LoginRefused) as wrong:
+        credentials.authenticate(person.login, "wrong-password")
     assert unknown.value.message == wrong.value.message
 
 
@@ -117,7 +118,7 @@ def test_guardianship_keeps_its_flags():
     link = people.link_guardian(
         make.user(school, "parent"), pupil, 1, financial=True, contact=False, accepts_sms=True
     )
-    (stored,) = accounts.guardianships_of(pupil)
+    (stored,) = guardianship.guardianships_of(pupil)
     assert stored is link
     assert (stored.rank, stored.financial, stored.contact, stored.accepts_sms) == (
         1,
@@ -135,53 +136,53 @@ def _person(priority: EmailPriority, email=None, source=None):
     accounts.set_email_priority(school, priority)
     person = make.user(school, "parent")
     if email:
-        accounts.set_email(person, email, source)
+        contact.set_email(person, email, source)
     return person
 
 
 @pytest.mark.parametrize("priority", list(EmailPriority))
 def test_user_may_always_enter_an_address_when_none_is_set(priority):
     person = _person(priority)
-    assert accounts.set_email(person, "Parent@Example.org", EmailSource.USER)
+    assert contact.set_email(person, "Parent@Example.org", EmailSource.USER)
     assert (person.email, person.email_source) == ("Parent@example.org", "user")
 
 
 @pytest.mark.parametrize("priority", list(EmailPriority))
 def test_user_may_always_change_an_address_they_entered(priority):
     person = _person(priority, "old@example.org", EmailSource.USER)
-    assert accounts.set_email(person, "new@example.org", EmailSource.USER)
+    assert contact.set_email(person, "new@example.org", EmailSource.USER)
     assert person.email == "new@example.org"
 
 
 def test_when_admin_wins_user_cannot_change_an_address_set_by_the_school():
     person = _person(EmailPriority.ADMIN, "school@example.org", EmailSource.IMPORT)
     with pytest.raises(ValidationError, match="school"):
-        accounts.set_email(person, "mine@example.org", EmailSource.USER)
+        contact.set_email(person, "mine@example.org", EmailSource.USER)
     assert person.email == "school@example.org"
 
 
 def test_when_user_wins_user_may_change_an_address_set_by_the_school():
     person = _person(EmailPriority.USER, "school@example.org", EmailSource.ADMIN)
-    assert accounts.set_email(person, "mine@example.org", EmailSource.USER)
+    assert contact.set_email(person, "mine@example.org", EmailSource.USER)
     assert (person.email, person.email_source) == ("mine@example.org", "user")
 
 
 def test_when_user_wins_an_import_does_not_replace_the_address_they_entered():
     person = _person(EmailPriority.USER, "mine@example.org", EmailSource.USER)
-    assert not accounts.set_email(person, "register@example.org", EmailSource.IMPORT)
+    assert not contact.set_email(person, "register@example.org", EmailSource.IMPORT)
     assert person.email == "mine@example.org"
 
 
 def test_when_admin_wins_an_import_replaces_the_address_the_user_entered():
     person = _person(EmailPriority.ADMIN, "mine@example.org", EmailSource.USER)
-    assert accounts.set_email(person, "register@example.org", EmailSource.IMPORT)
+    assert contact.set_email(person, "register@example.org", EmailSource.IMPORT)
     assert (person.email, person.email_source) == ("register@example.org", "import")
 
 
 @pytest.mark.parametrize("priority", list(EmailPriority))
 def test_admin_can_always_change_an_address_individually(priority):
     person = _person(priority, "mine@example.org", EmailSource.USER)
-    assert accounts.set_email(person, "fixed@example.org", EmailSource.ADMIN)
+    assert contact.set_email(person, "fixed@example.org", EmailSource.ADMIN)
     assert (person.email, person.email_source) == ("fixed@example.org", "admin")
 
 
@@ -197,7 +198,7 @@ def test_two_guardians_may_share_one_address():
 def test_invalid_address_is_refused_and_nothing_changes():
     person = _person(EmailPriority.USER, "mine@example.org", EmailSource.USER)
     with pytest.raises(ValidationError, match="not valid"):
-        accounts.set_email(person, "not an address", EmailSource.USER)
+        contact.set_email(person, "not an address", EmailSource.USER)
     assert person.email == "mine@example.org"
 
 
@@ -211,7 +212,7 @@ def test_invalid_address_is_refused_and_nothing_changes():
 )
 def test_mobile_numbers_are_stored_in_e164(typed, stored):
     person = make.user(make.school(), "parent")
-    accounts.set_mobile(person, typed)
+    contact.set_mobile(person, typed)
     assert person.mobile == stored
 
 
@@ -219,11 +220,11 @@ def test_mobile_numbers_are_stored_in_e164(typed, stored):
 def test_landlines_and_garbage_are_not_mobile_numbers(typed):
     person = make.user(make.school(), "parent")
     with pytest.raises(ValidationError, match="mobile"):
-        accounts.set_mobile(person, typed)
+        contact.set_mobile(person, typed)
     assert person.mobile is None
 
 
 def test_keeping_a_school_managed_address_is_never_refused():
     person = _person(EmailPriority.ADMIN, "school@example.org", EmailSource.ADMIN)
-    assert not accounts.set_email(person, " school@example.org ", EmailSource.USER)
+    assert not contact.set_email(person, " school@example.org ", EmailSource.USER)
     assert person.email_source == "admin"

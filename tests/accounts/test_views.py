@@ -11,6 +11,7 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
+from portal.accounts import contact, credentials
 from portal.accounts import services as accounts
 from portal.accounts.models import AccountState, EmailPriority, EmailSource, User
 from portal.core.outbox import OutboxItem
@@ -29,7 +30,7 @@ def people(app):
             school, "parent", email="parent@example.org", email_source=EmailSource.ADMIN
         )
         inactive = make.user(school, "parent", active=False)
-        code = accounts.issue_activation_code(inactive)
+        code = credentials.issue_activation_code(inactive)
         blocked = make.user(school, "pupil")
         accounts.block(blocked)
         db.session.commit()
@@ -362,7 +363,7 @@ def test_no_reset_email_goes_to_a_person_who_refused_all_email_and_the_school_gi
     smtp.messages.clear()
     with app.app_context():
         person = db.session.get(User, people["active_id"])
-        accounts.set_refuses_email(person, True)
+        contact.set_refuses_email(person, True)
         db.session.commit()
     page = text(client.get("/password/forgot", headers=ENGLISH))
     assert "ask your school for a code to choose a new password" in page

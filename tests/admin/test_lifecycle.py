@@ -14,6 +14,7 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
+from portal.accounts import credentials, guardianship
 from portal.accounts import services as accounts
 from portal.accounts.models import AccountState, ActivationCode, Guardianship, Profile, User
 from portal.admin import lifecycle
@@ -453,7 +454,7 @@ def test_a_deleted_person_becomes_former_user_their_messages_stay_and_their_data
             db.session.scalars(select(GroupMember).where(GroupMember.user_id == anne)).all() == []
         )
         # Léa and Zoé keep their other links; the parents' groups no longer hold Anne.
-        assert [g.parent_id for g in accounts.guardianships_of(person(world, "léa"))] == [
+        assert [g.parent_id for g in guardianship.guardianships_of(person(world, "léa"))] == [
             world.ids["alain"]
         ]
         assert anne not in _member_ids(_sub_group(world, "4A", Profile.PARENT))
@@ -487,7 +488,7 @@ def test_deleting_voids_the_pending_code_and_nothing_else_of_theirs_goes(app, wo
         school = person(world, "admin").school
         waiting = make.user(school, "pupil", active=False)
         groups.add_member(db.session.get(Group, world.groups["5B"]), waiting)
-        code = accounts.issue_activation_code(waiting)
+        code = credentials.issue_activation_code(waiting)
         sent = messaging.send(
             person(world, "teacher"), to=[f"user:{waiting.id}"], subject="Hello", body="Welcome"
         )
@@ -555,7 +556,7 @@ def newcomers(app, world):
         blocked = make.user(school, "pupil", active=False, first_name="Bob", last_name="Bloqué")
         groups.add_member(class_5b, blocked)
         accounts.block(blocked)
-        earlier = accounts.issue_activation_code(people["Nina"])
+        earlier = credentials.issue_activation_code(people["Nina"])
         db.session.commit()
         return {
             "waiting": {p.id: p.login for p in (*people.values(), mum, dad)},

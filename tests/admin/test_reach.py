@@ -9,6 +9,7 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import event, select
 
+from portal.accounts import contact
 from portal.accounts import services as accounts
 from portal.accounts.models import AccountState, EmailSource, Guardianship, User
 from portal.admin.reach import Channel, Missing, reach
@@ -58,7 +59,7 @@ def families(app):
         old.archived_at, old.school_year = clock.now(), "2025-2026"
         nora = _guardian(school, "Nora Sansmail", mobile="06 12 34 56 78")
         rita = _guardian(school, "Rita Refus", email="rita@example.org")
-        accounts.set_refuses_email(rita, True)
+        contact.set_refuses_email(rita, True)
         lea = _pupil(school, c5b, "Léa Martin")
         people.link_guardian(nora, lea, 1)
         people.link_guardian(rita, lea, 2)
@@ -250,8 +251,8 @@ def test_fixing_a_contact_takes_the_guardian_off_the_list(app, families):
     consent = post(admin, f"/sms/consent/{families.link}", {"accepts": "1"}, page="/admin/reach")
     assert consent.status_code == 302
     with app.app_context():
-        accounts.set_email(db.session.get(User, families.ids["rita"]), None, EmailSource.ADMIN)
-        accounts.set_refuses_email(db.session.get(User, families.ids["rita"]), False)
+        contact.set_email(db.session.get(User, families.ids["rita"]), None, EmailSource.ADMIN)
+        contact.set_refuses_email(db.session.get(User, families.ids["rita"]), False)
         db.session.commit()
     section = _section(_page(app, families.admin), families.classes["5B"])
     assert "Nora Sansmail" in _rows(section, "one-channel")  # SMS, for Léa now

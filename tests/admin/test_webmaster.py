@@ -13,7 +13,7 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import func, select
 
-from portal.accounts import services as accounts
+from portal.accounts import credentials
 from portal.accounts.models import AccountState, Profile, School, User
 from portal.core import clock
 from portal.core.audit import AuditEntry, AuditTag
@@ -46,7 +46,7 @@ def platform(app):
             "pupil": pupil,
             "other_teacher": make.user(other, "teacher"),
         }
-        code = accounts.issue_activation_code(waiting)
+        code = credentials.issue_activation_code(waiting)
         db.session.commit()
         return SimpleNamespace(
             school=school.id,

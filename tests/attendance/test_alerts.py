@@ -9,7 +9,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from portal.accounts import services as accounts
+from portal.accounts import contact
 from portal.accounts.models import EmailSource, School
 from portal.attendance import alerts, services
 from portal.attendance.models import (
@@ -239,8 +239,8 @@ def test_a_disabled_rule_fires_nothing_and_fires_once_enabled_again(ctx):
 def test_a_tap_on_the_register_fires_through_a_worker_with_every_action(app, world, worker, smtp):
     with in_english(app):
         for name in ("anne", "alain", "admin"):
-            accounts.set_email(person(world, name), f"{name}@example.org", EmailSource.ADMIN)
-        accounts.set_refuses_email(person(world, "alain"), True)
+            contact.set_email(person(world, name), f"{name}@example.org", EmailSource.ADMIN)
+        contact.set_refuses_email(person(world, "alain"), True)
         db.session.add(PupilContact(pupil_id=world.ids["léa"], name="M. Tuteur", email="t@x.org"))
         rule = _rule(
             world,

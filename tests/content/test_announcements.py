@@ -7,7 +7,7 @@ import datetime as dt
 
 from sqlalchemy import func, select
 
-from portal.accounts import services as accounts
+from portal.accounts import contact
 from portal.accounts.models import EmailSource
 from portal.content import announcements
 from portal.content.announcements import AnnouncementInput
@@ -222,9 +222,9 @@ def test_the_directions_forced_email_overrides_choices_but_not_a_refusal(app, wo
     with in_english(app):
         for name in ("anne", "alain", "béatrice"):
             parent = person(world, name)
-            accounts.set_email(parent, f"{name.replace('é', 'e')}@example.org", EmailSource.ADMIN)
+            contact.set_email(parent, f"{name.replace('é', 'e')}@example.org", EmailSource.ADMIN)
         notifications.set_choices(person(world, "anne"), {"announcement": "none"})
-        accounts.set_refuses_email(person(world, "alain"), True)
+        contact.set_refuses_email(person(world, "alain"), True)
         db.session.commit()
         _publish(world, title="Fermeture exceptionnelle", forced=True)
         clock.freeze(MONDAY + HOUR)

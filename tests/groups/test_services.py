@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from portal.accounts import services as accounts
+from portal.accounts import guardianship
 from portal.accounts.models import Profile
 from portal.core.errors import ValidationError
 from portal.extensions import db
@@ -97,7 +97,7 @@ def test_parent_with_children_in_two_schools_is_in_both_parents_groups():
         people.link_guardian(parent, child, 1)
     assert parent.id in member_ids(groups.sub_groups(class_college)["parent"])
     assert parent.id in member_ids(groups.sub_groups(class_ecole)["parent"])
-    assert len(accounts.children_of(parent)) == 2
+    assert len(guardianship.children_of(parent)) == 2
 
 
 @pytest.mark.parametrize(

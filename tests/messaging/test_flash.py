@@ -8,7 +8,7 @@ import datetime as dt
 
 from sqlalchemy import func, select
 
-from portal.accounts import services as accounts
+from portal.accounts import contact
 from portal.accounts.models import EmailSource
 from portal.core import clock
 from portal.extensions import db
@@ -144,9 +144,9 @@ def test_it_is_told_at_once_and_emailed_through_quiet_hours_but_never_despite_a_
     with in_english(app):
         for name in ("anne", "alain", "béatrice"):
             address = f"{name.replace('é', 'e')}@example.org"
-            accounts.set_email(person(world, name), address, EmailSource.ADMIN)
+            contact.set_email(person(world, name), address, EmailSource.ADMIN)
         notifications.set_timing(person(world, "anne"), 18, 8, 12)  # quiet hours now
-        accounts.set_refuses_email(person(world, "alain"), True)
+        contact.set_refuses_email(person(world, "alain"), True)
         db.session.commit()
         _create(world, emailed=True)
         assert deliver_due(worker) == 3  # immediate: no window, no digest

@@ -12,6 +12,7 @@ from flask import current_app
 from rq.registry import ScheduledJobRegistry
 from sqlalchemy import func, select
 
+from portal.accounts import contact
 from portal.accounts import services as accounts
 from portal.core import clock, settings
 from portal.core.errors import ValidationError
@@ -122,7 +123,7 @@ def test_forced_sending_reaches_a_homepage_parent_by_email_but_never_one_who_ref
     homepage = factories.user(school, "parent", email="home@example.org")
     refusing = factories.user(school, "parent", email="no@example.org")
     services.set_choices(homepage, {"homework": "homepage"})
-    accounts.set_refuses_email(refusing, True)
+    contact.set_refuses_email(refusing, True)
     _homework(admin, [homepage, refusing], "Bring the signed form", forced=True)
     clock.advance(HOUR)
     deliver_due(worker)
@@ -364,7 +365,7 @@ def test_a_forced_email_is_routed_to_the_home_page_of_who_refused_since_it_was_r
         services.set_choices(parent, {"homework": "homepage"})
     _homework(admin, [keeps, refuses], "Bring the signed form", forced=True)
     db.session.commit()
-    accounts.set_refuses_email(refuses, True)
+    contact.set_refuses_email(refuses, True)
     clock.advance(HOUR)
     deliver_due()  # the flush alone: no worker sends anything yet
     [to_refuses], [to_keeps] = delivered_to(refuses), delivered_to(keeps)
@@ -389,7 +390,7 @@ def test_a_flash_messages_email_never_leaves_for_who_refused_after_it_was_queued
     assert sorted(row.payload["recipient_id"] for row in _mail_rows()) == sorted(
         [keeps.id, refuses.id]
     )
-    accounts.set_refuses_email(refuses, True)
+    contact.set_refuses_email(refuses, True)
     db.session.commit()
     worker()
     assert [m.rcpt_tos for m in smtp.messages] == [["keeps@example.org"]]

@@ -111,9 +111,9 @@ def test_notification_email_speaks_the_recipients_language_and_carries_one_click
 
 def test_a_tampered_or_expired_unsubscribe_link_changes_nothing_and_says_so(app, client, people):
     with app.app_context(), app.test_request_context():
-        from portal.accounts import services as accounts
+        from portal.accounts import contact
 
-        link = accounts.unsubscribe_url(db.session.get(User, people["parent_id"]))
+        link = contact.unsubscribe_url(db.session.get(User, people["parent_id"]))
     path = link.removeprefix("http://127.0.0.1:5000")
     tampered = client.post(path[:-3] + "abc", headers=ENGLISH)
     assert tampered.status_code == 400 and "This link is not valid" in text(tampered)

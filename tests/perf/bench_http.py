@@ -272,7 +272,7 @@ def _roster(db, users: int, folder: Path) -> dict:
     pupils, so that every inbox has a conversation."""
     from sqlalchemy import select
 
-    from portal.accounts import services as accounts
+    from portal.accounts import guardianship
     from portal.accounts.models import AccountState, Profile, School, User
     from portal.admin import demo
     from portal.core import bodies
@@ -325,7 +325,7 @@ def _roster(db, users: int, folder: Path) -> dict:
             account["teachers"] = sorted(
                 {
                     f"user:{teacher}"
-                    for child in accounts.children_of(user)
+                    for child in guardianship.children_of(user)
                     for c in groups.classes_of(child)
                     if c.id in teachers_of
                     for teacher in teachers_of[c.id]

@@ -21,7 +21,7 @@ from portal.core.errors import ValidationError
 from portal.core.outbox import OutboxItem
 from portal.extensions import db
 from portal.notifications import services as notifications
-from portal.sms import services, setup
+from portal.sms import recipients, setup
 from portal.sms.models import Sms, SmsAction, SmsKind, SmsProvider, SmsState
 from tests import factories as make
 from tests.attendance.test_alert_views import FORM
@@ -131,7 +131,7 @@ def test_an_alert_at_night_waits_for_the_morning_and_for_each_guardians_quiet_ho
             "guardian1": (SmsState.WITHDRAWN, "The person's account was blocked."),
             "guardian2": (SmsState.SENDING, None),
         }
-        refusal = services.candidates(person(world, "léa"))[0].refusal
+        refusal = recipients.candidates(person(world, "léa"))[0].refusal
         assert refusal == "The account is blocked or deleted."
 
 

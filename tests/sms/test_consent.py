@@ -22,7 +22,7 @@ from portal.core.outbox import OutboxItem
 from portal.extensions import db
 from portal.messaging import flash
 from portal.notifications.models import Notification
-from portal.sms import services
+from portal.sms import inbound, recipients, services
 from portal.sms.models import Sms, SmsAction, SmsOptOut, SmsReply, SmsState
 from tests.attendance.test_alerts import _mark
 from tests.school import in_english, person
@@ -63,16 +63,16 @@ def test_who_will_not_receive_it_is_said_before_anything_is_queued(app, world, s
     with in_english(app):
         _mark(world, "léa")
         mark_id = _last_mark().id
-        lea = [(c.recipient, c.refusal) for c in services.candidates(person(world, "léa"))]
+        lea = [(c.recipient, c.refusal) for c in recipients.candidates(person(world, "léa"))]
         assert lea == [
             ("guardian1", None),
             ("guardian2", "Does not accept SMS."),
             ("pupil", "No mobile number."),
         ]
-        hugo = [c.refusal for c in services.candidates(person(world, "hugo"))]
+        hugo = [c.refusal for c in recipients.candidates(person(world, "hugo"))]
         assert hugo == ["No mobile number.", "No guardian of this rank.", "No mobile number."]
         person(world, "hugo").mobile = "+33100"
-        assert services.candidates(person(world, "hugo"))[2].refusal == (
+        assert recipients.candidates(person(world, "hugo"))[2].refusal == (
             "The mobile number is not valid. “+33100” is too short for a phone number."
         )
         with pytest.raises(ValidationError) as refused:
@@ -108,9 +108,9 @@ def test_who_will_not_receive_it_is_said_before_anything_is_queued(app, world, s
 
 def test_stop_withdraws_consent_records_it_and_stops_the_next_sms(app, world, sms_school):
     for words in ("STOP", "Stop.", "stop sms", "Arrêt", "STOP 36180", " stop ! "):
-        assert services.is_stop(words), words
+        assert inbound.is_stop(words), words
     for words in ("Stop, elle est malade", "Elle arrive", "stopper le bus"):
-        assert not services.is_stop(words), words
+        assert not inbound.is_stop(words), words
     assert _inbound(app, sms_school, ANNE, "Stop.").status_code == 200
     with in_english(app):
         anne = person(world, "anne")
@@ -119,7 +119,7 @@ def test_stop_withdraws_consent_records_it_and_stops_the_next_sms(app, world, sm
         [stop] = db.session.scalars(select(SmsOptOut)).all()
         assert (stop.person_id, stop.phone, stop.words) == (anne.id, ANNE, "Stop.")
         _mark(world, "léa")
-        refusal = services.candidates(person(world, "léa"))[0].refusal
+        refusal = recipients.candidates(person(world, "léa"))[0].refusal
         assert refusal == "Answered STOP on 11/23/26."
         with pytest.raises(ValidationError):
             _queue(world, sms_school)
@@ -131,7 +131,7 @@ def test_stop_withdraws_consent_records_it_and_stops_the_next_sms(app, world, sm
     link_id = sms_school.links[world.ids["anne"]]
     admin.post(f"/sms/consent/{link_id}", data={"csrf_token": token, "accepts": "1"})
     with in_english(app):
-        assert services.candidates(person(world, "léa"))[0].reachable
+        assert recipients.candidates(person(world, "léa"))[0].reachable
 
 
 def test_a_cancelled_absence_withdraws_its_queued_sms(app, world, sms_school):
