@@ -15,7 +15,8 @@ from portal.core.text import fold
 from portal.extensions import db
 from portal.groups import services as groups
 from portal.groups.models import Group, GroupKind, GroupMember
-from portal.imports.plan import FLAGS, World
+from portal.imports.plan import FLAGS
+from portal.imports.world import World
 
 BATCH = 1000
 PERSON_FIELDS = (

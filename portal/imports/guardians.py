@@ -14,26 +14,17 @@ from __future__ import annotations
 from portal.accounts.models import Profile
 from portal.core.text import fold
 from portal.imports.models import RowStatus
-from portal.imports.plan import (
-    INE,
-    INFORMATION,
-    Link,
-    Note,
-    Outcome,
-    Person,
-    Rejected,
-    World,
-    _date,
-    _find_parent,
-    _guardian_values,
-    _link,
-    _list,
-    _national_id,
-    _register_number,
-    _status,
-    _update_parent,
-)
+from portal.imports.plan import _find_parent, _guardian_values, _link, _update_parent
 from portal.imports.shapes import MAX_CHILDREN, NO, YES, heading_key
+from portal.imports.values import (
+    INE,
+    Rejected,
+    read_date,
+    read_list,
+    read_national_id,
+    read_register_number,
+)
+from portal.imports.world import INFORMATION, Link, Note, Outcome, Person, World, line_status
 
 
 def _rank(value: str) -> int | None:
@@ -67,7 +58,7 @@ def _pupils_named(world: World, last: str, first: str) -> list[Person]:
 def _in_class(world: World, pupils: list[Person], classes: str) -> list[Person]:
     wanted = {
         world.groups["class"][fold(n)][0]
-        for n in _list(classes)
+        for n in read_list(classes)
         if fold(n) in world.groups["class"]
     }
     return [p for p in pupils if world.members.get(p.id, set()) & wanted]
@@ -76,8 +67,8 @@ def _in_class(world: World, pupils: list[Person], classes: str) -> list[Person]:
 def _siecle_pupil(world: World, values: dict[str, str]) -> tuple[Person | None, dict]:
     """The pupil of a SIECLE line: by register number, INE, else name and birth date (and
     class when that leaves several)."""
-    number = _register_number(values.get("pupil.register_number", ""))
-    ine = _national_id(values.get("pupil.national_id", ""), INE)
+    number = read_register_number(values.get("pupil.register_number", ""))
+    ine = read_national_id(values.get("pupil.national_id", ""), INE)
     for key, index in ((number, world.by_register_number), (ine, world.by_national_id)):
         if key and key in index and world.people[index[key]].profile == Profile.PUPIL:
             return world.people[index[key]], {}
@@ -86,7 +77,7 @@ def _siecle_pupil(world: World, values: dict[str, str]) -> tuple[Person | None, 
     told = {"name": name, "key": number or ine or ""}
     if not (last and first and values.get("pupil.birth_date")):
         return None, told
-    born = _date(values["pupil.birth_date"])
+    born = read_date(values["pupil.birth_date"])
     # A pupil imported without the identifier the line gives, never one with another.
     found = [
         p
@@ -109,7 +100,7 @@ def _children(world: World, values: dict[str, str], headings: dict[str, str]):
             continue
         pupils = _pupils_named(world, last, first)
         if values.get(f"child{n}.birth_date"):
-            born = _date(values[f"child{n}.birth_date"])
+            born = read_date(values[f"child{n}.birth_date"])
             pupils = [p for p in pupils if p.birth_date in (born, None)]
         if values.get(f"child{n}.class"):
             pupils = _in_class(world, pupils, values[f"child{n}.class"])
@@ -171,4 +162,4 @@ def plan_guardian(
     created = parent is not None and parent.id < mark
     if created:
         notes = [note for note in notes if note[0] in INFORMATION]
-    return Outcome(line, _status(created, notes), label, notes)
+    return Outcome(line, line_status(created, notes), label, notes)

@@ -7,9 +7,11 @@ from collections.abc import Callable
 from portal.accounts.models import School
 from portal.imports.guardians import plan_guardian
 from portal.imports.models import RowStatus
-from portal.imports.plan import Outcome, Rejected, World, plan_pupil, plan_staff, plan_structure
+from portal.imports.plan import plan_pupil, plan_staff, plan_structure
 from portal.imports.read import Table
 from portal.imports.shapes import Reading
+from portal.imports.values import Rejected
+from portal.imports.world import Outcome, World
 
 PLANNERS = {
     "pupils": plan_pupil,

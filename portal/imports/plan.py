@@ -15,359 +15,45 @@ People missing from a file are left as they are: leaving the school is the schoo
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
-import hashlib
-import json
-import re
-from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
 
-from sqlalchemy import select
-
-from portal.accounts.contact import import_may_replace_email, normalise_email, school_territory
-from portal.accounts.models import AccountState, EmailSource, Guardianship, Profile, School, User
-from portal.core import clock, phones
-from portal.core.errors import ValidationError
+from portal.accounts.contact import import_may_replace_email
+from portal.accounts.models import EmailSource, Profile
 from portal.core.text import fold
-from portal.extensions import db
-from portal.groups.models import Group, GroupKind, GroupMember
 from portal.groups.services import NAME_MAX as GROUP_NAME_MAX
 from portal.imports.models import RowStatus
-from portal.imports.shapes import FUNCTIONS, NO, STRUCTURE_TYPES, YES, heading_key
-from portal.sms.models import SmsOptOut
+from portal.imports.shapes import FUNCTIONS, STRUCTURE_TYPES, heading_key
+from portal.imports.values import (
+    INE,
+    NATIONAL_ID,
+    Rejected,
+    checked,
+    read_date,
+    read_email,
+    read_flag,
+    read_groups,
+    read_mobile,
+    read_name,
+    read_national_id,
+    read_register_number,
+)
+from portal.imports.world import (
+    INFORMATION,
+    Link,
+    NewGroup,
+    Note,
+    Outcome,
+    Person,
+    World,
+    line_status,
+)
 
-NAME_MAX = 100
-#: INE: ten digits and a letter, or nine digits and two letters.
-INE = re.compile(r"[0-9]{9}[0-9A-Z][A-Z]")
-#: Other registers' identifiers (NUMEN...): letters and digits.
-NATIONAL_ID = re.compile(r"[0-9A-Z]{5,40}")
-#: The register's own number for a pupil (SIECLE's 'N° Interne'): letters and digits.
-REGISTER_NUMBER = re.compile(r"[0-9A-Z]{1,20}")
-DATE_FORMATS = ("%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y")
-LIST_SEPARATORS = re.compile(r"\s*[,|/+]\s*")
-STAFF_PROFILES = (Profile.TEACHER, Profile.STAFF, Profile.ADMIN)
 FLAGS = ("financial", "contact", "accepts_sms")
 #: A new guardianship's flags when the file has no column for them.
 FLAG_DEFAULTS = {"financial": False, "contact": True, "accepts_sms": False}
 
-Note = tuple[str, dict]
-
-
-@dataclass
-class Person:
-    id: int  # negative for a person the import creates
-    profile: str
-    first_name: str
-    last_name: str
-    national_id: str | None = None
-    birth_date: dt.date | None = None
-    register_number: str | None = None
-    email: str | None = None
-    email_source: str | None = None
-    mobile: str | None = None
-
-    @property
-    def name_key(self) -> tuple[str, str]:
-        return fold(self.last_name), fold(self.first_name)
-
-    @property
-    def label(self) -> str:
-        return f"{self.last_name.upper()} {self.first_name}"
-
-
-@dataclass
-class Link:
-    parent_id: int
-    financial: bool
-    contact: bool
-    accepts_sms: bool
-
-
-@dataclass
-class NewGroup:
-    id: int
-    kind: str
-    name: str
-
-
-@dataclass
-class Outcome:
-    line: int
-    status: RowStatus
-    label: str
-    notes: list[Note] = field(default_factory=list)
-
-
-PERSON_COLUMNS = (
-    User.id,
-    User.profile,
-    User.first_name,
-    User.last_name,
-    User.national_id,
-    User.birth_date,
-    User.register_number,
-    User.email,
-    User.email_source,
-    User.mobile,
-)
-#: Notes that tell something without changing anything: they leave a line 'unchanged'.
-INFORMATION = frozenset(
-    {"email_kept", "sms_stop_kept", "elsewhere", "profile", "kind", "warning", "not_legal"}
-)
-
-
-def _status(created: bool, notes: list[Note]) -> RowStatus:
-    if created:
-        return RowStatus.CREATED
-    if any(code not in INFORMATION for code, _values in notes):
-        return RowStatus.UPDATED
-    return RowStatus.UNCHANGED
-
-
-class World:
-    """A school's people, guardianships and current-year classes and teaching groups, as values."""
-
-    def __init__(self, school: School, kind: str):
-        self.school = school
-        self.priority = school.email_priority
-        #: The school's French territory: its short phone numbers are read first.
-        self.home = school_territory(school)
-        self._next_id = 0
-        profiles = (Profile.PUPIL, Profile.PARENT) if kind == "pupils" else STAFF_PROFILES
-        rows = db.session.execute(
-            select(*PERSON_COLUMNS).where(
-                User.school_id == school.id,
-                User.state != AccountState.DELETED,
-                User.profile.in_(profiles),
-            )
-        ).all()
-        self.people: dict[int, Person] = {row.id: Person(**row._asdict()) for row in rows}
-        #: Guardians of the school's pupils who belong to another school: linked, never changed.
-        self.elsewhere: set[int] = set()
-        #: Parents who answered STOP to an SMS: an import never gives their consent back (the
-        #: school records it by hand, audited).
-        self.stopped: set[int] = set()
-        #: Every national id of the school, whatever the profile: they are unique in a school.
-        self.by_national_id: dict[str, int] = dict(
-            db.session.execute(
-                select(User.national_id, User.id).where(
-                    User.school_id == school.id, User.national_id.is_not(None)
-                )
-            ).all()
-        )
-        #: Pupils' register numbers (SIECLE's 'N° Interne'), unique in a school too.
-        self.by_register_number: dict[str, int] = {
-            p.register_number: p.id for p in self.people.values() if p.register_number
-        }
-        self.by_name: dict[tuple[str, str], list[int]] = {}
-        for person in self.people.values():
-            self.by_name.setdefault(person.name_key, []).append(person.id)
-        self.links: dict[int, dict[int, Link]] = {}
-        if kind == "pupils":
-            for link in db.session.scalars(
-                select(Guardianship)
-                .join(User, User.id == Guardianship.pupil_id)
-                .where(User.school_id == school.id)
-            ):
-                self.links.setdefault(link.pupil_id, {})[link.rank] = Link(
-                    link.parent_id, link.financial, link.contact, link.accepts_sms
-                )
-            away = {
-                link.parent_id for ranks in self.links.values() for link in ranks.values()
-            } - set(self.people)
-            for row in db.session.execute(select(*PERSON_COLUMNS).where(User.id.in_(away))):
-                self.people[row.id] = Person(**row._asdict())
-                self.elsewhere.add(row.id)
-            self.stopped = set(
-                db.session.scalars(
-                    select(SmsOptOut.person_id).where(
-                        SmsOptOut.school_id == school.id, SmsOptOut.person_id.is_not(None)
-                    )
-                )
-            )
-        groups = db.session.execute(
-            select(Group.id, Group.kind, Group.name).where(
-                Group.school_id == school.id,
-                Group.kind.in_((GroupKind.CLASS, GroupKind.TEACHING)),
-                Group.archived_at.is_(None),
-            )
-        ).all()
-        self.groups: dict[str, dict[str, tuple[int, str]]] = {"class": {}, "teaching": {}}
-        self.group_names: dict[int, str] = {}
-        for group_id, group_kind, name in groups:
-            self.groups[group_kind][fold(name)] = (group_id, name)
-            self.group_names[group_id] = name
-        self.members: dict[int, set[int]] = {}
-        if groups:
-            group_ids = [g.id for g in groups]
-            for user_id, group_id in db.session.execute(
-                select(GroupMember.user_id, GroupMember.group_id).where(
-                    GroupMember.group_id.in_(group_ids)
-                )
-            ):
-                self.members.setdefault(user_id, set()).add(group_id)
-        self.new_groups: list[NewGroup] = []
-        self._kind_ids: dict[str, set[int]] = {}
-        # Copies one level deep: a person's or a link's values are never changed in place.
-        self.original_people = {pid: copy.copy(p) for pid, p in self.people.items()}
-        self.original_links = {
-            pid: {rank: copy.copy(link) for rank, link in ranks.items()}
-            for pid, ranks in self.links.items()
-        }
-        self.original_members = {uid: set(ids) for uid, ids in self.members.items()}
-
-    def new_id(self) -> int:
-        self._next_id -= 1
-        return self._next_id
-
-    def add_person(self, person: Person) -> Person:
-        self.people[person.id] = person
-        self.by_name.setdefault(person.name_key, []).append(person.id)
-        if person.national_id:
-            self.by_national_id[person.national_id] = person.id
-        if person.register_number:
-            self.by_register_number[person.register_number] = person.id
-        return person
-
-    def group_kind_ids(self, kind: str) -> set[int]:
-        """Asked twice a line: made again only when a group of that kind was added (groups are
-        only ever added). Not to be changed by the caller."""
-        ids = self._kind_ids.get(kind)
-        if ids is None or len(ids) != len(self.groups[kind]):
-            ids = self._kind_ids[kind] = {group_id for group_id, _ in self.groups[kind].values()}
-        return ids
-
-    def digest(self) -> str:
-        """A fingerprint of every change planned: applying checks the plan is still the one
-        previewed."""
-        changes = {
-            "people": sorted(
-                [pid, vars(person)]  # as asdict(), without its deep copy of every value
-                for pid, person in self.people.items()
-                if self.original_people.get(pid) != person
-            ),
-            "links": sorted(
-                [pid, rank, vars(link)]
-                for pid, ranks in self.links.items()
-                for rank, link in ranks.items()
-                if self.original_links.get(pid, {}).get(rank) != link
-            ),
-            "unlinked": sorted(
-                [pid, rank]
-                for pid, ranks in self.original_links.items()
-                for rank in ranks
-                if rank not in self.links.get(pid, {})
-            ),
-            "members": sorted(
-                [uid, sorted(groups)]
-                for uid, groups in self.members.items()
-                if self.original_members.get(uid, set()) != groups
-            ),
-            "groups": [asdict(group) for group in self.new_groups],
-        }
-        text = json.dumps(changes, default=str, sort_keys=True)
-        return hashlib.sha256(text.encode()).hexdigest()
-
 
 # --- reading values ---------------------------------------------------------------------------
-
-
-class Rejected(Exception):
-    def __init__(self, *notes: Note):
-        super().__init__(notes)
-        self.notes = list(notes)
-
-
-def _name(value: str, who: str) -> str:
-    value = " ".join(value.split())
-    if not value:
-        raise Rejected(("missing_name", {"who": who}))
-    if len(value) > NAME_MAX:
-        raise Rejected(("too_long", {"who": who, "value": value[:40]}))
-    return value
-
-
-def _date(value: str) -> dt.date:
-    for fmt in DATE_FORMATS:
-        try:
-            day = dt.datetime.strptime(value, fmt).date()
-        except ValueError:
-            continue
-        if dt.date(1900, 1, 1) <= day <= clock.now().date():
-            return day
-    raise Rejected(("bad_date", {"value": value}))
-
-
-def _flag(value: str, column: str) -> bool:
-    folded = fold(value)
-    if folded in YES:
-        return True
-    if folded in NO:
-        return False
-    raise Rejected(("bad_flag", {"column": column, "value": value}))
-
-
-def _email(value: str, who: str) -> str | None:
-    try:
-        return normalise_email(value) if value else None
-    except ValidationError:
-        raise Rejected(("bad_email", {"who": who, "value": value})) from None
-
-
-def _mobile(world: World, value: str, who: str) -> str | None:
-    try:
-        return phones.e164(value, home=world.home) if value else None
-    except phones.PhoneRefused as refused:
-        raise Rejected(
-            ("bad_mobile", {"who": who, "value": value, "why": refused.reason})
-        ) from None
-
-
-def _national_id(value: str, pattern: re.Pattern) -> str | None:
-    value = value.replace(" ", "").upper()
-    if value and not pattern.fullmatch(value):
-        raise Rejected(("bad_national_id", {"value": value}))
-    return value or None
-
-
-def _register_number(value: str) -> str | None:
-    value = value.replace(" ", "").upper()
-    if value and not REGISTER_NUMBER.fullmatch(value):
-        raise Rejected(("bad_register_number", {"value": value[:40]}))
-    return value or None
-
-
-def _checked(*checks: Callable) -> list:
-    """Each check's value; Rejected with every reason of every check that refused."""
-    results, reasons = [], []
-    for check in checks:
-        try:
-            results.append(check())
-        except Rejected as rejected:
-            reasons.extend(rejected.notes)
-            results.append(None)
-    if reasons:
-        raise Rejected(*reasons)
-    return results
-
-
-def _list(value: str) -> list[str]:
-    return [item for item in LIST_SEPARATORS.split(value.strip()) if item]
-
-
-def _groups(world: World, kind: str, value: str) -> set[int]:
-    found, unknown = set(), []
-    for name in _list(value):
-        group = world.groups[kind].get(fold(name))
-        if group is None:
-            unknown.append(name)
-        else:
-            found.add(group[0])
-    if unknown:
-        code = "unknown_class" if kind == "class" else "unknown_group"
-        raise Rejected(*[(code, {"name": name}) for name in unknown])
-    return found
 
 
 # --- changing the world -----------------------------------------------------------------------
@@ -446,8 +132,8 @@ def _guardian_values(
 
     try:
         last_name, first_name = (
-            _name(given.get("last_name", ""), block),
-            _name(given.get("first_name", ""), block),
+            read_name(given.get("last_name", ""), block),
+            read_name(given.get("first_name", ""), block),
         )
     except Rejected as rejected:
         name = "first_name" if given.get("last_name") else "last_name"
@@ -456,18 +142,18 @@ def _guardian_values(
         return None
     found = {"last_name": last_name, "first_name": first_name, "email": None, "mobile": None}
     try:
-        found["email"] = _email(given.get("email", ""), block)
+        found["email"] = read_email(given.get("email", ""), block)
     except Rejected:
         warn("email", "bad_email", given["email"])
     try:
-        found["mobile"] = _mobile(world, given.get("mobile", ""), block)
+        found["mobile"] = read_mobile(world, given.get("mobile", ""), block)
     except Rejected as rejected:
         warn("mobile", rejected.notes[0][1]["why"], given["mobile"])
     found["flags"] = {}
     for flag in FLAGS:
         if flag in given:
             try:
-                found["flags"][flag] = _flag(given[flag], f"{block}.{flag}")
+                found["flags"][flag] = read_flag(given[flag], f"{block}.{flag}")
             except Rejected:
                 warn(flag, "bad_flag", given[flag])
     return found
@@ -574,14 +260,14 @@ def plan_pupil(
     world: World, values: dict[str, str], seen: dict, line: int, headings: dict[str, str]
 ) -> Outcome:
     notes: list[Note] = []
-    results = _checked(
-        lambda: _name(values.get("last_name", ""), "pupil"),
-        lambda: _name(values.get("first_name", ""), "pupil"),
-        lambda: _date(values.get("birth_date", "")),
-        lambda: _national_id(values.get("national_id", ""), INE),
-        lambda: _register_number(values.get("register_number", "")),
-        lambda: _groups(world, "class", values["class"]) if values.get("class") else None,
-        lambda: _groups(world, "teaching", values["groups"]) if "groups" in values else None,
+    results = checked(
+        lambda: read_name(values.get("last_name", ""), "pupil"),
+        lambda: read_name(values.get("first_name", ""), "pupil"),
+        lambda: read_date(values.get("birth_date", "")),
+        lambda: read_national_id(values.get("national_id", ""), INE),
+        lambda: read_register_number(values.get("register_number", "")),
+        lambda: read_groups(world, "class", values["class"]) if values.get("class") else None,
+        lambda: read_groups(world, "teaching", values["groups"]) if "groups" in values else None,
     )
     last_name, first_name, birth_date, national_id, number, classes, teaching = results
     guardians = [_guardian_values(world, values, f"guardian{n}", headings, notes) for n in (1, 2)]
@@ -629,7 +315,7 @@ def plan_pupil(
     label = f"{label} ({names})" if names else label
     if created:  # what changed is the whole person; only what was kept is told
         notes = [note for note in notes if note[0] in INFORMATION]
-    return Outcome(line, _status(created, notes), label, notes)
+    return Outcome(line, line_status(created, notes), label, notes)
 
 
 def _find_pupil(
@@ -665,14 +351,14 @@ def plan_staff(
             raise Rejected(("unknown_profile", {"value": values.get("profile", "")}))
         return found
 
-    results = _checked(
+    results = checked(
         function,
-        lambda: _name(values.get("last_name", ""), "person"),
-        lambda: _name(values.get("first_name", ""), "person"),
-        lambda: _national_id(values.get("national_id", ""), NATIONAL_ID),
-        lambda: _email(values.get("email", ""), "person"),
-        lambda: _mobile(world, values.get("mobile", ""), "person"),
-        lambda: _groups(world, "class", values["classes"]) if "classes" in values else None,
+        lambda: read_name(values.get("last_name", ""), "person"),
+        lambda: read_name(values.get("first_name", ""), "person"),
+        lambda: read_national_id(values.get("national_id", ""), NATIONAL_ID),
+        lambda: read_email(values.get("email", ""), "person"),
+        lambda: read_mobile(world, values.get("mobile", ""), "person"),
+        lambda: read_groups(world, "class", values["classes"]) if "classes" in values else None,
     )
     profile, last_name, first_name, national_id, email, mobile, classes = results
     identity = (fold(last_name), fold(first_name), email)
@@ -703,7 +389,7 @@ def plan_staff(
     label = f"{last_name.upper()} {first_name}"
     if created:
         notes = [("profile", {"profile": profile})]
-    return Outcome(line, _status(created, notes), label, notes)
+    return Outcome(line, line_status(created, notes), label, notes)
 
 
 def _find_staff(world: World, national_id, email, name_key) -> Person | None:
