@@ -45,6 +45,7 @@ from portal.imports.models import ImportMapping
 from portal.messaging import attachments, flash
 from portal.messaging import services as messaging
 from portal.notifications.models import Notification
+from portal.pupil_files import event_types
 from portal.pupil_files import services as files
 from portal.sms import services as sms
 from portal.sms import setup as sms_setup
@@ -230,7 +231,7 @@ def _webhook(admin) -> dict[str, int]:
 
 def _pupil_file(admin, pupil) -> dict[str, int]:
     """An event type of B's own, and a meeting of that type in Léo's file today."""
-    kind = files.create_type(admin, files.TypeInput(name="Entretien de suivi"))
+    kind = event_types.create_type(admin, event_types.TypeInput(name="Entretien de suivi"))
     event = files.record(
         admin,
         pupil,

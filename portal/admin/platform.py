@@ -18,7 +18,7 @@ from portal.core.errors import ValidationError
 from portal.extensions import db
 from portal.groups import people
 from portal.groups import services as groups
-from portal.pupil_files.services import install_default_types
+from portal.pupil_files.event_types import install_default_types
 
 
 def create_school(

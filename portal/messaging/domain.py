@@ -3,7 +3,7 @@
 from flask_login import current_user
 
 from portal.core.wiring import Domain, Periodic
-from portal.messaging import attachments, conversations, flash_sms, permissions, services
+from portal.messaging import attachments, conversations, delivery, flash_sms, permissions
 from portal.messaging.flash_views import bp as flash
 from portal.messaging.views import bp
 
@@ -16,7 +16,7 @@ domain = Domain(
         "recipients_line": conversations.recipients_line,
         "megabytes": attachments.megabytes,
     },
-    jobs=(services, flash_sms),
+    jobs=(delivery, flash_sms),
     periodic=(
         Periodic(
             attachments.purge,

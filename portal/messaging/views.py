@@ -27,7 +27,7 @@ from portal.core.permissions import get_or_404, visible_or_404
 from portal.core.sessions import passive
 from portal.core.web import is_htmx
 from portal.extensions import db
-from portal.messaging import attachments, conversations, export, services
+from portal.messaging import attachments, conversations, delivery, export, services
 from portal.messaging.forms import ComposeForm, ExportForm
 from portal.messaging.models import FIELDS, Attachment, Field, Message, MessageState
 from portal.messaging.services import Addressee
@@ -216,7 +216,7 @@ def send():
         )
     except ValidationError as error:
         return _refused(form, draft, reply_to, error)
-    warn_inactive = bool(message.attachments) and services.inactive_recipients(message)
+    warn_inactive = bool(message.attachments) and delivery.inactive_recipients(message)
     db.session.commit()
     if message.state == MessageState.SCHEDULED:
         flash(

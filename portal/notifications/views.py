@@ -13,7 +13,7 @@ from portal.core.errors import ValidationError
 from portal.core.permissions import get_or_404, require, visible_or_404
 from portal.core.sessions import passive
 from portal.extensions import csrf, db
-from portal.notifications import audit, services, types
+from portal.notifications import audit, choices, services, types
 from portal.notifications.forms import RefusalForm, subscriptions_form
 from portal.notifications.models import Notification
 from portal.notifications.present import present
@@ -30,7 +30,7 @@ def _settings_page(status: int = 200, **forms):
     forms.setdefault(
         "subscriptions_form",
         subscriptions_form(
-            types.types_for(user.profile), services.choices_of(user), services.timing_of(user)
+            types.types_for(user.profile), choices.choices_of(user), choices.timing_of(user)
         ),
     )
     forms.setdefault("refusal_form", RefusalForm(refuses_email=user.refuses_email))
@@ -84,13 +84,11 @@ def contact():
 def subscriptions():
     user = current_user._get_current_object()
     kinds = types.types_for(user.profile)
-    form = subscriptions_form(kinds, services.choices_of(user), services.timing_of(user))
+    form = subscriptions_form(kinds, choices.choices_of(user), choices.timing_of(user))
 
     def save():
-        services.set_choices(user, {k.key: form[f"type_{k.key}"].data for k in kinds})
-        services.set_timing(
-            user, form.digest_hour.data, form.quiet_from.data, form.quiet_until.data
-        )
+        choices.set_choices(user, {k.key: form[f"type_{k.key}"].data for k in kinds})
+        choices.set_timing(user, form.digest_hour.data, form.quiet_from.data, form.quiet_until.data)
 
     return _saved_or_page(form, "subscriptions_form", save, _("Your choices are saved."))
 

@@ -8,7 +8,8 @@ from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaF
 from wtforms.validators import Optional
 
 from portal.core.forms import MultiCheckboxField
-from portal.pupil_files.services import COMMENT_MAX, NAME_MAX, REASON_MAX, VALUE_MAX
+from portal.pupil_files.event_types import NAME_MAX
+from portal.pupil_files.services import COMMENT_MAX, REASON_MAX, VALUE_MAX
 
 
 class EventTypeForm(FlaskForm):

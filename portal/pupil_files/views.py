@@ -17,7 +17,7 @@ from portal.core.web import form_page, is_htmx
 from portal.extensions import db
 from portal.groups import services as groups
 from portal.groups.models import GroupKind
-from portal.pupil_files import labels, services
+from portal.pupil_files import event_types, labels, services
 from portal.pupil_files.certificate import certificate_pdf
 from portal.pupil_files.forms import EventForm, EventTypeForm
 from portal.pupil_files.indicators import indicators_of
@@ -124,7 +124,7 @@ def order(pupil_id: int):
 def _event_form(pupil: User, form: EventForm | None = None, event: FileEvent | None = None):
     """The event form with the choices of the school's types and the fields of the chosen one."""
     form = form or EventForm(obj=event)
-    choices = services.types_of(pupil.school_id, enabled_only=True)
+    choices = event_types.types_of(pupil.school_id, enabled_only=True)
     if event is not None:
         event_type = event.type
     else:
@@ -305,8 +305,8 @@ def _type_form(event_type: FileEventType | None = None) -> EventTypeForm:
     return form
 
 
-def _type_input(form: EventTypeForm) -> services.TypeInput:
-    return services.TypeInput(
+def _type_input(form: EventTypeForm) -> event_types.TypeInput:
+    return event_types.TypeInput(
         name=form.name.data or "",
         sets_status=form.sets_status.data or None,
         reason_required=form.reason_required.data,
@@ -317,11 +317,11 @@ def _type_input(form: EventTypeForm) -> services.TypeInput:
 
 
 def _types_page(refusal: str | None = None) -> str:
-    listed = services.types_of(current_user.school_id)
+    listed = event_types.types_of(current_user.school_id)
     return render_template(
         "pupil_files/types.html",
         types=listed,
-        in_use={t.id for t in listed if services.type_in_use(t)},
+        in_use={t.id for t in listed if event_types.type_in_use(t)},
         refusal=refusal,
     )
 
@@ -337,7 +337,7 @@ def new_type():
     if not form.validate_on_submit():
         return form_page("pupil_files/type_form.html", form, event_type=None)
     try:
-        services.create_type(current_user, _type_input(form))
+        event_types.create_type(current_user, _type_input(form))
     except ValidationError as error:
         return form_page("pupil_files/type_form.html", form, error, event_type=None)
     db.session.commit()
@@ -352,7 +352,7 @@ def edit_type(type_id: int):
     if not form.validate_on_submit():
         return form_page("pupil_files/type_form.html", form, event_type=event_type)
     try:
-        services.change_type(current_user, event_type, _type_input(form))
+        event_types.change_type(current_user, event_type, _type_input(form))
     except ValidationError as error:
         return form_page("pupil_files/type_form.html", form, error, event_type=event_type)
     db.session.commit()
@@ -363,7 +363,7 @@ def edit_type(type_id: int):
 @types_bp.post("/<int:type_id>/enabled")
 def type_enabled(type_id: int):
     event_type = get_or_404(FileEventType, type_id)
-    services.set_type_enabled(current_user, event_type, request.form.get("enabled") == "1")
+    event_types.set_type_enabled(current_user, event_type, request.form.get("enabled") == "1")
     db.session.commit()
     return redirect(url_for("event_types.types"))
 
@@ -372,7 +372,7 @@ def type_enabled(type_id: int):
 def delete_type(type_id: int):
     event_type = get_or_404(FileEventType, type_id)
     try:
-        services.delete_type(current_user, event_type)
+        event_types.delete_type(current_user, event_type)
     except ValidationError as error:
         db.session.rollback()
         return _types_page(refusal=error.errors["type"]), 409

@@ -13,6 +13,7 @@ from portal.extensions import db
 from portal.groups import restore
 from portal.groups import services as groups
 from portal.groups.models import CommunicationRule, Group, GroupKind, GroupMember
+from portal.messaging import delivery
 from portal.messaging import services as messaging
 from tests.school import in_english, person
 from tests.web import csrf_token, logged_in, text
@@ -31,7 +32,7 @@ def _message_to_parents_of_5b(world) -> int:
         body="<p>Départ à 9 h.</p>",
     )
     db.session.commit()
-    messaging.deliver(message.id)
+    delivery.deliver(message.id)
     db.session.commit()
     return message.id
 

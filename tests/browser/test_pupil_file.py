@@ -8,7 +8,8 @@ import pytest
 from playwright.sync_api import expect
 
 from portal.extensions import db
-from portal.pupil_files.services import EventInput, record, types_of
+from portal.pupil_files.event_types import types_of
+from portal.pupil_files.services import EventInput, record
 from tests.browser.conftest import settled
 from tests.browser.test_flash_and_homework import _log_in
 from tests.browser.test_homes import serious_violations

@@ -14,7 +14,7 @@ from portal.content.announcements import AnnouncementInput
 from portal.content.models import Announcement, AnnouncementComment
 from portal.core import clock
 from portal.extensions import db
-from portal.notifications import services as notifications
+from portal.notifications import choices
 from portal.notifications.present import present
 from tests.notifications.helpers import deliver_due, delivered_to
 from tests.school import MONDAY, in_english, person
@@ -223,7 +223,7 @@ def test_the_directions_forced_email_overrides_choices_but_not_a_refusal(app, wo
         for name in ("anne", "alain", "béatrice"):
             parent = person(world, name)
             contact.set_email(parent, f"{name.replace('é', 'e')}@example.org", EmailSource.ADMIN)
-        notifications.set_choices(person(world, "anne"), {"announcement": "none"})
+        choices.set_choices(person(world, "anne"), {"announcement": "none"})
         contact.set_refuses_email(person(world, "alain"), True)
         db.session.commit()
         _publish(world, title="Fermeture exceptionnelle", forced=True)

@@ -18,7 +18,7 @@ from portal.core.errors import ValidationError
 from portal.core.jobs import get_queue
 from portal.core.outbox import OutboxItem
 from portal.extensions import db
-from portal.messaging import attachments, conversations, services
+from portal.messaging import attachments, conversations, delivery, services
 from portal.messaging.models import Attachment, InboxEntry, Message, MessageState
 from portal.notifications.models import Notification
 from tests import factories as make
@@ -125,7 +125,7 @@ def test_an_inactive_parent_gets_the_message_without_its_files(school, worker):
         body="Sign the form.",
         files=[pdf.id],
     )
-    assert services.inactive_recipients(message) == 1
+    assert delivery.inactive_recipients(message) == 1
     db.session.commit()
     worker()
     assert attachments.readable_by(active, message, pdf)
@@ -216,7 +216,7 @@ def test_a_scheduled_message_waits_for_its_time_and_can_be_called_off(app, schoo
     registry = ScheduledJobRegistry(queue=get_queue("default"))
     assert registry.get_job_ids() == [f"outbox-{message.delivery_item_id}"]  # RQ's enqueue_at
     worker()
-    assert services.deliver(message.id) == 0  # not before its time
+    assert delivery.deliver(message.id) == 0  # not before its time
     assert conversations.unread_count(parent) == 0
 
     services.unschedule(teacher, message)
@@ -238,9 +238,9 @@ def test_a_scheduled_message_waits_for_its_time_and_can_be_called_off(app, schoo
     )
     db.session.commit()
     clock.advance(dt.timedelta(hours=3))  # the first time has passed: nothing leaves
-    assert services.deliver(message.id) == 0
+    assert delivery.deliver(message.id) == 0
     clock.advance(dt.timedelta(hours=2, minutes=1))
-    assert services.deliver(message.id) == 1
+    assert delivery.deliver(message.id) == 1
     assert message.state == MessageState.SENT and message.sent_at >= later
     assert conversations.unread_count(parent) == 1
 

@@ -15,7 +15,7 @@ from portal.extensions import db
 from portal.messaging import flash
 from portal.messaging.flash import FlashInput
 from portal.messaging.models import FlashAcknowledgement, FlashMessage
-from portal.notifications import services as notifications
+from portal.notifications import choices
 from tests.notifications.helpers import deliver_due, delivered_to
 from tests.school import MONDAY, in_english, person
 from tests.web import csrf_token, logged_in, text
@@ -145,7 +145,7 @@ def test_it_is_told_at_once_and_emailed_through_quiet_hours_but_never_despite_a_
         for name in ("anne", "alain", "béatrice"):
             address = f"{name.replace('é', 'e')}@example.org"
             contact.set_email(person(world, name), address, EmailSource.ADMIN)
-        notifications.set_timing(person(world, "anne"), 18, 8, 12)  # quiet hours now
+        choices.set_timing(person(world, "anne"), 18, 8, 12)  # quiet hours now
         contact.set_refuses_email(person(world, "alain"), True)
         db.session.commit()
         _create(world, emailed=True)

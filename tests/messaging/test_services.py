@@ -13,7 +13,7 @@ from portal.extensions import db
 from portal.groups import people, rules
 from portal.groups import services as groups
 from portal.groups.models import GroupKind
-from portal.messaging import conversations, services
+from portal.messaging import conversations, delivery, services
 from portal.messaging.models import Field, InboxEntry, Message
 from portal.notifications.models import Notification
 from tests import factories as make
@@ -180,7 +180,7 @@ def test_a_person_in_to_and_in_bcc_reads_the_message_as_a_to_recipient(school, w
 def test_delivering_twice_writes_each_inbox_row_and_notification_once(school, worker):
     message = _send(school["teacher"], bcc=[f"group:{_parents_group(school['5B']).id}"])
     worker()
-    assert services.deliver(message.id) == 0
+    assert delivery.deliver(message.id) == 0
     rows = db.session.scalar(select(func.count()).select_from(InboxEntry))
     windows = db.session.scalar(
         select(func.sum(Notification.events)).where(Notification.type == "message")

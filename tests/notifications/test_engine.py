@@ -19,7 +19,7 @@ from portal.core.errors import ValidationError
 from portal.core.i18n import deferred
 from portal.core.jobs import get_queue
 from portal.extensions import db
-from portal.notifications import delivery, schedule, services
+from portal.notifications import choices, delivery, schedule, services
 from portal.notifications.models import Notification
 from portal.notifications.present import present
 from portal.notifications.types import Channel
@@ -104,16 +104,16 @@ def test_homework_visible_tomorrow_notifies_nobody_today_and_everybody_tomorrow(
 def test_a_mandatory_type_cannot_be_set_to_none(school):
     admin = factories.user(school, "admin")
     with pytest.raises(ValidationError) as refused:
-        services.set_choices(admin, {"login_contact": "none"})
+        choices.set_choices(admin, {"login_contact": "none"})
     assert "type_login_contact" in refused.value.errors
-    services.set_choices(admin, {"login_contact": "homepage"})
-    assert services.choices_of(admin)["login_contact"] == Channel.HOMEPAGE
+    choices.set_choices(admin, {"login_contact": "homepage"})
+    assert choices.choices_of(admin)["login_contact"] == Channel.HOMEPAGE
 
 
 def test_the_announcement_type_offers_no_homepage_choice(school):
     parent = factories.user(school, "parent")
     with pytest.raises(ValidationError):
-        services.set_choices(parent, {"announcement": "homepage"})
+        choices.set_choices(parent, {"announcement": "homepage"})
 
 
 def test_forced_sending_reaches_a_homepage_parent_by_email_but_never_one_who_refused(
@@ -122,7 +122,7 @@ def test_forced_sending_reaches_a_homepage_parent_by_email_but_never_one_who_ref
     admin = factories.user(school, "admin")
     homepage = factories.user(school, "parent", email="home@example.org")
     refusing = factories.user(school, "parent", email="no@example.org")
-    services.set_choices(homepage, {"homework": "homepage"})
+    choices.set_choices(homepage, {"homework": "homepage"})
     contact.set_refuses_email(refusing, True)
     _homework(admin, [homepage, refusing], "Bring the signed form", forced=True)
     clock.advance(HOUR)
@@ -261,8 +261,8 @@ def test_deferred_words_are_read_in_each_recipients_language(school):
 def test_a_daily_digest_sends_one_email_at_the_chosen_hour(school, worker, smtp):
     teacher = factories.user(school, "teacher")
     parent = factories.user(school, "parent", email="daily@example.org")
-    services.set_choices(parent, {"homework": "daily", "message": "daily"})
-    services.set_timing(parent, 18, None, None)
+    choices.set_choices(parent, {"homework": "daily", "message": "daily"})
+    choices.set_timing(parent, 18, None, None)
     _homework(teacher, [parent], "Poem")
     services.notify("message", [parent], "inbox", {"sender": "M. Petit", "subject": "Trip"})
     clock.advance(2 * HOUR)
@@ -277,7 +277,7 @@ def test_a_daily_digest_sends_one_email_at_the_chosen_hour(school, worker, smtp)
 def test_quiet_hours_hold_the_email_but_not_a_flash_message(school, worker, smtp):
     admin = factories.user(school, "admin")
     parent = factories.user(school, "parent", email="quiet@example.org")
-    services.set_timing(parent, 18, 21, 7)
+    choices.set_timing(parent, 18, 21, 7)
     clock.freeze(dt.datetime(2026, 11, 23, 21, 30, tzinfo=dt.UTC))  # 22:30 in Paris
     services.notify("attendance", [parent], "pupil:1", {"pupil": "Zoé", "text": "absent"})
     services.notify("flash_message", [parent], "flash:1", {"text": "Strike"}, author=admin)
@@ -362,7 +362,7 @@ def test_a_forced_email_is_routed_to_the_home_page_of_who_refused_since_it_was_r
     keeps = factories.user(school, "parent", email="keeps@example.org")
     refuses = factories.user(school, "parent", email="refuses@example.org")
     for parent in (keeps, refuses):
-        services.set_choices(parent, {"homework": "homepage"})
+        choices.set_choices(parent, {"homework": "homepage"})
     _homework(admin, [keeps, refuses], "Bring the signed form", forced=True)
     db.session.commit()
     contact.set_refuses_email(refuses, True)

@@ -14,7 +14,7 @@ from flask_babel import force_locale
 from portal.accounts.models import User
 from portal.core import clock, settings
 from portal.extensions import db
-from portal.notifications import services
+from portal.notifications import choices, services
 from portal.notifications.models import Notification
 from portal.notifications.types import Channel
 from tests import factories
@@ -157,9 +157,7 @@ def test_subscriptions_are_saved_and_a_mandatory_type_cannot_be_turned_off(app, 
     assert refused.status_code == 400
     assert "Not a valid choice" in text(refused)  # 'none' is not offered for a mandatory type
     with app.app_context():
-        assert (
-            services.choices_of(db.session.get(User, people["admin_id"]))["message"] == "homepage"
-        )
+        assert choices.choices_of(db.session.get(User, people["admin_id"]))["message"] == "homepage"
         assert db.session.query(Notification).count() == 0
 
     form["type_login_contact"] = "email"
@@ -167,8 +165,8 @@ def test_subscriptions_are_saved_and_a_mandatory_type_cannot_be_turned_off(app, 
     assert saved.status_code == 302
     with app.app_context():
         admin = db.session.get(User, people["admin_id"])
-        assert services.choices_of(admin)["admin_action"] == Channel.DAILY
-        assert services.timing_of(admin).digest_hour == 7
+        assert choices.choices_of(admin)["admin_action"] == Channel.DAILY
+        assert choices.timing_of(admin).digest_hour == 7
 
 
 def test_quiet_hours_need_both_ends_and_say_so_next_to_the_field(app, client, people):
@@ -199,7 +197,7 @@ def test_the_counter_and_the_list_show_unread_first_and_opening_one_marks_it_rea
 ):
     with app.app_context():
         parent = db.session.get(User, people["parent_id"])
-        services.set_choices(parent, {"homework": "homepage"})
+        choices.set_choices(parent, {"homework": "homepage"})
         db.session.commit()
     _homework_for(app, people["parent_id"], text_="First")
     with app.app_context():

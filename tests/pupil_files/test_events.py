@@ -20,7 +20,7 @@ from portal.core.audit import AuditEntry
 from portal.core.outbox import OutboxItem
 from portal.extensions import db
 from portal.notifications.models import Notification
-from portal.pupil_files import services
+from portal.pupil_files import event_types, services
 from portal.pupil_files.indicators import indicators_of
 from portal.pupil_files.models import FileEvent, FileEventType, FileStatus
 from tests.school import MONDAY, in_english, person, schedule_5b
@@ -88,7 +88,7 @@ def ctx(app, world):
 
 
 def test_every_school_starts_with_the_types_of_seed_002(ctx):
-    kinds = [t.kind for t in services.types_of(ctx.school)]
+    kinds = [t.kind for t in event_types.types_of(ctx.school)]
     assert kinds == [
         "entry", "positive_exit", "abandonment", "rupture", "phase_change", "step_validated"
     ]  # fmt: skip

@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from portal.extensions import db
-from portal.pupil_files import services
+from portal.pupil_files import event_types, services
 from portal.pupil_files.models import FileEvent, FileEventType
 from tests.school import MONDAY, in_english, person
 from tests.web import csrf_token, logged_in, text
@@ -125,7 +125,7 @@ def test_a_type_in_use_is_switched_off_not_deleted(app, world):
 
 def test_only_the_direction_of_the_school_keeps_the_types(app, world):
     with in_english(app):
-        entry = services.types_of(world.school)[0].id
+        entry = event_types.types_of(world.school)[0].id
     for name in ("teacher", "staff", "anne"):
         assert logged_in(app, world.logins[name]).get("/admin/events/").status_code == 403
     other = logged_in(app, world.logins["other_admin"])

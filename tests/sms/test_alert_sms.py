@@ -20,7 +20,7 @@ from portal.core.audit import AuditEntry, AuditTag
 from portal.core.errors import ValidationError
 from portal.core.outbox import OutboxItem
 from portal.extensions import db
-from portal.notifications import services as notifications
+from portal.notifications import choices
 from portal.sms import recipients, setup
 from portal.sms.models import Sms, SmsAction, SmsKind, SmsProvider, SmsState
 from tests import factories as make
@@ -109,7 +109,7 @@ def test_an_alert_at_night_waits_for_the_morning_and_for_each_guardians_quiet_ho
             .where(Guardianship.parent_id == world.ids["alain"])
             .values(accepts_sms=True)
         )
-        notifications.set_timing(person(world, "anne"), 18, 7, 9)  # quiet from 7:00 to 9:00
+        choices.set_timing(person(world, "anne"), 18, 7, 9)  # quiet from 7:00 to 9:00
         db.session.commit()
         _fire_for_lea(world, _alert_action(world))
         leaving = {sms.recipient: sms.submitted_at for sms in _alert_sms()}
