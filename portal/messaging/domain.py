@@ -3,7 +3,14 @@
 from flask_login import current_user
 
 from portal.core.wiring import Domain, Periodic
-from portal.messaging import attachments, conversations, delivery, flash_sms, permissions
+from portal.messaging import (
+    attachments,
+    compose_views,  # noqa: F401 - its routes are on the messages blueprint
+    conversations,
+    delivery,
+    flash_sms,
+    permissions,
+)
 from portal.messaging.flash_views import bp as flash
 from portal.messaging.views import bp
 
