@@ -7,7 +7,6 @@ import itertools
 from sqlalchemy import insert
 
 from portal.accounts.models import AccountState, EmailSource, Profile, User
-from portal.admin import platform
 from portal.core import clock, security
 from portal.core.text import fold
 from portal.extensions import db
@@ -15,6 +14,7 @@ from portal.groups import people
 from portal.groups import services as groups
 from portal.groups.models import GroupKind, GroupMember
 from portal.messaging import services as messaging
+from portal.platform import services as platform
 
 PASSWORD = "correct-horse-battery"
 _numbers = itertools.count(1)

@@ -63,8 +63,15 @@ def can_manage_account(viewer: User, user: User) -> bool:
     )
 
 
+def can_open_record(viewer: User, person: User) -> bool:
+    """The direction opens the record of anyone of its school (portal.admin's person page)."""
+    return viewer.profile == Profile.ADMIN and viewer.school_id == person.school_id
+
+
 def template_globals() -> dict:
     return {
+        "is_webmaster": is_webmaster,
+        "can_open_record": can_open_record,
         "can_administer_school": can_administer_school,
         "can_edit_contact": can_edit_contact,
         "can_manage_account": can_manage_account,

@@ -36,7 +36,7 @@ def add_school(
     name: str, code: str, timezone: str = "Europe/Paris", language: str = "fr"
 ) -> School:
     """The school's row, its fields checked. Opening a school whole (its groups, its file event
-    types) is portal.admin.platform.create_school."""
+    types) is portal.platform.services.create_school."""
     name, code = " ".join(name.split()), code.strip().upper()
     if not name:
         raise ValidationError("name", _("Give the school a name."))

@@ -32,7 +32,7 @@ from portal.core.permissions import get_or_404, require
 from portal.extensions import db
 from portal.groups.models import Group, GroupKind
 
-bp = profile_blueprint("people", __name__, "/admin", "admin")
+bp = profile_blueprint("people", __name__, "/admin", Profile.ADMIN)
 
 
 def _manageable(user_id: int) -> User:

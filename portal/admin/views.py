@@ -28,7 +28,7 @@ from portal.groups.models import GroupKind
 from portal.groups.permissions import can_view_user
 from portal.sms import inbound
 
-bp = profile_blueprint("admin", __name__, "/admin", "admin")
+bp = profile_blueprint("admin", __name__, "/admin", Profile.ADMIN)
 
 
 @bp.get("/", endpoint="home")

@@ -38,8 +38,14 @@ def can_view_attendance_of(user: User, person: User) -> bool:
     return can_view_user(user, person)
 
 
+def can_manage_alert_rules(user: User) -> bool:
+    """The direction sets the scheduled alerts and the webhooks they call."""
+    return user.profile == Profile.ADMIN
+
+
 def template_globals() -> dict:
     return {
+        "can_manage_alert_rules": can_manage_alert_rules,
         "can_manage_attendance": can_manage_attendance,
         "can_take_register": can_take_register,
         "can_record_marks": can_record_marks,

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from portal.accounts.models import Profile, User
+from portal.content import permissions
 from portal.content.models import Announcement, AnnouncementAudience, AnnouncementComment
 from portal.core import bodies, clock
 from portal.core.errors import ValidationError
@@ -30,8 +31,6 @@ COMMENT_MAX = 2000
 HORIZON = dt.timedelta(days=366)
 #: The words of the body an e-mail notification carries.
 EXCERPT = 400
-#: Who may write announcements; teachers for the classes and groups they teach.
-WRITERS = (Profile.ADMIN, Profile.STAFF, Profile.TEACHER)
 
 
 @dataclass
@@ -72,7 +71,7 @@ def _checked(author: User, asked: AnnouncementInput, published: dt.datetime | No
             errors["expires_at"] = _("The expiry must come after the publication.")
         elif asked.expires_at <= now:
             errors["expires_at"] = _("The expiry must be in the future.")
-    if asked.forced and author.profile != Profile.ADMIN:
+    if asked.forced and not permissions.can_manage_every_announcement(author):
         errors["forced"] = _("Only the direction can send an announcement to every family.")
     if errors:
         raise ValidationError.of(errors)
@@ -121,7 +120,7 @@ def _tell(author: User, announcement: Announcement, asked: AnnouncementInput) ->
 
 def publish(author: User, asked: AnnouncementInput) -> Announcement:
     """A new announcement, shown from its publication date; raises ValidationError."""
-    if author.profile not in WRITERS:
+    if not permissions.can_write_announcements(author):
         raise PermissionError("this profile does not write announcements")
     title, body, targets, publish_at = _checked(author, asked, None)
     announcement = Announcement(school_id=author.school_id, author_id=author.id)
@@ -145,10 +144,6 @@ def remove(announcement: Announcement) -> None:
 
 
 # --- reading ----------------------------------------------------------------------------------
-
-
-def reaches(user: User, announcement: Announcement) -> bool:
-    return audience.reach_of(user).reached_by(announcement.audience, announcement.school_id)
 
 
 def _live(at: dt.datetime):
@@ -191,7 +186,7 @@ def written_by(user: User, page: int = 1, per_page: int = 30) -> tuple[list[Anno
     """What the person manages: their own announcements; every one of the school for the
     direction. Newest first; returns the page and whether there is another."""
     query = select(Announcement).where(Announcement.school_id == user.school_id)
-    if user.profile != Profile.ADMIN:
+    if not permissions.can_manage_every_announcement(user):
         query = query.where(Announcement.author_id == user.id)
     rows = list(
         db.session.scalars(

@@ -15,7 +15,7 @@ from portal.content import homework as service
 from portal.content.forms import DeleteHomeworkForm, HomeworkForm
 from portal.content.homework import HomeworkInput
 from portal.content.models import Homework
-from portal.content.permissions import can_edit_homework, can_view_homework
+from portal.content.permissions import can_edit_homework, can_view_homework, can_write_homework
 from portal.core import clock
 from portal.core.blueprints import profile_blueprint
 from portal.core.errors import ValidationError
@@ -49,7 +49,7 @@ def index():
         weeks = service.weeks_of_pupils(guardianship.children_of(current_user), monday)
     else:
         groups = groups_for_author(current_user)
-        every = current_user.profile == Profile.TEACHER and chosen is None
+        every = can_write_homework(current_user) and chosen is None
         weeks = service.week_of_groups([g for g in groups if every or g.id == chosen], monday)
     return render_template(
         "content/homework_week.html",
@@ -57,6 +57,7 @@ def index():
         monday=monday,
         groups=groups,
         chosen=chosen,
+        for_children=current_user.profile == Profile.PARENT,
         today=clock.today(current_user.school.timezone),
         now_utc=clock.now(),
         timedelta=dt.timedelta,
@@ -64,7 +65,7 @@ def index():
 
 
 def _taught() -> list[Group]:
-    return groups_for_author(current_user) if current_user.profile == Profile.TEACHER else []
+    return groups_for_author(current_user) if can_write_homework(current_user) else []
 
 
 def _asked(form: HomeworkForm) -> HomeworkInput:

@@ -7,29 +7,44 @@ from __future__ import annotations
 from sqlalchemy import exists, select
 
 from portal.accounts.models import Profile, User
-from portal.content import announcements
 from portal.content.models import Announcement, Homework
 from portal.core import clock
 from portal.extensions import db
 from portal.groups.audience import GROUP_KINDS, Reach, reach_of
 from portal.groups.models import Group, GroupMember
 
+#: Who may write announcements; teachers for the classes and groups they teach.
+WRITERS = (Profile.ADMIN, Profile.STAFF, Profile.TEACHER)
+
 
 def can_write_announcements(user: User) -> bool:
-    return user.profile in announcements.WRITERS
+    return user.profile in WRITERS
+
+
+def can_manage_every_announcement(user: User) -> bool:
+    """The direction manages every announcement of its school, sends one to every family
+    (forced) and sees them all in its list; the others, their own."""
+    return user.profile == Profile.ADMIN
+
+
+def can_write_homework(user: User) -> bool:
+    """Teachers set homework, for the classes and groups they teach (can_set_homework)."""
+    return user.profile == Profile.TEACHER
 
 
 def can_edit_announcement(user: User, announcement: Announcement) -> bool:
     """Its author, or the direction of its school; they also moderate its comments."""
     if user.school_id != announcement.school_id:
         return False
-    return announcement.author_id == user.id or user.profile == Profile.ADMIN
+    return announcement.author_id == user.id or can_manage_every_announcement(user)
 
 
 def can_read_announcement(user: User, announcement: Announcement) -> bool:
     if can_edit_announcement(user, announcement):
         return True
-    return announcement.is_live(clock.now()) and announcements.reaches(user, announcement)
+    return announcement.is_live(clock.now()) and reach_of(user).reached_by(
+        announcement.audience, announcement.school_id
+    )
 
 
 def can_comment(user: User, announcement: Announcement) -> bool:
@@ -71,6 +86,8 @@ def can_view_homework(user: User, homework: Homework, reach: Reach | None = None
 def template_globals() -> dict:
     return {
         "can_write_announcements": can_write_announcements,
+        "can_manage_every_announcement": can_manage_every_announcement,
+        "can_write_homework": can_write_homework,
         "can_edit_announcement": can_edit_announcement,
         "can_comment": can_comment,
         "can_edit_homework": can_edit_homework,

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from enum import Enum
+
 from flask import Blueprint, abort
 from flask_login import current_user
 
 from portal.extensions import login_manager
 
 
-def profile_blueprint(name: str, import_name: str, url_prefix: str, *profiles: str) -> Blueprint:
+def profile_blueprint(name: str, import_name: str, url_prefix: str, *profiles: Enum) -> Blueprint:
+    """``profiles`` are members of accounts.models.Profile (core can't name the enum itself)."""
+    if not profiles or not all(isinstance(profile, Enum) for profile in profiles):
+        raise TypeError(f"blueprint {name!r}: name the profiles with Profile members")
     bp = Blueprint(name, import_name, url_prefix=url_prefix)
 
     @bp.before_request

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import SelectChoice
 
-from portal.accounts.models import User
+from portal.accounts.models import Profile, User
 from portal.core.blueprints import profile_blueprint
 from portal.core.forms import valid_value
 from portal.core.web import error_page, is_htmx
@@ -17,7 +17,14 @@ from portal.groups.forms import DirectorySearchForm
 from portal.groups.models import GroupKind
 
 bp = profile_blueprint(
-    "directory", __name__, "/directory", "admin", "teacher", "staff", "parent", "pupil"
+    "directory",
+    __name__,
+    "/directory",
+    Profile.ADMIN,
+    Profile.TEACHER,
+    Profile.STAFF,
+    Profile.PARENT,
+    Profile.PUPIL,
 )
 
 

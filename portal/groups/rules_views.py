@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 from wtforms import SelectChoice
 
-from portal.accounts.models import School, User
+from portal.accounts.models import Profile, School, User
 from portal.core.blueprints import profile_blueprint
 from portal.core.errors import ValidationError
 from portal.core.permissions import get_or_404, require
@@ -20,7 +20,7 @@ from portal.groups.forms import AddRuleForm, ConfirmForm, InternalForm, WhyForm
 from portal.groups.labels import label
 from portal.groups.models import CommunicationRule, Group, GroupKind
 
-bp = profile_blueprint("rules", __name__, "/rules", "admin", "webmaster")
+bp = profile_blueprint("rules", __name__, "/rules", Profile.ADMIN, Profile.WEBMASTER)
 
 KIND_ORDER = [
     GroupKind.SCHOOL_PROFILE,

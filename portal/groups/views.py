@@ -5,13 +5,16 @@ from __future__ import annotations
 from flask import render_template
 from flask_login import current_user
 
+from portal.accounts.models import Profile
 from portal.core.blueprints import profile_blueprint
 from portal.core.permissions import get_or_404, visible_or_404
 from portal.groups import services
 from portal.groups.models import Group, GroupKind
 from portal.groups.permissions import can_view_group
 
-bp = profile_blueprint("groups", __name__, "/groups", "admin", "staff", "teacher", "webmaster")
+bp = profile_blueprint(
+    "groups", __name__, "/groups", Profile.ADMIN, Profile.STAFF, Profile.TEACHER, Profile.WEBMASTER
+)
 
 
 @bp.get("/<int:group_id>")

@@ -9,7 +9,7 @@ from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user
 
 from portal.accounts import guardianship
-from portal.accounts.models import User
+from portal.accounts.models import Profile, User
 from portal.accounts.permissions import can_view_pupil_as_guardian
 from portal.content import announcements
 from portal.core.blueprints import profile_blueprint
@@ -20,10 +20,10 @@ from portal.groups import services as groups
 from portal.groups.models import GroupKind
 
 root = Blueprint("root", __name__)
-teacher = profile_blueprint("teacher", __name__, "/teacher", "teacher")
-staff = profile_blueprint("staff", __name__, "/staff", "staff")
-parent = profile_blueprint("parent", __name__, "/parent", "parent")
-pupil = profile_blueprint("pupil", __name__, "/pupil", "pupil")
+teacher = profile_blueprint("teacher", __name__, "/teacher", Profile.TEACHER)
+staff = profile_blueprint("staff", __name__, "/staff", Profile.STAFF)
+parent = profile_blueprint("parent", __name__, "/parent", Profile.PARENT)
+pupil = profile_blueprint("pupil", __name__, "/pupil", Profile.PUPIL)
 blueprints = (root, teacher, staff, parent, pupil)
 
 

@@ -70,11 +70,11 @@ def _school_days() -> list[dt.date]:
 
 def _people(db) -> dict:
     from portal.accounts.models import Profile, User
-    from portal.admin import platform
     from portal.core import clock
     from portal.groups import people
     from portal.groups import services as groups
     from portal.groups.models import GroupKind, GroupMember
+    from portal.platform import services as platform
 
     school = platform.create_school("Bench school", "ALERTS01")
     admin = people.create_user(school, Profile.ADMIN, "Bench", "Direction")

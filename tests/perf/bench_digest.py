@@ -131,10 +131,10 @@ def _run() -> None:
         from sqlalchemy import func, select
 
         from portal import create_app
-        from portal.admin import platform
         from portal.extensions import db
         from portal.notifications import services
         from portal.notifications.models import Notification
+        from portal.platform import services as platform
 
         app = create_app()
         with app.app_context():

@@ -60,11 +60,11 @@ def _build(db, run: str) -> dict:
     from sqlalchemy import select
 
     from portal.accounts.models import AccountState, Profile, User
-    from portal.admin import platform
     from portal.core import clock, security
     from portal.groups import people, rules
     from portal.groups import services as groups
     from portal.groups.models import GroupKind, GroupMember
+    from portal.platform import services as platform
 
     school = platform.create_school("Bench school", f"FAN{run.upper()}")
     admin = people.create_user(school, Profile.ADMIN, "Bench", "Direction")

@@ -55,10 +55,10 @@ WRONG_EVERY = 500
 def _school(db) -> dict:
     """The school, its direction and its classes and teaching groups, through the services."""
     from portal.accounts.models import Profile
-    from portal.admin import platform
     from portal.groups import people
     from portal.groups import services as groups
     from portal.groups.models import GroupKind
+    from portal.platform import services as platform
 
     school = platform.create_school("Bench school", "IMPORT01")
     admin = people.create_user(school, Profile.ADMIN, "Bench", "Direction")
@@ -75,7 +75,7 @@ def _school(db) -> dict:
 
 def _file(classes: list[str]) -> tuple[bytes, int, int]:
     """The export, the number of families and the number of wrong lines."""
-    from portal.admin.demo import FIRST, LAST
+    from portal.platform.demo import FIRST, LAST
 
     chance = random.Random(2026)
     surnames = LAST + [f"{a}-{b}" for a in LAST for b in LAST if a != b][: 4000 - len(LAST)]

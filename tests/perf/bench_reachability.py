@@ -45,10 +45,10 @@ class Ids:
 
 def build(connection, tables, rng: random.Random) -> int:
     """Write the platform with SQLAlchemy Core in batches; returns the number of users."""
-    from portal.admin.demo import FIRST, LAST
     from portal.core import clock
     from portal.core.text import fold
     from portal.groups.defaults import CLASS_DEFAULTS, SCHOOL_DEFAULTS
+    from portal.platform.demo import FIRST, LAST
 
     now = clock.now()
     ids = Ids()

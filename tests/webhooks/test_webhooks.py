@@ -15,7 +15,6 @@ from sqlalchemy import func, select
 from standardwebhooks import Webhook
 
 from portal.accounts.models import School
-from portal.admin import platform
 from portal.attendance import alert_rules
 from portal.attendance.alert_rules import RuleInput
 from portal.attendance.models import AlertRule, MarkKind
@@ -24,6 +23,7 @@ from portal.core.audit import AuditEntry
 from portal.core.errors import ValidationError
 from portal.extensions import db
 from portal.notifications.models import Notification
+from portal.platform import services as platform
 from portal.webhooks import services
 from portal.webhooks.delivery import deliver
 from portal.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint

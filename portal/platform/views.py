@@ -10,9 +10,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.accounts import credentials
-from portal.accounts.models import School
-from portal.admin import mail, platform, queues, services
-from portal.admin.forms import MailSettingsForm, NewSchoolForm, TestMailForm
+from portal.accounts.models import Profile, School
+from portal.admin import services
 from portal.core import clock, settings
 from portal.core.blueprints import profile_blueprint
 from portal.core.errors import ValidationError
@@ -21,10 +20,13 @@ from portal.core.web import form_page, is_htmx
 from portal.extensions import db
 from portal.groups import services as groups
 from portal.groups.models import GroupKind
+from portal.platform import mail, queues
+from portal.platform import services as platform
+from portal.platform.forms import MailSettingsForm, NewSchoolForm, TestMailForm
 from portal.webhooks import services as webhooks
 from portal.webhooks.forms import WebhookSettingsForm
 
-bp = profile_blueprint("webmaster", __name__, "/webmaster", "webmaster")
+bp = profile_blueprint("webmaster", __name__, "/webmaster", Profile.WEBMASTER)
 
 #: Offered while typing a time zone: metropolitan France and the overseas académies.
 TIME_ZONES = (

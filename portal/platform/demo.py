@@ -22,7 +22,6 @@ from sqlalchemy import func, select
 from portal.accounts import logins
 from portal.accounts import services as accounts
 from portal.accounts.models import AccountState, EmailSource, Profile, User
-from portal.admin import platform
 from portal.attendance import services as attendance
 from portal.attendance.models import AlertRule
 from portal.content import announcements, homework
@@ -33,6 +32,7 @@ from portal.extensions import db
 from portal.groups import people
 from portal.groups import services as groups
 from portal.groups.models import GroupKind
+from portal.platform import services as platform
 from portal.sms import setup as sms_setup
 
 PASSWORD = "carnet-demo"  # noqa: S105 - printed for everyone to try the demo
