@@ -10,7 +10,8 @@ A guardian none of these reach is out of reach for that pupil. One reached by a 
 is shown apart: one change (an address that bounces, a withdrawn consent) puts them out of reach.
 Blocked and deleted guardians and pupils are left out: the school has chosen not to reach them.
 
-The page is the direction's: every fix is on a person's record, which only the direction opens.
+The page (reach_views) is the direction's: every fix is on a person's record, which only the
+direction opens.
 """
 
 from __future__ import annotations
@@ -18,19 +19,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from flask import abort, render_template, request
 from flask_babel import gettext as _
-from flask_login import current_user
 from sqlalchemy import and_, exists, func, not_, or_, select
 from sqlalchemy.orm import aliased
 
 from portal.accounts.models import UNREACHABLE, AccountState, Guardianship, Profile, User
-from portal.core.blueprints import profile_blueprint
 from portal.extensions import db
-from portal.groups import services as groups
 from portal.groups.models import Group, GroupKind, GroupMember
-
-bp = profile_blueprint("reach", __name__, "/admin/reach", Profile.ADMIN)
 
 
 class Channel(StrEnum):
@@ -242,33 +237,3 @@ def _without_guardian(school_id: int, class_id: int | None):
     )
     query = query.where(~guardian_left).order_by(Pupil.last_name, Pupil.first_name, Pupil.id)
     return db.session.execute(query).all()
-
-
-# --- the page ---------------------------------------------------------------------------------
-
-
-@bp.app_template_global()
-def families_out_of_reach(school_id: int) -> int:
-    """The direction's home page shows the count (templates/admin/home.html)."""
-    return count_out_of_reach(school_id)
-
-
-@bp.get("")
-def families():
-    """Per class, the guardians out of reach and those one channel reaches; ?class= for one."""
-    school_id = current_user.school_id
-    classes = [(g.id, g.name) for g in groups.school_groups(school_id, GroupKind.CLASS)]
-    asked = request.args.get("class", "")
-    if asked and not asked.isdigit():
-        abort(400)
-    class_id = int(asked) if asked else None
-    if class_id is not None and class_id not in {cid for cid, _name in classes}:
-        abort(404)  # another school's class, or a past year's
-    return render_template(
-        "admin/reach.html",
-        classes=classes,
-        class_id=class_id,
-        per_class=classes_reach(school_id, classes, class_id),
-        missing_label=missing_label,
-        channel_label=channel_label,
-    )

@@ -1,7 +1,7 @@
 """The core's own part of the app: the health page, e-mail's outbox handler, the outbox sweep."""
 
 from portal.core import mail, outbox
-from portal.core.health import bp as health
+from portal.core.health_views import bp as health
 from portal.core.wiring import Domain, Periodic
 
 domain = Domain(

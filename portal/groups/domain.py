@@ -3,7 +3,7 @@ and the communication rules."""
 
 from portal.core.wiring import Domain
 from portal.groups import permissions
-from portal.groups.directory import bp as directory
+from portal.groups.directory_views import bp as directory
 from portal.groups.labels import label as group_label
 from portal.groups.rules_views import bp as rules
 from portal.groups.views import bp
