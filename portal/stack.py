@@ -198,6 +198,27 @@ def _stop(processes: list[subprocess.Popen]) -> None:
             process.kill()
 
 
+def _processes(env: dict[str, str], host: str, port: str) -> list[list[str]]:
+    """The web server (production's settings), one worker and the cron scheduler."""
+    redis_url = env["REDIS_URL"]
+    web = [str(BIN / "gunicorn"), "--config", "python:portal.gunicorn_config"]
+    worker = [str(BIN / "rq"), "worker", "--with-scheduler"]
+    return [
+        [*web, "--bind", f"{host}:{port}", "wsgi:app"],
+        # Warnings and errors only: each job's lines would bury the address below.
+        [
+            *worker,
+            "--worker-class",
+            "portal.worker.AppWorker",
+            "--url",
+            redis_url,
+            "--quiet",
+            "default",
+        ],
+        [str(BIN / "rq"), "cron", "--url", redis_url, "--logging-level", "WARNING", "portal.cron"],
+    ]
+
+
 def run() -> int:
     env = dict(os.environ)
     children: list[subprocess.Popen] = []
@@ -207,61 +228,12 @@ def run() -> int:
         process, env["REDIS_URL"] = start_redis(INSTANCE)
         redis.append(process)
     flask = [str(BIN / "flask"), "--app", "wsgi"]
-
-    def start(command: list[str]) -> None:
-        children.append(subprocess.Popen(command, env=env, cwd=ROOT, start_new_session=True))
-
     try:
         subprocess.run([*flask, "db", "upgrade"], check=True, env=env, cwd=ROOT)
         subprocess.run([*flask, "demo", "--if-empty"], check=True, env=env, cwd=ROOT)
         host, port = env.get("HOST", "127.0.0.1"), env.get("PORT", "8000")
-        children.append(
-            subprocess.Popen(
-                [
-                    str(BIN / "gunicorn"),
-                    "--config",
-                    "python:portal.gunicorn_config",  # production's settings
-                    "--bind",
-                    f"{host}:{port}",
-                    "wsgi:app",
-                ],
-                env=env,
-                cwd=ROOT,
-            )
-        )
-        children.append(
-            subprocess.Popen(
-                [
-                    str(BIN / "rq"),
-                    "worker",
-                    "--with-scheduler",
-                    "--worker-class",
-                    "portal.worker.AppWorker",
-                    "--url",
-                    env["REDIS_URL"],
-                    # Warnings and errors only: each job's lines would bury the address below.
-                    "--quiet",
-                    "default",
-                ],
-                env=env,
-                cwd=ROOT,
-            )
-        )
-        children.append(
-            subprocess.Popen(
-                [
-                    str(BIN / "rq"),
-                    "cron",
-                    "--url",
-                    env["REDIS_URL"],
-                    "--logging-level",
-                    "WARNING",
-                    "portal.cron",
-                ],
-                env=env,
-                cwd=ROOT,
-            )
-        )
+        for command in _processes(env, host, port):
+            children.append(subprocess.Popen(command, env=env, cwd=ROOT))
         url = f"http://{host}:{port}"
         _wait_healthy(url, children)
         say(f"Carnet is running on {url}  (Ctrl-C stops it)")

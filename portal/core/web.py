@@ -95,6 +95,27 @@ def error_page(status: int, title: str, message: str):
     return render_template("errors/error.html", status=status, title=title, message=message), status
 
 
+#: The error pages that only say what happened: status -> (title, message).
+PLAIN_ERRORS = {
+    400: (lazy_gettext("Bad request"), lazy_gettext("The request could not be understood.")),
+    403: (lazy_gettext("Not allowed"), lazy_gettext("Your account may not do this.")),
+    404: (
+        lazy_gettext("Page not found"),
+        lazy_gettext("This page does not exist or is not available to you."),
+    ),
+    405: (lazy_gettext("Not allowed"), lazy_gettext("This page can't be used this way.")),
+    429: (
+        lazy_gettext("Too many attempts"),
+        lazy_gettext("Too many attempts in a short time. Wait a minute and try again."),
+    ),
+}
+
+
+def _plain_error(exc):
+    title, message = PLAIN_ERRORS[exc.code]
+    return error_page(exc.code, str(title), str(message))
+
+
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(exc):
@@ -107,23 +128,8 @@ def register_error_handlers(app: Flask) -> None:
             ),
         )
 
-    @app.errorhandler(400)
-    def bad_request(exc):
-        return error_page(400, _("Bad request"), _("The request could not be understood."))
-
-    @app.errorhandler(403)
-    def forbidden(exc):
-        return error_page(403, _("Not allowed"), _("Your account may not do this."))
-
-    @app.errorhandler(404)
-    def not_found(exc):
-        return error_page(
-            404, _("Page not found"), _("This page does not exist or is not available to you.")
-        )
-
-    @app.errorhandler(405)
-    def method_not_allowed(exc):
-        return error_page(405, _("Not allowed"), _("This page can't be used this way."))
+    for status in PLAIN_ERRORS:
+        app.register_error_handler(status, _plain_error)
 
     @app.errorhandler(413)
     def too_large(exc):
@@ -136,14 +142,6 @@ def register_error_handlers(app: Flask) -> None:
             413,
             _("Too large"),
             _("What you sent is larger than Carnet accepts. Send a smaller file."),
-        )
-
-    @app.errorhandler(429)
-    def too_many(exc):
-        return error_page(
-            429,
-            _("Too many attempts"),
-            _("Too many attempts in a short time. Wait a minute and try again."),
         )
 
     @app.errorhandler(500)

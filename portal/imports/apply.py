@@ -37,8 +37,9 @@ def _batches(items: list, size: int = BATCH):
 
 
 def write(world: World, progress: Callable[[int, int], None] | None = None) -> None:
-    school = world.school
-    ids = _create_groups(school, world)
+    """Write the difference between the World's first and last states: new people in batches,
+    changed people, then links, places in groups and the classes' derived groups."""
+    ids = _create_groups(world.school, world)
     new_people = [p for p in world.people.values() if p.id < 0]
     changed = [
         person
@@ -48,6 +49,48 @@ def write(world: World, progress: Callable[[int, int], None] | None = None) -> N
     # The people written, then one step for the links, places in groups and classes' groups.
     total = len(new_people) + len(changed) + 1
     done = 0
+    for count in _write_new_people(world.school, new_people, ids):
+        done += count
+        if progress:
+            progress(done, total)
+    for batch in _batches(changed):
+        db.session.execute(
+            update(User),
+            [
+                {
+                    "id": person.id,
+                    "search_key": fold(f"{person.last_name} {person.first_name}"),
+                    **{name: getattr(person, name) for name in PERSON_FIELDS},
+                }
+                for person in batch
+            ],
+        )
+        done += len(batch)
+        if progress:
+            progress(done, total)
+    touched_pupils = _write_links(world, ids)
+    touched_classes = _write_members(world, ids)
+    if touched_pupils:
+        touched_classes |= set(
+            db.session.scalars(
+                select(GroupMember.group_id)
+                .join(Group, Group.id == GroupMember.group_id)
+                .where(
+                    Group.kind == GroupKind.CLASS,
+                    among(GroupMember.user_id, [ids.get(p, p) for p in touched_pupils]),
+                )
+            )
+        )
+    groups.sync_classes(sorted(touched_classes))
+    db.session.flush()
+    db.session.expire_all()
+    if progress:
+        progress(total, total)
+
+
+def _write_new_people(school: School, new_people: list, ids: dict[int, int]):
+    """New people in batches, each in its school's profile group; their ids go into ``ids``
+    (temporary id -> id). Yields the size of each batch written."""
     logins = Logins()
     profile_groups = {
         profile: groups.school_profile_group(school.id, profile).id
@@ -85,42 +128,7 @@ def write(world: World, progress: Callable[[int, int], None] | None = None) -> N
                 for person in batch
             ],
         )
-        done += len(batch)
-        if progress:
-            progress(done, total)
-    for batch in _batches(changed):
-        db.session.execute(
-            update(User),
-            [
-                {
-                    "id": person.id,
-                    "search_key": fold(f"{person.last_name} {person.first_name}"),
-                    **{name: getattr(person, name) for name in PERSON_FIELDS},
-                }
-                for person in batch
-            ],
-        )
-        done += len(batch)
-        if progress:
-            progress(done, total)
-    touched_pupils = _write_links(world, ids)
-    touched_classes = _write_members(world, ids)
-    if touched_pupils:
-        touched_classes |= set(
-            db.session.scalars(
-                select(GroupMember.group_id)
-                .join(Group, Group.id == GroupMember.group_id)
-                .where(
-                    Group.kind == GroupKind.CLASS,
-                    among(GroupMember.user_id, [ids.get(p, p) for p in touched_pupils]),
-                )
-            )
-        )
-    groups.sync_classes(sorted(touched_classes))
-    db.session.flush()
-    db.session.expire_all()
-    if progress:
-        progress(total, total)
+        yield len(batch)
 
 
 def _create_groups(school: School, world: World) -> dict[int, int]:

@@ -138,30 +138,48 @@ class World:
             self.by_name.setdefault(person.name_key, []).append(person.id)
         self.links: dict[int, dict[int, Link]] = {}
         if kind == "pupils":
-            for link in db.session.scalars(
-                select(Guardianship)
-                .join(User, User.id == Guardianship.pupil_id)
-                .where(User.school_id == school.id)
-            ):
-                self.links.setdefault(link.pupil_id, {})[link.rank] = Link(
-                    link.parent_id, link.financial, link.contact, link.accepts_sms
-                )
-            away = {
-                link.parent_id for ranks in self.links.values() for link in ranks.values()
-            } - set(self.people)
-            for row in db.session.execute(select(*PERSON_COLUMNS).where(User.id.in_(away))):
-                self.people[row.id] = Person(**row._asdict())
-                self.elsewhere.add(row.id)
-            self.stopped = set(
-                db.session.scalars(
-                    select(SmsOptOut.person_id).where(
-                        SmsOptOut.school_id == school.id, SmsOptOut.person_id.is_not(None)
-                    )
+            self._load_families()
+        self._load_groups()
+        self.new_groups: list[NewGroup] = []
+        self._kind_ids: dict[str, set[int]] = {}
+        # Copies one level deep: a person's or a link's values are never changed in place.
+        self.original_people = {pid: copy.copy(p) for pid, p in self.people.items()}
+        self.original_links = {
+            pid: {rank: copy.copy(link) for rank, link in ranks.items()}
+            for pid, ranks in self.links.items()
+        }
+        self.original_members = {uid: set(ids) for uid, ids in self.members.items()}
+
+    def _load_families(self) -> None:
+        """The pupils' guardianships, their guardians from other schools, and STOP answered."""
+        school_id = self.school.id
+        for link in db.session.scalars(
+            select(Guardianship)
+            .join(User, User.id == Guardianship.pupil_id)
+            .where(User.school_id == school_id)
+        ):
+            self.links.setdefault(link.pupil_id, {})[link.rank] = Link(
+                link.parent_id, link.financial, link.contact, link.accepts_sms
+            )
+        away = {link.parent_id for ranks in self.links.values() for link in ranks.values()} - set(
+            self.people
+        )
+        for row in db.session.execute(select(*PERSON_COLUMNS).where(User.id.in_(away))):
+            self.people[row.id] = Person(**row._asdict())
+            self.elsewhere.add(row.id)
+        self.stopped = set(
+            db.session.scalars(
+                select(SmsOptOut.person_id).where(
+                    SmsOptOut.school_id == school_id, SmsOptOut.person_id.is_not(None)
                 )
             )
+        )
+
+    def _load_groups(self) -> None:
+        """The school's current classes and teaching groups, by folded name, and who is in them."""
         groups = db.session.execute(
             select(Group.id, Group.kind, Group.name).where(
-                Group.school_id == school.id,
+                Group.school_id == self.school.id,
                 Group.kind.in_((GroupKind.CLASS, GroupKind.TEACHING)),
                 Group.archived_at.is_(None),
             )
@@ -180,15 +198,6 @@ class World:
                 )
             ):
                 self.members.setdefault(user_id, set()).add(group_id)
-        self.new_groups: list[NewGroup] = []
-        self._kind_ids: dict[str, set[int]] = {}
-        # Copies one level deep: a person's or a link's values are never changed in place.
-        self.original_people = {pid: copy.copy(p) for pid, p in self.people.items()}
-        self.original_links = {
-            pid: {rank: copy.copy(link) for rank, link in ranks.items()}
-            for pid, ranks in self.links.items()
-        }
-        self.original_members = {uid: set(ids) for uid, ids in self.members.items()}
 
     def new_id(self) -> int:
         self._next_id -= 1

@@ -33,130 +33,10 @@ from portal.groups import people
 from portal.groups import services as groups
 from portal.groups.models import GroupKind
 from portal.platform import services as platform
+from portal.platform.demo_names import FIRST, LAST
 from portal.sms import setup as sms_setup
 
 PASSWORD = "carnet-demo"  # noqa: S105 - printed for everyone to try the demo
-FIRST = [
-    "Léa",
-    "Hugo",
-    "Chloé",
-    "Louis",
-    "Emma",
-    "Gabriel",
-    "Jade",
-    "Raphaël",
-    "Louise",
-    "Arthur",
-    "Alice",
-    "Jules",
-    "Inès",
-    "Adam",
-    "Lina",
-    "Lucas",
-    "Rose",
-    "Nathan",
-    "Anna",
-    "Tom",
-    "Mila",
-    "Noah",
-    "Zoé",
-    "Sacha",
-    "Manon",
-    "Ethan",
-    "Camille",
-    "Paul",
-    "Sarah",
-    "Mathis",
-    "Nour",
-    "Yanis",
-    "Lou",
-    "Amir",
-    "Elsa",
-    "Timéo",
-    "Agathe",
-    "Noé",
-    "Margaux",
-    "Malo",
-]
-LAST = [
-    "Martin",
-    "Bernard",
-    "Dubois",
-    "Thomas",
-    "Robert",
-    "Richard",
-    "Petit",
-    "Durand",
-    "Leroy",
-    "Moreau",
-    "Simon",
-    "Laurent",
-    "Lefèvre",
-    "Michel",
-    "Garcia",
-    "David",
-    "Bertrand",
-    "Roux",
-    "Vincent",
-    "Fournier",
-    "Morel",
-    "Girard",
-    "André",
-    "Mercier",
-    "Dupont",
-    "Lambert",
-    "Bonnet",
-    "François",
-    "Martinez",
-    "Legrand",
-    "Garnier",
-    "Faure",
-    "Rousseau",
-    "Blanc",
-    "Guérin",
-    "Muller",
-    "Henry",
-    "Roussel",
-    "Nicolas",
-    "Perrin",
-    "Morin",
-    "Mathieu",
-    "Clément",
-    "Gauthier",
-    "Dumont",
-    "Lopez",
-    "Fontaine",
-    "Chevalier",
-    "Robin",
-    "Masson",
-    "Sanchez",
-    "Gérard",
-    "Nguyen",
-    "Boyer",
-    "Denis",
-    "Lemaire",
-    "Duval",
-    "Joly",
-    "Gautier",
-    "Roger",
-    "Roche",
-    "Roy",
-    "Noël",
-    "Meyer",
-    "Lucas",
-    "Meunier",
-    "Jean",
-    "Perez",
-    "Marchand",
-    "Dufour",
-    "Blanchard",
-    "Diallo",
-    "Benali",
-    "Haddad",
-    "Le",
-    "Gall",
-    "Kowalski",
-]
 SCHOOLS = (
     ("Collège Jean Moulin", "0751234A", ["6A", "5B", "4A", "3C"], ["ULIS", "Latin"]),
     ("École élémentaire Les Tilleuls", "0759876B", ["CM1-A", "CM2-A"], ["UPE2A"]),
@@ -210,109 +90,99 @@ def build(seed: int = 2026, pupils: int | None = None) -> dict[str, str]:
     collège has that many pupils (see scaled_classes()) instead of about a hundred."""
     if pupils is not None and not 100 <= pupils <= 10_000:
         raise ValueError("the demo collège has from 100 to 10,000 pupils")
-    rng = random.Random(seed)
-    password_hash = security.hash_password(PASSWORD)
-    known: dict[str, str] = {}
-    _person(
-        None, Profile.WEBMASTER, rng, password_hash, "Camille", "Webmestre", login="demo.webmaster"
-    )
-    known["webmaster"] = "demo.webmaster"
-    first_parent = None
+    made = _Making(random.Random(seed), security.hash_password(PASSWORD))
+    made.person(None, Profile.WEBMASTER, "Camille", "Webmestre", login="demo.webmaster")
+    made.known["webmaster"] = "demo.webmaster"
     for index, (name, code, class_names, teaching_names) in enumerate(SCHOOLS):
-        school = platform.create_school(name, code)
-        demo = index == 0
-        sizes = None
-        if demo and pupils is not None:
-            class_names, sizes = scaled_classes(pupils)
-        head = _person(
-            school,
-            Profile.ADMIN,
-            rng,
-            password_hash,
-            "Nathalie",
-            "Marchand",
-            login="demo.admin" if demo else None,
-        )
-        _person(school, Profile.ADMIN, rng, password_hash)
-        for n in range(2):
-            _person(
-                school,
-                Profile.STAFF,
-                rng,
-                password_hash,
-                login="demo.staff" if demo and n == 0 else None,
-            )
-        classes = [groups.create_group(school, GroupKind.CLASS, c) for c in class_names]
-        teaching = [groups.create_group(school, GroupKind.TEACHING, t) for t in teaching_names]
-        groups.create_group(school, GroupKind.MANUAL, "Conseil de vie collégienne")
-        groups.create_group(
-            school,
-            GroupKind.BROADCAST_LIST,
-            "Liste de diffusion des parents",
-            profile=Profile.PARENT,
-        )
-        teachers = [
-            _person(
-                school,
-                Profile.TEACHER,
-                rng,
-                password_hash,
-                login="demo.teacher" if demo and n == 0 else None,
-            )
-            for n in range(2 * len(classes))
-        ]
-        for n, class_group in enumerate(classes):
-            groups.add_member(class_group, teachers[2 * n])
-            groups.add_member(class_group, teachers[(2 * n + 1) % len(teachers)])
-        if demo:  # the demo teacher teaches 6A, and 5B and 4A too (the demo pupil is in 5B)
-            groups.add_member(classes[1], teachers[0])
-            groups.add_member(classes[2], teachers[0])
-        for k, class_group in enumerate(classes):
-            for n in range(sizes[k] if sizes else rng.randint(25, 30)):
-                last = rng.choice(LAST)
-                is_demo_pupil = demo and class_group.name == "5B" and n == 0
-                pupil = _person(
-                    school,
-                    Profile.PUPIL,
-                    rng,
-                    password_hash,
-                    last=last,
-                    login="demo.pupil" if is_demo_pupil else None,
-                )
-                groups.add_member(class_group, pupil)
-                if n % 9 == 0:
-                    groups.add_member(rng.choice(teaching), pupil)
-                first_parent = _guardians(
-                    school,
-                    pupil,
-                    last,
-                    n,
-                    rng,
-                    password_hash,
-                    demo,
-                    is_demo_pupil,
-                    first_parent,
-                    known,
-                    single=n % 4 == 1 if sizes else n % 3 != 2,
-                )
-        if demo:
-            _content(head, teachers[0], classes[1])
-        if not demo and first_parent is not None:
-            # The demo parent also has a child in the école: one family, two schools.
-            sibling = _person(
-                school, Profile.PUPIL, rng, password_hash, "Lou", first_parent.last_name
-            )
-            groups.add_member(classes[0], sibling)
-            people.link_guardian(first_parent, sibling, 1, financial=True, accepts_sms=True)
+        _school(made, index == 0, name, code, class_names, teaching_names, pupils)
     _special_accounts()
-    known.update(
+    made.known.update(
         admin="demo.admin",
         teacher="demo.teacher",
         staff="demo.staff",
         parent="demo.parent",
         pupil="demo.pupil",
     )
-    return known
+    return made.known
+
+
+class _Making:
+    """What building the demo carries from one school to the next: the random draws, the one
+    password hash, the known logins, and the demo parent (who has a child in each school)."""
+
+    def __init__(self, rng: random.Random, password_hash: str):
+        self.rng, self.password_hash = rng, password_hash
+        self.known: dict[str, str] = {}
+        self.first_parent: User | None = None
+
+    def person(self, school, profile: Profile, *names, **details) -> User:
+        return _person(school, profile, self.rng, self.password_hash, *names, **details)
+
+
+def _school(made: _Making, demo: bool, name, code, class_names, teaching_names, pupils) -> None:
+    """One school: its direction, staff, classes and groups, teachers, pupils and families."""
+    school = platform.create_school(name, code)
+    sizes = None
+    if demo and pupils is not None:
+        class_names, sizes = scaled_classes(pupils)
+    head = made.person(
+        school, Profile.ADMIN, "Nathalie", "Marchand", login="demo.admin" if demo else None
+    )
+    made.person(school, Profile.ADMIN)
+    for n in range(2):
+        made.person(school, Profile.STAFF, login="demo.staff" if demo and n == 0 else None)
+    classes = [groups.create_group(school, GroupKind.CLASS, c) for c in class_names]
+    teaching = [groups.create_group(school, GroupKind.TEACHING, t) for t in teaching_names]
+    groups.create_group(school, GroupKind.MANUAL, "Conseil de vie collégienne")
+    groups.create_group(
+        school, GroupKind.BROADCAST_LIST, "Liste de diffusion des parents", profile=Profile.PARENT
+    )
+    teachers = [
+        made.person(school, Profile.TEACHER, login="demo.teacher" if demo and n == 0 else None)
+        for n in range(2 * len(classes))
+    ]
+    for n, class_group in enumerate(classes):
+        groups.add_member(class_group, teachers[2 * n])
+        groups.add_member(class_group, teachers[(2 * n + 1) % len(teachers)])
+    if demo:  # the demo teacher teaches 6A, and 5B and 4A too (the demo pupil is in 5B)
+        groups.add_member(classes[1], teachers[0])
+        groups.add_member(classes[2], teachers[0])
+    for k, class_group in enumerate(classes):
+        size = sizes[k] if sizes else made.rng.randint(25, 30)
+        _pupils(made, school, demo, class_group, teaching, size, scaled=sizes is not None)
+    if demo:
+        _content(head, teachers[0], classes[1])
+    if not demo and made.first_parent is not None:
+        # The demo parent also has a child in the école: one family, two schools.
+        sibling = made.person(school, Profile.PUPIL, "Lou", made.first_parent.last_name)
+        groups.add_member(classes[0], sibling)
+        people.link_guardian(made.first_parent, sibling, 1, financial=True, accepts_sms=True)
+
+
+def _pupils(made: _Making, school, demo: bool, class_group, teaching, size: int, scaled: bool):
+    """A class's pupils, some in a teaching group, each with their guardians."""
+    for n in range(size):
+        last = made.rng.choice(LAST)
+        is_demo_pupil = demo and class_group.name == "5B" and n == 0
+        pupil = made.person(
+            school, Profile.PUPIL, last=last, login="demo.pupil" if is_demo_pupil else None
+        )
+        groups.add_member(class_group, pupil)
+        if n % 9 == 0:
+            groups.add_member(made.rng.choice(teaching), pupil)
+        made.first_parent = _guardians(
+            school,
+            pupil,
+            last,
+            n,
+            made.rng,
+            made.password_hash,
+            demo,
+            is_demo_pupil,
+            made.first_parent,
+            made.known,
+            single=n % 4 == 1 if scaled else n % 3 != 2,
+        )
 
 
 def _content(head: User, teacher: User, class_5b) -> None:
@@ -345,6 +215,22 @@ def _content(head: User, teacher: User, class_5b) -> None:
     today = clock.today(head.school.timezone)
     for start, end in ((dt.time(8), dt.time(9)), (dt.time(10), dt.time(11))):
         attendance.schedule(head, class_5b, teacher, today, start, end)
+    _sms_and_alert(head)
+    for days, title in ((2, "Exercices 4 à 7 page 58"), (8, "Réciter le poème")):
+        homework.set_homework(
+            teacher,
+            HomeworkInput(
+                group=class_5b,
+                title=title,
+                description="<p>À faire dans le cahier d'exercices.</p>",
+                due_on=today + dt.timedelta(days=days),
+                visible_from=None,
+            ),
+        )
+
+
+def _sms_and_alert(head: User) -> None:
+    """The development SMS provider, two SMS actions, and an alert rule that sends one."""
     # SMS to families through the development provider: written to instance/sms/, reported
     # delivered a moment later.
     sms_setup.save_provider(head, sms_setup.ProviderInput("file", "", "", "0146000000"))
@@ -383,17 +269,6 @@ def _content(head: User, teacher: User, class_5b) -> None:
             sms_action_id=repeated.id,
         )
     )
-    for days, title in ((2, "Exercices 4 à 7 page 58"), (8, "Réciter le poème")):
-        homework.set_homework(
-            teacher,
-            HomeworkInput(
-                group=class_5b,
-                title=title,
-                description="<p>À faire dans le cahier d'exercices.</p>",
-                due_on=today + dt.timedelta(days=days),
-                visible_from=None,
-            ),
-        )
 
 
 def _guardians(

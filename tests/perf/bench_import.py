@@ -75,7 +75,7 @@ def _school(db) -> dict:
 
 def _file(classes: list[str]) -> tuple[bytes, int, int]:
     """The export, the number of families and the number of wrong lines."""
-    from portal.platform.demo import FIRST, LAST
+    from portal.platform.demo_names import FIRST, LAST
 
     chance = random.Random(2026)
     surnames = LAST + [f"{a}-{b}" for a in LAST for b in LAST if a != b][: 4000 - len(LAST)]

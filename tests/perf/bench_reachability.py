@@ -48,7 +48,7 @@ def build(connection, tables, rng: random.Random) -> int:
     from portal.core import clock
     from portal.core.text import fold
     from portal.groups.defaults import CLASS_DEFAULTS, SCHOOL_DEFAULTS
-    from portal.platform.demo import FIRST, LAST
+    from portal.platform.demo_names import FIRST, LAST
 
     now = clock.now()
     ids = Ids()
