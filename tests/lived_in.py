@@ -8,11 +8,11 @@ import datetime as dt
 from sqlalchemy import select
 
 from portal.accounts.models import User
-from portal.admin import demo
 from portal.core import clock
 from portal.extensions import db
 from portal.messaging import flash, services
 from portal.messaging.flash import FlashInput
+from portal.platform import demo
 from tests.notifications.helpers import deliver_due
 from tests.school import MONDAY
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from portal.accounts.models import AccountState, Guardianship, School, User
-from portal.admin import demo
 from portal.extensions import db
 from portal.groups import services as groups
 from portal.groups.models import Group, GroupKind
+from portal.platform import demo
 from tests.web import csrf_token, log_in
 
 

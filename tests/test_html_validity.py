@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from portal.admin import demo
+from portal.platform import demo
 from tests import lived_in
 from tests.web import log_in, text
 

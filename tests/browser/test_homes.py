@@ -7,8 +7,8 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
-from portal.admin import demo
 from portal.extensions import db
+from portal.platform import demo
 from tests import lived_in
 
 pytestmark = pytest.mark.browser

@@ -274,11 +274,11 @@ def _roster(db, users: int, folder: Path) -> dict:
 
     from portal.accounts import guardianship
     from portal.accounts.models import AccountState, Profile, School, User
-    from portal.admin import demo
     from portal.core import bodies
     from portal.groups import services as groups
     from portal.groups.models import GroupKind
     from portal.messaging import services as messaging
+    from portal.platform import demo
 
     school = db.session.scalar(select(School).where(School.code == demo.SCHOOLS[0][1]))
     rng = random.Random(2026)

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select, update
 
 from portal.accounts.models import Guardianship, School
-from portal.admin import lifecycle, platform
+from portal.admin import lifecycle
 from portal.attendance import absence_sms, alerts
 from portal.attendance.models import AlertRule
 from portal.core import clock
@@ -21,6 +21,7 @@ from portal.core.errors import ValidationError
 from portal.core.outbox import OutboxItem
 from portal.extensions import db
 from portal.notifications import choices
+from portal.platform import services as platform
 from portal.sms import recipients, setup
 from portal.sms.models import Sms, SmsAction, SmsKind, SmsProvider, SmsState
 from tests import factories as make
