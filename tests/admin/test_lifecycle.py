@@ -23,6 +23,7 @@ from portal.core.errors import ValidationError
 from portal.extensions import db
 from portal.groups import services as groups
 from portal.groups.models import Group, GroupMember
+from portal.groups.people import link_guardian
 from portal.messaging import services as messaging
 from portal.messaging.models import InboxEntry
 from portal.notifications.models import Notification
@@ -550,9 +551,9 @@ def newcomers(app, world):
         )
         # Names in any script print as they are written.
         dad = make.user(school, "parent", active=False, first_name="Łukasz", last_name="Nguyễn")
-        people.link_guardian(mum, people["Nina"], 1)
-        people.link_guardian(dad, people["Nina"], 2)
-        people.link_guardian(mum, people["Omar"], 1)  # once on the sheet
+        link_guardian(mum, people["Nina"], 1)
+        link_guardian(dad, people["Nina"], 2)
+        link_guardian(mum, people["Omar"], 1)  # once on the sheet
         blocked = make.user(school, "pupil", active=False, first_name="Bob", last_name="Bloqué")
         groups.add_member(class_5b, blocked)
         accounts.block(blocked)
