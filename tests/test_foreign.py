@@ -5,7 +5,6 @@ comes from the school check, not from a row that isn't there."""
 from __future__ import annotations
 
 import shutil
-import time
 
 import pytest
 from sqlalchemy import func, select
@@ -207,11 +206,9 @@ def test_school_b_is_built_beside_the_world_school_on_its_frozen_monday(app, wor
     """As the matrix builds it: beside school A, the clock frozen. Each id is of B, and the
     pairs the routes take together belong together."""
     with app.app_context():
-        started = time.monotonic()
         ids = foreign.build()
-        took = time.monotonic() - started
         school = ids["school"]
-        assert school != world.school and took < 2.0, took
+        assert school != world.school
 
         def get(model, argument):
             found = db.session.get(model, ids[argument])

@@ -6,7 +6,12 @@ import shutil
 import threading
 
 import pytest
+from playwright.sync_api import expect
 from werkzeug.serving import make_server
+
+#: What a page shows after an action may take a while on a loaded machine (CI runs the suite on
+#: both databases side by side): a wait fails after 15 s rather than Playwright's 5.
+expect.set_options(timeout=15_000)
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_FLAGS = [

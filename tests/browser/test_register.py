@@ -32,6 +32,8 @@ def test_a_teacher_takes_the_register_on_a_phone_and_a_parent_sees_the_absence(
     _log_in(page, live_server, world.logins["teacher"])
     page.goto(f"{live_server}/attendance/")
     page.get_by_role("link", name="Take the register").click()
+    page.wait_for_url("**/register")
+    page.wait_for_load_state()  # HTMX listens from here: a tap before would save nothing
     lea = page.get_by_role("group", name="Martin Léa")
     lea.get_by_text("Absent").tap()
     expect(lea.get_by_role("status")).to_have_text("Saved")
