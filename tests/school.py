@@ -74,6 +74,31 @@ def world(app):
         )
 
 
+@pytest.fixture
+def everyone(world, db_ctx):
+    """``world`` with the platform's webmaster and one person of each profile in the other
+    school: its direction and parent (already there), its staff, and the teacher of its 5B, where
+    its pupil is, whose guardian is its parent. The other 5B is ``world.groups["other 5B"]``.
+    Commits; returns ``world``. Each domain's permission tests ask for it."""
+    other = person(world, "other_admin").school
+    teacher = make.user(other, "teacher")
+    class_5b = make.school_class(other, "5B", teacher)
+    pupil = make.user(other, "pupil")
+    groups.add_member(class_5b, pupil)
+    link_guardian(person(world, "other_parent"), pupil, 1)
+    made = {
+        "webmaster": make.user(None, "webmaster"),
+        "other_staff": make.user(other, "staff"),
+        "other_teacher": teacher,
+        "other_pupil": pupil,
+    }
+    world.ids |= {name: made_person.id for name, made_person in made.items()}
+    world.logins |= {name: made_person.login for name, made_person in made.items()}
+    world.groups["other 5B"] = class_5b.id
+    db.session.commit()
+    return world
+
+
 def person(world, name: str) -> User:
     """The person, in the current application context."""
     return db.session.get(User, world.ids[name])

@@ -3,7 +3,8 @@ its own school's people, the webmaster on every school's contact details, a pare
 own children; a deleted person's record is read-only (SPEC §1, §10).
 
 The people are those of the ``world`` school (tests/school.py), with the platform's webmaster
-and the other school's whole cast (``with_everyone``), which the other permission tests use too.
+and the other school's whole cast (the ``everyone`` fixture of tests/school.py), which the
+other permission tests use too.
 """
 
 from __future__ import annotations
@@ -21,42 +22,10 @@ from portal.accounts.permissions import (
     is_webmaster,
     school_staff,
 )
-from portal.extensions import db
 from portal.groups import people
-from portal.groups import services as groups
-from tests import factories as make
 from tests.school import person
 
 pytestmark = pytest.mark.usefixtures("db_ctx")
-
-
-def with_everyone(world):
-    """``world`` with the platform's webmaster and one person of each profile in the other
-    school: its direction and parent (already there), its staff, and the teacher of its 5B, where
-    its pupil is, whose guardian is its parent. The other 5B is ``world.groups["other 5B"]``.
-    Commits; returns ``world``."""
-    other = person(world, "other_admin").school
-    teacher = make.user(other, "teacher")
-    class_5b = make.school_class(other, "5B", teacher)
-    pupil = make.user(other, "pupil")
-    groups.add_member(class_5b, pupil)
-    people.link_guardian(person(world, "other_parent"), pupil, 1)
-    made = {
-        "webmaster": make.user(None, "webmaster"),
-        "other_staff": make.user(other, "staff"),
-        "other_teacher": teacher,
-        "other_pupil": pupil,
-    }
-    world.ids |= {name: made_person.id for name, made_person in made.items()}
-    world.logins |= {name: made_person.login for name, made_person in made.items()}
-    world.groups["other 5B"] = class_5b.id
-    db.session.commit()
-    return world
-
-
-@pytest.fixture
-def everyone(world, db_ctx):
-    return with_everyone(world)
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,7 @@ person, their guardians and teachers and their school; the direction sets the al
 Nobody acts on another school's sessions or marks.
 
 The people are those of the ``world`` school (tests/school.py) on its frozen Monday, 10:00 in
-Paris, with the webmaster and the other school's cast (tests/accounts/test_permissions.py).
+Paris, with the webmaster and the other school's cast (``everyone``, tests/school.py).
 """
 
 from __future__ import annotations
@@ -28,18 +28,12 @@ from portal.attendance.permissions import (
 from portal.core import clock
 from portal.extensions import db
 from portal.groups.models import Group
-from tests.accounts.test_permissions import with_everyone
 from tests.school import MONDAY, person, schedule_5b
 
 pytestmark = pytest.mark.usefixtures("db_ctx")
 
 #: The afternoon lesson of 5B starts at 14:00 in Paris; its register opens at 13:50.
 AFTERNOON = MONDAY.replace(hour=13)
-
-
-@pytest.fixture
-def everyone(world, db_ctx):
-    return with_everyone(world)
 
 
 @pytest.fixture

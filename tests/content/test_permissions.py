@@ -7,7 +7,7 @@ Nobody reads or changes another school's.
 
 The people are those of the ``world`` school (tests/school.py) on its frozen Monday: the teacher
 teaches 5B (Léa, Hugo) and ULIS (Hugo), the colleague 4A (Chloé, Zoé); Anne is the guardian of
-Léa and Zoé. With the webmaster and the other school's cast (tests/accounts/test_permissions.py).
+Léa and Zoé. With the webmaster and the other school's cast (``everyone``, tests/school.py).
 """
 
 from __future__ import annotations
@@ -40,7 +40,6 @@ from portal.groups import services as groups
 from portal.groups.audience import reach_of
 from portal.groups.models import Group, GroupKind
 from tests import factories as make
-from tests.accounts.test_permissions import with_everyone
 from tests.school import MONDAY, person
 
 pytestmark = pytest.mark.usefixtures("db_ctx")
@@ -50,11 +49,6 @@ DAY = dt.timedelta(days=1)
 TUESDAY = dt.date(2026, 11, 24)
 TUESDAY_MIDNIGHT = dt.datetime(2026, 11, 23, 23, 0, tzinfo=dt.UTC)
 FRIDAY = dt.date(2026, 11, 27)
-
-
-@pytest.fixture
-def everyone(world, db_ctx):
-    return with_everyone(world)
 
 
 def _group(everyone, name: str) -> Group:

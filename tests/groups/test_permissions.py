@@ -5,7 +5,7 @@ shown, not even to its own members; nobody of one school sees another school's.
 
 The people are those of the ``world`` school (tests/school.py): the teacher teaches 5B (Léa,
 Hugo) and ULIS (Hugo), the colleague 4A (Chloé, Zoé); with the webmaster and the other school's
-cast (tests/accounts/test_permissions.py).
+cast (``everyone``, tests/school.py).
 """
 
 from __future__ import annotations
@@ -18,15 +18,9 @@ from portal.groups import people
 from portal.groups import services as groups
 from portal.groups.models import Group, GroupKind
 from portal.groups.permissions import can_view_group, can_view_user
-from tests.accounts.test_permissions import with_everyone
 from tests.school import person
 
 pytestmark = pytest.mark.usefixtures("db_ctx")
-
-
-@pytest.fixture
-def everyone(world, db_ctx):
-    return with_everyone(world)
 
 
 @pytest.fixture
