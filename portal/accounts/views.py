@@ -30,7 +30,7 @@ from portal.accounts.forms import (
 from portal.core import sessions
 from portal.core.errors import ValidationError
 from portal.core.navigation import back, home_url, safe_next
-from portal.extensions import db, limiter
+from portal.extensions import limiter
 
 bp = Blueprint("accounts", __name__)
 
@@ -99,7 +99,6 @@ def login():
         except credentials.LoginRefused as refused:
             form.form_errors.append(refused.message)
         else:
-            db.session.commit()
             _start_session(user, remember=form.remember.data)
             return redirect(safe_next(home_url(user)))
     status = 400 if form.errors or form.form_errors else 200
@@ -123,7 +122,6 @@ def activate():
         except ValidationError as error:
             error.apply_to(form)
         else:
-            db.session.commit()
             _start_session(user)
             flash(
                 _("Welcome to Carnet, %(name)s. Your account is active.", name=user.first_name),
@@ -148,7 +146,6 @@ def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
         credentials.request_password_reset(form.login.data)
-        db.session.commit()
         on_its_way = _(
             "If this login belongs to an active account with an e-mail address, a link to "
             "choose a new password is on its way. It works for one hour."
@@ -175,7 +172,6 @@ def reset_password(token: str):
             token_error = error.errors.get("token")
             error.apply_to(form)
         else:
-            db.session.commit()
             flash(_("Your password is changed. Log in with it."), "success")
             return redirect(url_for("accounts.login"))
     status = 400 if token_error or form.errors else 200
@@ -190,7 +186,6 @@ def set_language():
     session["language"] = form.language.data
     if current_user.is_authenticated:
         services.set_language(current_user, form.language.data)
-        db.session.commit()
     return redirect(back(url_for("accounts.login")))
 
 
@@ -222,7 +217,6 @@ def account_password():
         except ValidationError as error:
             error.apply_to(form)
         else:
-            db.session.commit()
             _start_session(current_user._get_current_object())
             flash(_("Your password is changed. Your other sessions are closed."), "success")
             return redirect(url_for("accounts.account"))

@@ -60,14 +60,13 @@ def _details(form: PersonDetailsForm) -> PersonDetails:
 
 
 def _saved_or_errors(form, save) -> bool:
-    """Run ``save`` and commit; on bad input roll back and put each message under its field."""
+    """Run ``save``; on bad input roll back and put each message under its field."""
     try:
         save()
     except ValidationError as error:
         db.session.rollback()
         error.apply_to(form)
         return False
-    db.session.commit()
     return True
 
 
@@ -193,13 +192,11 @@ def person_code(user_id: int):
         return redirect(url_for("admin.user", user_id=person.id))
     if delivery == activation.Delivery.PRINT:
         response = _sheet(issued.codes, f"activation-{_ascii(person.login)}")
-        db.session.commit()
         return response
     if issued.without_email:
         db.session.rollback()
         flash(_("No e-mail can reach this person: print their code instead."), "error")
     else:
-        db.session.commit()
         flash(_("The activation code is sent to %(email)s.", email=person.email), "success")
     return redirect(url_for("admin.user", user_id=person.id))
 
@@ -261,9 +258,7 @@ def issue_class_codes(group_id: int):
         return redirect(url_for("people.class_codes", group_id=class_group.id))
     if delivery == activation.Delivery.PRINT:
         response = _sheet(issued.codes, f"activation-{_ascii(class_group.name)}")
-        db.session.commit()
         return response
-    db.session.commit()
     return render_template(
         "admin/class_codes_sent.html",
         class_group=class_group,

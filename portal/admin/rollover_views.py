@@ -16,7 +16,6 @@ from portal.core import clock
 from portal.core.blueprints import profile_blueprint
 from portal.core.errors import ValidationError
 from portal.core.web import form_page
-from portal.extensions import db
 
 bp = profile_blueprint("rollover", __name__, "/admin/rollover", Profile.ADMIN)
 
@@ -56,7 +55,6 @@ def run():
         except ValidationError as refused:
             error = refused
         else:
-            db.session.commit()
             flash(
                 _(
                     "The school year %(year)s is closed: its classes and teaching groups are "

@@ -98,7 +98,6 @@ def user_contact(user_id: int):
             db.session.rollback()
             error.apply_to(form)
         else:
-            db.session.commit()
             flash(_("Contact details saved."), "success")
             return redirect(url_for("admin.user", user_id=person.id))
     return _user_page(person, form, 400)
@@ -116,7 +115,6 @@ def add_tutor(user_id: int):
             db.session.rollback()
             error.apply_to(form)
         else:
-            db.session.commit()
             flash(_("The tutor is saved."), "success")
             return redirect(url_for("admin.user", user_id=pupil.id))
     return _user_page(pupil, status=400, tutor_form=form)
@@ -130,7 +128,6 @@ def remove_tutor(user_id: int, tutor_id: int):
     if tutor is None or tutor.pupil_id != pupil.id:
         abort(404)
     attendance.remove_tutor(tutor)
-    db.session.commit()
     flash(_("The tutor is removed."), "success")
     return redirect(url_for("admin.user", user_id=pupil.id))
 
@@ -162,7 +159,6 @@ def settings():
             db.session.rollback()
             error.apply_to(form)
         else:
-            db.session.commit()
             flash(_("Settings saved."), "success")
             return redirect(url_for("admin.settings"))
     return render_template("admin/settings.html", form=form), 400 if form.errors else 200

@@ -68,7 +68,6 @@ def archived():
 @bp.post("/<int:alert_id>/archive")
 def archive(alert_id: int):
     alert_rules.archive(get_or_404(Alert, alert_id))
-    db.session.commit()
     return redirect(url_for("alerts.index"))
 
 
@@ -172,7 +171,6 @@ def _edit(rule: AlertRule | None):
         alert_rules.save(current_user, _asked(form), rule)
     except ValidationError as error:
         return form_page("attendance/alert_rule_form.html", form, error, rule=rule)
-    db.session.commit()
     flash(_("The alert is saved."), "success")
     return redirect(url_for("alert_rules.rules"))
 
@@ -191,7 +189,6 @@ def edit(rule_id: int):
 def set_enabled(rule_id: int):
     rule = get_or_404(AlertRule, rule_id)
     alert_rules.set_enabled(current_user, rule, request.form.get("enabled") == "1")
-    db.session.commit()
     flash(_("The alert is enabled.") if rule.enabled else _("The alert is disabled."), "success")
     return redirect(url_for("alert_rules.rules"))
 
@@ -202,6 +199,5 @@ def delete(rule_id: int):
     if request.method == "GET":
         return render_template("attendance/alert_rule_delete.html", rule=rule)
     alert_rules.delete(current_user, rule)
-    db.session.commit()
     flash(_("The alert is deleted."), "success")
     return redirect(url_for("alert_rules.rules"))

@@ -85,7 +85,6 @@ def mark(mark_id: int):
     except ValidationError as error:
         db.session.rollback()
         return _mark_page(mark, form, error)
-    db.session.commit()
     flash(
         ngettext(
             "%(num)d SMS is waiting in 'SMS to send'.",
@@ -106,6 +105,5 @@ def correct(sms_id: int):
         db.session.rollback()
         flash(error.errors["sms"], "error")
     else:
-        db.session.commit()
         flash(_("The correcting SMS is on its way."), "success")
     return redirect(safe_next(url_for("sms.queue")))

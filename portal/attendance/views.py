@@ -129,7 +129,6 @@ def register(session_id: int):
     except ValidationError as error:
         db.session.rollback()
         return _register_page(session, error, 400)
-    db.session.commit()
     flash(_("The register is saved."), "success")
     day = clock.local_day(session.starts_at, current_user.school.timezone)
     return redirect(url_for("attendance.index", day=day.isoformat()))
@@ -147,7 +146,6 @@ def mark(session_id: int, pupil_id: int):
     if not waiting:  # late or left early: saved once the minutes are given
         try:
             services.record(current_user, session, pupil, kind, minutes)
-            db.session.commit()
         except ValidationError as refused:
             db.session.rollback()
             error = refused.errors.get("minutes")
@@ -204,7 +202,6 @@ def new_session():
         except ValidationError as error:
             return form_page("attendance/session_form.html", form, error)
         else:
-            db.session.commit()
             flash(
                 ngettext("%(num)d session added.", "%(num)d sessions added.", len(sessions)),
                 "success",
@@ -224,7 +221,6 @@ def cancel_session(session_id: int):
         db.session.rollback()
         flash(error.errors["session"], "error")
     else:
-        db.session.commit()
         flash(_("The session is removed from the timetable."), "success")
     return redirect(url_for("attendance.index", day=day.isoformat()))
 
@@ -249,7 +245,6 @@ def explain(mark_id: int):
     error = None
     try:
         services.explain(mark_row, form.reason.data or "", form.justified.data)
-        db.session.commit()
     except ValidationError as refused:
         db.session.rollback()
         error = refused.errors["reason"]
@@ -280,7 +275,6 @@ def teacher_absence():
         except ValidationError as error:
             return form_page("attendance/teacher_absence.html", form, error)
         else:
-            db.session.commit()
             flash(
                 ngettext(
                     "The absence is recorded on %(num)d session.",

@@ -156,7 +156,6 @@ def export():
     if filters.get("school", "").isdigit():
         filters["school_name"] = db.session.get(School, int(filters["school"])).name
     entry = record(current_user, AuditTag.AUDIT_EXPORTED, current_user.school_id, filters=filters)
-    db.session.commit()
     day = clock.now().astimezone(zone).date().isoformat()
     return Response(
         stream_with_context(_csv_rows(_search(form, zone, entry.id), zone, str(get_locale()))),

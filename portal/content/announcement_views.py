@@ -89,7 +89,6 @@ def new():
         announcement = announcements.publish(current_user, _asked(form))
     except ValidationError as error:
         return _editor(form, error=error)
-    db.session.commit()
     flash(_("The announcement is saved."), "success")
     return redirect(url_for("announcements.show", announcement_id=announcement.id))
 
@@ -129,7 +128,6 @@ def edit(announcement_id: int):
         announcements.change(current_user, announcement, _asked(form))
     except ValidationError as error:
         return _editor(form, announcement, error)
-    db.session.commit()
     flash(_("The announcement is saved."), "success")
     return redirect(url_for("announcements.show", announcement_id=announcement.id))
 
@@ -141,7 +139,6 @@ def delete(announcement_id: int):
     if request.method == "GET":
         return render_template("content/announcement_delete.html", announcement=announcement)
     announcements.remove(announcement)
-    db.session.commit()
     flash(_("The announcement is removed."), "success")
     return redirect(url_for("announcements.index"))
 
@@ -159,7 +156,6 @@ def comment(announcement_id: int):
         db.session.rollback()
         error.apply_to(form)
         return _page(announcement, form, 400)
-    db.session.commit()
     return redirect(url_for("announcements.show", announcement_id=announcement.id) + "#comments")
 
 
@@ -170,6 +166,5 @@ def remove_comment(comment_id: int):
     announcement = _announcement_or_404(comment_row.announcement_id)
     require(can_edit_announcement(current_user, announcement))
     announcements.remove_comment(current_user, comment_row)
-    db.session.commit()
     flash(_("The comment is removed."), "success")
     return redirect(url_for("announcements.show", announcement_id=announcement.id) + "#comments")

@@ -98,7 +98,6 @@ def new():
         homework = service.set_homework(current_user, _asked(form))
     except ValidationError as error:
         return _editor(form, error=error)
-    db.session.commit()
     flash(_("The homework is saved."), "success")
     return redirect(url_for("homework.show", homework_id=homework.id))
 
@@ -126,7 +125,6 @@ def edit(homework_id: int):
         service.change_homework(current_user, homework, _asked(form))
     except ValidationError as error:
         return _editor(form, homework, error)
-    db.session.commit()
     flash(_("The homework is saved."), "success")
     return redirect(url_for("homework.show", homework_id=homework.id))
 
@@ -140,6 +138,5 @@ def delete(homework_id: int):
         return render_template("content/homework_delete.html", homework=homework, form=form)
     group_id = homework.group_id
     service.delete_homework(current_user, homework, discreet=form.discreet.data)
-    db.session.commit()
     flash(_("The homework is deleted."), "success")
     return redirect(url_for("homework.index", group=group_id))

@@ -2,7 +2,7 @@
 
 Every RQ entry point is declared with @job: it fixes the queue, the timeout and the retries,
 and runs the function inside an application context (a worker builds the app once:
-portal.worker.AppWorker).
+portal.worker.AppWorker) and a transaction, committed when the function returns.
 """
 
 from __future__ import annotations
@@ -52,15 +52,30 @@ def job(queue: str = "default", timeout: int = 300, retry: Retry | None = DEFAUL
         @functools.wraps(fn)
         def run(*args, **kwargs):
             if has_app_context():
-                return fn(*args, **kwargs)
+                return _committed(fn, args, kwargs)
             with _app().app_context():
-                return fn(*args, **kwargs)
+                return _committed(fn, args, kwargs)
 
         run.job_queue = queue
         run.job_options = {"job_timeout": timeout, "retry": retry}
         return run
 
     return decorate
+
+
+def _committed(fn: Callable, args, kwargs):
+    """The job's one commit, once it returns; what it wrote is dropped if it raises. A job
+    commits on its own only what must be kept before it goes on: a claim before the work, an
+    attempt before it raises for RQ to retry, a batch before the next one."""
+    from portal.extensions import db
+
+    try:
+        result = fn(*args, **kwargs)
+    except BaseException:
+        db.session.rollback()
+        raise
+    db.session.commit()
+    return result
 
 
 def enqueue(fn: Callable, *args, job_id: str | None = None, at=None, pipeline=None, retry=None):

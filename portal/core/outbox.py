@@ -158,7 +158,6 @@ def run_item(item_id: int) -> str:
         db.session.commit()
         raise
     item.state, item.done_at = "done", clock.now()
-    db.session.commit()
     return "done"
 
 

@@ -22,6 +22,9 @@ log = logging.getLogger(__name__)
 #: The database could not be reached (restarting, down for a moment, or too busy to answer).
 UNREACHABLE = (OperationalError, InterfaceError)
 
+#: Set in a request's environ by keep_refused().
+KEEP_REFUSED = "carnet.keep_refused"
+
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
@@ -85,10 +88,30 @@ def register_request_hooks(app: Flask) -> None:
             response.headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
         return response
 
+    @app.after_request
+    def end_transaction(response):
+        """The one commit of a request: what its view did is kept when the answer is not an
+        error (below 400), or when the view kept it although it refuses (``keep_refused``);
+        otherwise it is rolled back. Views and services never commit; a commit that fails
+        here is a 500, and nothing of the request is kept."""
+        if response.status_code < 400 or request.environ.get(KEEP_REFUSED):
+            db.session.commit()
+        else:
+            with contextlib.suppress(SQLAlchemyError):  # the database itself may be the error
+                db.session.rollback()
+        return response
+
     @app.teardown_request
     def _rollback_unfinished(exc):
         if exc is not None:
             db.session.rollback()
+
+
+def keep_refused() -> None:
+    """Keep what the request wrote so far although its answer refuses it (a 4xx): an import
+    whose columns are missing is kept, waiting to be mapped. Noted on the request itself: an
+    application context (and its ``g``) may outlive a request."""
+    request.environ[KEEP_REFUSED] = True
 
 
 def error_page(status: int, title: str, message: str):
@@ -175,9 +198,11 @@ def register_error_handlers(app: Flask) -> None:
 
 def form_page(template: str, form, error=None, **context):
     """A form's page, 400 when anything in it is refused. With a ValidationError from a service,
-    nothing it did is kept and each reason goes by its field."""
+    nothing it did is kept (unless the view asked to: ``keep_refused``) and each reason goes by
+    its field."""
     if error is not None:
-        db.session.rollback()
+        if not request.environ.get(KEEP_REFUSED):
+            db.session.rollback()
         error.apply_to(form)
     status = 400 if form.errors or form.form_errors else 200
     return render_template(template, form=form, **context), status

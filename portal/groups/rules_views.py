@@ -85,7 +85,6 @@ def restore_defaults():
         drift = restore.drift(school.id)
         return _rules_page(school, preview={"drift": drift, "impact": impact.of(drift.changes)})
     restore.restore_defaults(current_user, school.id)
-    db.session.commit()
     flash(_("The rules of this school are now those of a new school."), "success")
     return redirect(url_for("rules.index", school_id=request.args.get("school_id")))
 
@@ -138,8 +137,7 @@ def _stored_internal(group: Group, form: InternalForm | None) -> InternalForm:
 
 
 def _saved(group: Group, message: str):
-    """Commit the change, say so, and show the group's rules again."""
-    db.session.commit()
+    """Say the change is saved and show the group's rules again."""
     flash(message, "success")
     return redirect(url_for("rules.group_rules", group_id=group.id))
 

@@ -14,7 +14,7 @@ from portal.core.blueprints import profile_blueprint
 from portal.core.errors import ValidationError
 from portal.core.permissions import get_or_404
 from portal.core.sessions import passive
-from portal.core.web import form_page, is_htmx
+from portal.core.web import form_page, is_htmx, keep_refused
 from portal.extensions import db
 from portal.imports import mappings, services
 from portal.imports.forms import UploadForm
@@ -39,12 +39,11 @@ def index():
                 current_user, form.kind.data, form.register.data, upload.filename, content
             )
         except services.ColumnsMissing as refused:
-            db.session.commit()  # nothing of the school changes; the file waits to be mapped
+            keep_refused()  # nothing of the school changes; the file waits to be mapped
             error, incomplete = refused, refused.run
         except ValidationError as refused:
             error = refused
         else:
-            db.session.commit()
             return redirect(url_for("imports.run", run_id=run.id))
     return form_page(
         "imports/index.html",
@@ -99,7 +98,6 @@ def _act(run_id: int, action, done: str):
         db.session.rollback()
         found = db.session.get(ImportRun, run_id)
         services.preview_again(found)
-        db.session.commit()
         flash(
             _(
                 "The school's data changed since the preview: here is the new preview. Check "
@@ -111,7 +109,6 @@ def _act(run_id: int, action, done: str):
         db.session.rollback()
         flash(next(iter(refused.errors.values())), "error")
     else:
-        db.session.commit()
         if done:
             flash(done, "success")
     return redirect(url_for("imports.run", run_id=run_id))
@@ -155,7 +152,6 @@ def unmap_column(run_id: int, position: int):
 def undo_mapping(mapping_id: int):
     mapping = get_or_404(ImportMapping, mapping_id)
     services.undo_mapping(current_user, mapping)
-    db.session.commit()
     flash(_("The column is ignored again in the next files."), "success")
     return redirect(url_for("imports.index"))
 

@@ -179,7 +179,6 @@ def send():
     except ValidationError as error:
         return _refused(form, draft, reply_to, error)
     warn_inactive = bool(message.attachments) and delivery.inactive_recipients(message)
-    db.session.commit()
     if message.state == MessageState.SCHEDULED:
         flash(
             _("Message scheduled for %(when)s.", when=local_datetime(message.scheduled_for)),
@@ -230,7 +229,6 @@ def save_draft():
             message = next(iter(error.errors.values()))
             return render_template("messaging/_draft_saved.html", error=message), 422
         return _refused(form, draft, _answered(form), error)
-    db.session.commit()
     if is_htmx():
         return render_template("messaging/_draft_saved.html", draft=draft)
     flash(_("Draft saved."), "success")
@@ -242,7 +240,6 @@ def discard(message_id: int):
     draft = services.draft_of(current_user, message_id)
     visible_or_404(draft is not None)
     services.discard(draft)
-    db.session.commit()
     flash(_("Draft deleted."), "success")
     return redirect(url_for("messages.folder", name="drafts"))
 
@@ -277,7 +274,6 @@ def upload():
         )
         response.headers.update({"HX-Retarget": "#file-error", "HX-Reswap": "innerHTML"})
         return response
-    db.session.commit()
     return render_template("messaging/_file.html", attachment=attachment)
 
 

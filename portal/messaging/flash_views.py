@@ -45,7 +45,6 @@ def acknowledge(flash_id: int):
     message = _flash_or_404(flash_id)
     require(service.reaches(current_user, message))
     service.acknowledge(current_user, message)
-    db.session.commit()
     if is_htmx():
         return render_template(
             "messaging/_flash_banner.html",
@@ -96,7 +95,6 @@ def new():
         message = service.create(current_user, asked)
     except ValidationError as error:
         return _editor(form, error)
-    db.session.commit()
     flash(_("The flash message is saved."), "success")
     return redirect(url_for("flash.show", flash_id=message.id))
 
@@ -123,6 +121,5 @@ def end(flash_id: int):
     message = _flash_or_404(flash_id)
     require(can_manage_flash(current_user, message))
     service.end(message)
-    db.session.commit()
     flash(_("The flash message is no longer shown."), "success")
     return redirect(url_for("flash.show", flash_id=message.id))

@@ -80,7 +80,6 @@ def read(message_id: int):
         thread.append(message)
     conversations.mark_read(current_user, *thread)
     ids = [item.id for item in thread]
-    db.session.commit()
     conversations.load_thread(ids)
     entries = conversations.entries_of(current_user, thread)
     entry = entries.get(message.id)
@@ -110,7 +109,6 @@ def _act(message_id: int, action, done: str):
         db.session.rollback()
         flash(next(iter(error.errors.values())), "error")
     else:
-        db.session.commit()
         flash(done, "success")
     return message
 
@@ -156,7 +154,6 @@ def trash(message_id: int):
 def restore(message_id: int):
     message = message_or_404(message_id)
     conversations.restore(current_user, message)
-    db.session.commit()
     flash(_("Message restored."), "success")
     return redirect(url_for("messages.folder", name="trash"))
 
@@ -164,7 +161,6 @@ def restore(message_id: int):
 @bp.post("/trash/empty")
 def empty_trash():
     emptied = conversations.empty_trash(current_user)
-    db.session.commit()
     flash(
         ngettext("Trash emptied (%(num)d message).", "Trash emptied (%(num)d messages).", emptied),
         "success",
@@ -190,7 +186,6 @@ def export_list(user_id: int):
         status = 400 if request.method == "POST" else 200
         return render_template("messaging/export_form.html", form=form, person=person), status
     found = export.conversations_of(current_user, person, form.justification.data.strip())
-    db.session.commit()
     return render_template(
         "messaging/export_list.html", form=form, person=person, conversations=found
     )
@@ -206,7 +201,6 @@ def export_conversation(user_id: int, thread_id: int):
     messages = export.thread_messages(person, thread_id)
     visible_or_404(bool(messages) and messages[0].school_id == current_user.school_id)
     document = export.export(current_user, person, messages, form.justification.data.strip())
-    db.session.commit()
     response = make_response(document)
     response.headers["Content-Type"] = "text/html; charset=utf-8"
     response.headers["Content-Disposition"] = (

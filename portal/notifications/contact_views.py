@@ -7,7 +7,7 @@ from flask import Blueprint, current_app, redirect, render_template, request, ur
 
 from portal.core.errors import ValidationError
 from portal.core.web import form_page
-from portal.extensions import db, limiter
+from portal.extensions import limiter
 from portal.notifications import contact as contact_service
 from portal.notifications.forms import WriteToSchoolForm
 
@@ -50,7 +50,6 @@ def write():
             )
         except ValidationError as error:
             return form_page("contact/write.html", form, error)
-        db.session.commit()
         return redirect(url_for("contact.sent"))
     return form_page("contact/write.html", form)
 

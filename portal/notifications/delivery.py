@@ -247,7 +247,6 @@ def purge_consulted() -> int:
         )
         .execution_options(synchronize_session=False)
     ).rowcount
-    db.session.commit()
     return removed
 
 

@@ -53,7 +53,6 @@ def _saved_or_page(form, form_name: str, save, message: str):
             db.session.rollback()
             error.apply_to(form)
         else:
-            db.session.commit()
             flash(message, "success")
             return redirect(url_for("notifications.settings"))
     return _settings_page(400, **{form_name: form})
@@ -120,7 +119,6 @@ def unsubscribe(token: str):
         return render_template("notifications/unsubscribe.html", admin=True), 400
     if request.method == "POST":
         contact_details.set_refuses_email(user, True)
-        db.session.commit()
         return render_template("notifications/unsubscribe.html", done=True, user=user)
     return render_template("notifications/unsubscribe.html", user=user, token=token)
 
@@ -157,7 +155,6 @@ def open_one(notification_id: int):
     notification = db.get_or_404(Notification, notification_id)
     visible_or_404(notification.recipient_id == current_user.id)
     services.mark_read(current_user, notification)
-    db.session.commit()
     return redirect(present(notification).url or url_for("notifications.received"))
 
 
@@ -165,7 +162,6 @@ def open_one(notification_id: int):
 @login_required
 def read_all():
     services.mark_read(current_user)
-    db.session.commit()
     return redirect(url_for("notifications.received"))
 
 

@@ -70,7 +70,6 @@ def new_school():
         )
     except ValidationError as error:
         return form_page("admin/webmaster_new_school.html", form, error, time_zones=TIME_ZONES)
-    db.session.commit()
     # The code is shown in this answer only (kept nowhere but as a digest, nor by the browser).
     page = render_template(
         "admin/webmaster_school_opened.html",
@@ -112,7 +111,6 @@ def suspend_school(school_id: int):
     except ValidationError:
         db.session.rollback()  # suspended meanwhile: nothing more to do
     else:
-        db.session.commit()
         flash(
             _("%(school)s is suspended. Nobody of the school can log in.", school=found.name),
             "success",
@@ -128,7 +126,6 @@ def resume_school(school_id: int):
     except ValidationError:
         db.session.rollback()
     else:
-        db.session.commit()
         flash(
             _("%(school)s is resumed. Its people can log in again.", school=found.name), "success"
         )
@@ -167,7 +164,6 @@ def save_mail_settings():
             db.session.rollback()
             error.apply_to(form)
         else:
-            db.session.commit()
             flash(_("The mail settings are saved."), "success")
             return redirect(url_for("webmaster.mail_settings"))
     return _mail_page(400, settings_form=form)
@@ -191,7 +187,6 @@ def webhook_settings():
     form = WebhookSettingsForm(private_allowed=settings.current().webhooks_private_allowed)
     if form.validate_on_submit():
         webhooks.allow_private(current_user, form.private_allowed.data)
-        db.session.commit()
         flash(_("The webhook settings are saved."), "success")
         return redirect(url_for("webmaster.webhook_settings"))
     return render_template("admin/webmaster_webhooks.html", form=form)

@@ -194,7 +194,6 @@ def new_event(pupil_id: int):
         event = services.record(current_user, pupil, event_type, _given(form, custom))
     except ValidationError as error:
         return _event_form_page(form, error, **context)
-    db.session.commit()
     notice = _recorded_notice(event)
     if is_htmx():
         return render_template(
@@ -251,7 +250,6 @@ def edit_event(event_id: int):
         services.change(current_user, event, _given(form, custom))
     except ValidationError as error:
         return form_page("pupil_files/event_form.html", form, error, **context)
-    db.session.commit()
     flash(_("The event is corrected. What it triggered is not sent again."), "success")
     return redirect(url_for("files.events", pupil_id=pupil.id))
 
@@ -268,7 +266,6 @@ def delete_event(event_id: int):
             consequences=services.consequences(event),
         )
     services.delete(current_user, event)
-    db.session.commit()
     flash(_("The event is deleted."), "success")
     return redirect(url_for("files.events", pupil_id=pupil.id))
 
@@ -340,7 +337,6 @@ def new_type():
         event_types.create_type(current_user, _type_input(form))
     except ValidationError as error:
         return form_page("pupil_files/type_form.html", form, error, event_type=None)
-    db.session.commit()
     flash(_("The event type is saved."), "success")
     return redirect(url_for("event_types.types"))
 
@@ -355,7 +351,6 @@ def edit_type(type_id: int):
         event_types.change_type(current_user, event_type, _type_input(form))
     except ValidationError as error:
         return form_page("pupil_files/type_form.html", form, error, event_type=event_type)
-    db.session.commit()
     flash(_("The event type is saved."), "success")
     return redirect(url_for("event_types.types"))
 
@@ -364,7 +359,6 @@ def edit_type(type_id: int):
 def type_enabled(type_id: int):
     event_type = get_or_404(FileEventType, type_id)
     event_types.set_type_enabled(current_user, event_type, request.form.get("enabled") == "1")
-    db.session.commit()
     return redirect(url_for("event_types.types"))
 
 
@@ -376,6 +370,5 @@ def delete_type(type_id: int):
     except ValidationError as error:
         db.session.rollback()
         return _types_page(refusal=error.errors["type"]), 409
-    db.session.commit()
     flash(_("The event type is deleted."), "success")
     return redirect(url_for("event_types.types"))

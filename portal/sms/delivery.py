@@ -152,7 +152,6 @@ def send(sms_id: int) -> str:
 def _failed(sms: Sms, message: str | None) -> str:
     sms.state, sms.finished_at = SmsState.FAILED, clock.now()
     sms.error = (message or "")[:500]
-    db.session.commit()
     return "failed"
 
 
@@ -181,5 +180,4 @@ def simulated_report(sms_id: int) -> str:
     state = SmsState.FAILED if failed else SmsState.DELIVERED
     report = Report(state, ref=sms.provider_ref, error="invalid number" if failed else None)
     inbound.apply_report(provider, report, sms.id)
-    db.session.commit()
     return state

@@ -42,7 +42,6 @@ def consent(link_id: int):
     if link is None or link.pupil.school_id != current_user.school_id:
         abort(404)
     incoming.set_consent(current_user, link, request.form.get("accepts") == "1")
-    db.session.commit()
     flash(_("The consent to SMS is saved."), "success")
     return redirect(back(url_for("sms.queue")))
 
@@ -91,7 +90,6 @@ def _queue_action(act, done_words) -> tuple[str, int]:
     except ValidationError as error:
         db.session.rollback()
         return error.errors["sms"], 400
-    db.session.commit()
     return done_words(count), 200
 
 
@@ -202,7 +200,6 @@ def provider():
             setup.save_provider(current_user, asked)
         except ValidationError as error:
             return form_page("sms/provider.html", form, error, **context)
-        db.session.commit()
         flash(_("The SMS provider is saved."), "success")
         return redirect(url_for("sms_setup.provider"))
     return form_page("sms/provider.html", form, **context)
@@ -242,7 +239,6 @@ def edit_action(action_id: int | None = None):
             setup.save_action(current_user, _action_input(form), action)
         except ValidationError as error:
             return _action_page(form, action, error)
-        db.session.commit()
         flash(_("The SMS action is saved."), "success")
         return redirect(url_for("sms_setup.provider"))
     return _action_page(form, action)
@@ -264,7 +260,6 @@ def delete_action(action_id: int):
         db.session.rollback()
         flash(error.errors["action"], "error")
         return redirect(url_for("sms_setup.provider"))
-    db.session.commit()
     flash(_("The SMS action is deleted."), "success")
     return redirect(url_for("sms_setup.provider"))
 
@@ -291,7 +286,6 @@ def reports(provider_id: int):
     found = [
         incoming.apply_report(adapter.provider, report, sms_id) for report in adapter.reports()
     ]
-    db.session.commit()
     return ("", 204) if all(found) else ("", 202)
 
 
@@ -302,5 +296,4 @@ def inbound(provider_id: int):
     adapter = _signed_provider(provider_id)
     for text in adapter.inbound():
         incoming.receive(adapter.provider, text)
-    db.session.commit()
     return adapter.inbound_answer()

@@ -97,7 +97,6 @@ def deliver(delivery_id: int) -> str:
     if not endpoint.enabled or school.suspended_at is not None:
         # Switched off, or its school suspended (which rests everything that leaves for it).
         delivery.state, delivery.finished_at = DeliveryState.CANCELLED, clock.now()
-        db.session.commit()
         return "cancelled"
     # The timestamp is the receiver's freshness check against its own clock: the real time.
     sent_at = dt.datetime.fromtimestamp(time.time(), dt.UTC)
@@ -113,7 +112,6 @@ def deliver(delivery_id: int) -> str:
     if attempt.succeeded:
         delivery.state, delivery.finished_at = DeliveryState.SUCCEEDED, clock.now()
         endpoint.failures = 0
-        db.session.commit()
         return "succeeded"
     if not last_attempt():
         db.session.commit()
@@ -123,7 +121,6 @@ def deliver(delivery_id: int) -> str:
     if endpoint.enabled:
         with force_locale(school.default_language):
             _switch_off(endpoint, school)
-    db.session.commit()
     return "failed"
 
 

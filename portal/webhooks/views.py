@@ -62,7 +62,6 @@ def new():
         endpoint, _secret = services.create(current_user, form.url.data, form.description.data)
     except ValidationError as error:
         return form_page("webhooks/form.html", form, error, endpoint=None)
-    db.session.commit()
     return _to_secret_page(endpoint)
 
 
@@ -87,7 +86,6 @@ def edit(endpoint_id: int):
     except ValidationError as error:
         db.session.rollback()
         return form_page("webhooks/form.html", form, error, endpoint=endpoint)
-    db.session.commit()
     flash(_("The webhook is saved."), "success")
     return redirect(url_for("webhooks.show", endpoint_id=endpoint.id))
 
@@ -96,7 +94,6 @@ def edit(endpoint_id: int):
 def rotate(endpoint_id: int):
     endpoint = get_or_404(WebhookEndpoint, endpoint_id)
     services.rotate(current_user, endpoint)
-    db.session.commit()
     return _to_secret_page(endpoint)
 
 
@@ -104,7 +101,6 @@ def rotate(endpoint_id: int):
 def set_enabled(endpoint_id: int):
     endpoint = get_or_404(WebhookEndpoint, endpoint_id)
     services.set_enabled(current_user, endpoint, request.form.get("enabled") == "1")
-    db.session.commit()
     on = endpoint.enabled
     flash(_("The webhook is switched on.") if on else _("The webhook is switched off."), "success")
     return redirect(url_for("webhooks.show", endpoint_id=endpoint.id))
@@ -116,7 +112,6 @@ def send_test(endpoint_id: int):
     if services.send_test(current_user, endpoint) is None:
         flash(_("Switch the webhook on to send it a test event."), "error")
     else:
-        db.session.commit()
         flash(_("A test event is on its way; its attempts appear below."), "success")
     return redirect(url_for("webhooks.show", endpoint_id=endpoint.id))
 
@@ -128,7 +123,6 @@ def send_again(endpoint_id: int, delivery_id: int):
     if delivery.endpoint_id != endpoint.id:
         abort(404)
     if services.send_again(delivery):
-        db.session.commit()
         flash(_("The event is sent again."), "success")
     else:
         flash(_("Only a finished delivery of a switched-on webhook can be sent again."), "error")
@@ -141,6 +135,5 @@ def delete(endpoint_id: int):
     if request.method == "GET":
         return render_template("webhooks/delete.html", endpoint=endpoint)
     services.delete(current_user, endpoint)
-    db.session.commit()
     flash(_("The webhook is deleted."), "success")
     return redirect(url_for("webhooks.index"))
