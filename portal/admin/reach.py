@@ -26,12 +26,7 @@ from sqlalchemy.orm import aliased
 from portal.accounts.models import UNREACHABLE, AccountState, Guardianship, Profile, User
 from portal.extensions import db
 from portal.groups.models import Group, GroupKind, GroupMember
-
-
-class Channel(StrEnum):
-    EMAIL = "email"
-    SMS = "sms"
-    HOME_PAGE = "home_page"
+from portal.notifications.types import Channel
 
 
 class Missing(StrEnum):
@@ -54,14 +49,6 @@ def missing_label(missing: Missing) -> str:
     }[missing]
 
 
-def channel_label(channel: Channel) -> str:
-    return {
-        Channel.EMAIL: _("E-mail"),
-        Channel.SMS: _("SMS"),
-        Channel.HOME_PAGE: _("Home page"),
-    }[channel]
-
-
 def reach(
     *, email: bool, refuses_email: bool, mobile: bool, accepts_sms: bool, activated: bool
 ) -> tuple[frozenset[Channel], tuple[Missing, ...]]:
@@ -79,7 +66,7 @@ def reach(
         if not accepts_sms:
             missing.append(Missing.SMS_CONSENT)
     if activated:
-        channels.add(Channel.HOME_PAGE)
+        channels.add(Channel.HOMEPAGE)
     else:
         missing.append(Missing.ACTIVATION)
     return frozenset(channels), tuple(missing)

@@ -6,7 +6,7 @@ from flask import abort, render_template, request
 from flask_login import current_user
 
 from portal.accounts.models import Profile
-from portal.admin.reach import channel_label, classes_reach, missing_label
+from portal.admin.reach import classes_reach, missing_label
 from portal.core.blueprints import profile_blueprint
 from portal.groups import services as groups
 from portal.groups.models import GroupKind
@@ -31,5 +31,4 @@ def families():
         class_id=class_id,
         per_class=classes_reach(school_id, classes, class_id),
         missing_label=missing_label,
-        channel_label=channel_label,
     )

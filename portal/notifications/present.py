@@ -53,9 +53,11 @@ def absolute(url: str | None) -> str | None:
 
 
 def channel_label(channel: str) -> str:
-    """How a notification reached its recipient, in the reader's language."""
+    """A channel (how a notification reached its recipient, what reaches a guardian), in the
+    reader's language."""
     return {
         Channel.HOMEPAGE: _("Home page"),
         Channel.EMAIL: _("E-mail"),
         Channel.DAILY: _("Daily e-mail"),
+        Channel.SMS: _("SMS"),
     }.get(channel, _("Not notified"))

@@ -19,11 +19,18 @@ from portal.accounts.models import Profile
 
 
 class Channel(StrEnum):
+    """The ways Carnet reaches a person, one vocabulary for every page: a notification's
+    delivery and the person's choice (none, home page, e-mail, daily e-mail), and what reaches
+    a guardian at all (home page, e-mail, SMS: portal.admin.reach). Their labels:
+    present.channel_label."""
+
     NONE = "none"
     HOMEPAGE = "homepage"
     EMAIL = "email"
     #: One e-mail a day, at the hour the person picks, for batched types (SPEC §12).
     DAILY = "daily"
+    #: Never a notification's choice: a guardian's mobile with their consent (portal.sms).
+    SMS = "sms"
 
 
 class Grouping(StrEnum):

@@ -12,11 +12,12 @@ from sqlalchemy import event, select
 from portal.accounts import contact
 from portal.accounts import services as accounts
 from portal.accounts.models import AccountState, EmailSource, Guardianship, User
-from portal.admin.reach import Channel, Missing, reach
+from portal.admin.reach import Missing, reach
 from portal.core import clock
 from portal.extensions import db
 from portal.groups import people
 from portal.groups import services as groups
+from portal.notifications.types import Channel
 from tests import factories as make
 from tests.web import logged_in, post, text
 
@@ -139,7 +140,7 @@ def _page(app, login: str, headers=ENGLISH, query: str = "") -> str:
 @pytest.mark.parametrize(
     ("contacts", "channels", "missing"),
     [
-        ((True, False, True, True, True), {"email", "sms", "home_page"}, ()),
+        ((True, False, True, True, True), {"email", "sms", "homepage"}, ()),
         (
             (False, False, False, False, False),
             set(),
@@ -147,7 +148,7 @@ def _page(app, login: str, headers=ENGLISH, query: str = "") -> str:
         ),
         ((True, True, True, False, False), set(), ("refuses_email", "sms_consent", "activation")),
         ((False, False, True, True, False), {"sms"}, ("email", "activation")),
-        ((False, False, False, True, True), {"home_page"}, ("email", "mobile")),
+        ((False, False, False, True, True), {"homepage"}, ("email", "mobile")),
     ],
 )
 def test_reach_names_the_channels_and_what_is_missing(contacts, channels, missing):
