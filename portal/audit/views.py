@@ -16,6 +16,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from portal.accounts.models import AccountState, Profile, School
+from portal.accounts.permissions import is_webmaster
 from portal.audit import search
 from portal.audit.forms import AuditFilterForm
 from portal.audit.labels import Details, tag_label
@@ -36,7 +37,7 @@ LAST_PAGE = 1_000_000
 
 def _form() -> AuditFilterForm:
     """The filters of the query string; the webmaster also chooses a school."""
-    if current_user.profile != Profile.WEBMASTER:
+    if not is_webmaster(current_user):
         return AuditFilterForm(request.args)
     schools = db.session.execute(select(School.id, School.name).order_by(School.name)).all()
     choices = [("", _("Every school and the platform")), (search.PLATFORM, _("The platform"))]
@@ -59,7 +60,7 @@ def _search(form: AuditFilterForm, zone: ZoneInfo, before_id: int | None = None)
             return None
         return dt.datetime.combine(day, dt.time(), tzinfo=zone).astimezone(dt.UTC)
 
-    if current_user.profile == Profile.WEBMASTER:
+    if is_webmaster(current_user):
         chosen = form.school.data
         school = int(chosen) if chosen.isdigit() else (chosen or None)
     else:
@@ -84,7 +85,7 @@ def _log_page():
     page = min(max(request.args.get("page", 1, type=int), 1), LAST_PAGE)
     lines, has_next = search.page_of(_search(form, zone), page) if valid else ([], False)
     people, groups = search.names_of(
-        lines, None if current_user.profile == Profile.WEBMASTER else current_user.school_id
+        lines, None if is_webmaster(current_user) else current_user.school_id
     )
     context = {
         "form": form,

@@ -7,7 +7,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from portal.accounts.models import SCHOOL_PROFILES, Profile
+from portal.accounts.models import SCHOOL_PROFILES
 from portal.content import announcements
 from portal.content.announcements import AnnouncementInput
 from portal.content.forms import AnnouncementForm, CommentForm
@@ -15,6 +15,7 @@ from portal.content.models import Announcement, AnnouncementComment
 from portal.content.permissions import (
     can_comment,
     can_edit_announcement,
+    can_manage_every_announcement,
     can_read_announcement,
     can_write_announcements,
 )
@@ -40,7 +41,7 @@ def _announcement_or_404(announcement_id: int) -> Announcement:
 def _form(obj=None) -> AnnouncementForm:
     form = AnnouncementForm(obj=obj)
     form.offer_audience(current_user)
-    if current_user.profile != Profile.ADMIN:
+    if not can_manage_every_announcement(current_user):
         del form.forced
     return form
 

@@ -62,3 +62,15 @@ def can_view_group(viewer: User, group: Group) -> bool:
 
 def template_globals() -> dict:
     return {"can_view_user": can_view_user, "can_view_group": can_view_group}
+
+
+def can_manage_rules(actor: User, source: Group, target: Group) -> bool:
+    """The direction manages its school's communication rules; rules across schools are the
+    webmaster's."""
+    if is_webmaster(actor):
+        return True
+    return (
+        actor.profile == Profile.ADMIN
+        and source.school_id == actor.school_id
+        and target.school_id == actor.school_id
+    )

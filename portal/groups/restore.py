@@ -25,6 +25,7 @@ from portal.groups import rules
 from portal.groups.defaults import Changes, RuleSet, changes_between, default_rule_set
 from portal.groups.labels import label
 from portal.groups.models import CommunicationRule, Group
+from portal.groups.permissions import can_manage_rules
 
 
 @dataclass
@@ -165,5 +166,5 @@ def restore_defaults(actor: User, school_id: int) -> Drift:
 
 
 def _check(actor: User, source: Group, target: Group) -> None:
-    if not rules.may_manage(actor, source, target):
+    if not can_manage_rules(actor, source, target):
         raise PermissionError("another school's rules")

@@ -29,6 +29,7 @@ from portal.extensions import db
 from portal.groups.defaults import default_both_ways, default_rule_set
 from portal.groups.labels import label, label_words
 from portal.groups.models import CommunicationRule, Group, GroupKind
+from portal.groups.permissions import can_manage_rules
 from portal.notifications.services import tell_admins
 
 
@@ -69,17 +70,6 @@ def apply_class_defaults(sub_groups: dict[Profile, Group]) -> None:
     _write_defaults(list(sub_groups.values()))
 
 
-def may_manage(actor: User, source: Group, target: Group) -> bool:
-    """The direction manages its school's rules; rules across schools are the webmaster's."""
-    if actor.profile == Profile.WEBMASTER:
-        return True
-    return (
-        actor.profile == Profile.ADMIN
-        and source.school_id == actor.school_id
-        and target.school_id == actor.school_id
-    )
-
-
 def internal_opened_by(source: Group, target: Group) -> list[Group]:
     """The groups whose internal communication adding 'source -> target' would turn on."""
     if source.id == target.id:
@@ -103,7 +93,7 @@ def add_rule(actor: User, source: Group, target: Group, *, confirmed: bool = Fal
     """Open 'source -> target'. Raises ValidationError when it exists already, when a broadcast
     list would write (its members never write through it), or when it would turn internal
     communication on and the admin has not confirmed that."""
-    if not may_manage(actor, source, target):
+    if not can_manage_rules(actor, source, target):
         raise PermissionError("rules across schools are set by the webmaster")
     if source.kind == GroupKind.BROADCAST_LIST:
         raise ValidationError("source", _("Members of a broadcast list can't write through it."))
@@ -141,7 +131,7 @@ def add_rule(actor: User, source: Group, target: Group, *, confirmed: bool = Fal
 def remove_rule(actor: User, rule: CommunicationRule) -> None:
     """Close one direction. Internal communication that it had turned on stays as it is: the
     admin removes it separately, now that only one direction is open."""
-    if not may_manage(actor, rule.source, rule.target):
+    if not can_manage_rules(actor, rule.source, rule.target):
         raise PermissionError("rules across schools are set by the webmaster")
     details = rule_details(rule.source, rule.target)
     school_id = rule.source.school_id
@@ -208,7 +198,7 @@ def check_internal(actor: User, group: Group, internal: bool) -> None:
     communication can't be set so: a broadcast list's members never write to each other, and
     turning it off is refused while rules are open in both directions, naming the rules one of
     which to remove first (seed 003)."""
-    if not may_manage(actor, group, group):
+    if not can_manage_rules(actor, group, group):
         raise PermissionError("another school's group")
     if group.kind == GroupKind.BROADCAST_LIST and internal:
         raise ValidationError(

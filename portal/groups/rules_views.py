@@ -11,6 +11,7 @@ from sqlalchemy.orm import joinedload
 from wtforms import SelectChoice
 
 from portal.accounts.models import Profile, School, User
+from portal.accounts.permissions import is_webmaster
 from portal.core.blueprints import profile_blueprint
 from portal.core.errors import ValidationError
 from portal.core.permissions import get_or_404, require
@@ -19,6 +20,7 @@ from portal.groups import impact, restore, rules
 from portal.groups.forms import AddRuleForm, ConfirmForm, InternalForm, WhyForm
 from portal.groups.labels import label
 from portal.groups.models import CommunicationRule, Group, GroupKind
+from portal.groups.permissions import can_manage_rules
 
 bp = profile_blueprint("rules", __name__, "/rules", Profile.ADMIN, Profile.WEBMASTER)
 
@@ -92,7 +94,7 @@ def restore_defaults():
 def _target_school_id(group: Group) -> int:
     """Whose groups the new rule may target: the group's own school, or for the webmaster,
     who alone sets rules across schools, the school chosen with ?target_school=."""
-    if current_user.profile == "webmaster":
+    if is_webmaster(current_user):
         return request.values.get("target_school", group.school_id, type=int)
     return group.school_id
 
@@ -123,7 +125,7 @@ def _group_page(group: Group, add_form=None, internal_form=None, preview=None, s
         both_ways=rules.both_ways_with(group),
         target_school_id=_target_school_id(group),
         schools=db.session.scalars(select(School).order_by(School.name)).all()
-        if current_user.profile == "webmaster"
+        if is_webmaster(current_user)
         else [],
     ), status
 
@@ -155,7 +157,7 @@ def add_rule(group_id: int):
     if not form.validate_on_submit():
         return _group_page(group, form, status=400)
     target = get_or_404(Group, form.target_id.data)
-    require(rules.may_manage(current_user, group, target))
+    require(can_manage_rules(current_user, group, target))
     opened = rules.internal_opened_by(group, target)
     if form.confirmed.data != "1":
         preview = {
@@ -186,7 +188,7 @@ def remove_rule(rule_id: int):
     if rule is None:
         abort(404)
     source = get_or_404(Group, rule.source_group_id)
-    require(rules.may_manage(current_user, rule.source, rule.target))
+    require(can_manage_rules(current_user, rule.source, rule.target))
     form = ConfirmForm()
     if not form.validate_on_submit():
         return _group_page(source, status=400)
@@ -215,7 +217,7 @@ def set_internal(group_id: int):
     """A change of internal communication is previewed, then confirmed; a refusal names the
     rules to remove first, next to the box."""
     group = get_or_404(Group, group_id)
-    require(rules.may_manage(current_user, group, group))
+    require(can_manage_rules(current_user, group, group))
     form = InternalForm()
     if not form.validate_on_submit():
         return _group_page(group, internal_form=form, status=400)

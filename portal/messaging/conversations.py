@@ -31,12 +31,6 @@ def entry_of(user: User, message: Message) -> InboxEntry | None:
     return entries_of(user, [message]).get(message.id)
 
 
-def may_read(user: User, message: Message) -> bool:
-    if message.sender_id == user.id:
-        return True
-    return message.state == MessageState.SENT and entry_of(user, message) is not None
-
-
 def lock_for_reading(message: Message) -> None:
     """Read the message's state again under a shared lock (PostgreSQL), held until the reading
     is committed: a recall waits for it, and a reading waits for a recall (services.recall)."""
@@ -237,7 +231,8 @@ def thread_of(message: Message, reader: User, *, lock: bool = False) -> list[Mes
     if lock:
         query = query.with_for_update(read=True)
     candidates = list(db.session.scalars(query))
-    # may_read() of each, in one query: the reader wrote it, or has it in their inbox.
+    # messaging.permissions.can_read_message() of each, in one query: the reader wrote it, or
+    # has it in their inbox.
     received = entries_of(reader, [m for m in candidates if m.sender_id != reader.id])
     return [m for m in candidates if m.sender_id == reader.id or m.id in received]
 

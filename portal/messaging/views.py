@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 
-from portal.accounts.models import SCHOOL_PROFILES, Profile, User
+from portal.accounts.models import SCHOOL_PROFILES, User
 from portal.core.blueprints import profile_blueprint
 from portal.core.errors import ValidationError
 from portal.core.permissions import get_or_404, visible_or_404
@@ -25,6 +25,7 @@ from portal.extensions import db
 from portal.messaging import attachments, conversations, export, services
 from portal.messaging.forms import ExportForm
 from portal.messaging.models import Message, MessageState
+from portal.messaging.permissions import can_export_conversations, can_read_message
 
 #: The people of a school; the webmaster belongs to none and has no messages.
 bp = profile_blueprint("messages", __name__, "/messages", *SCHOOL_PROFILES)
@@ -33,7 +34,7 @@ bp = profile_blueprint("messages", __name__, "/messages", *SCHOOL_PROFILES)
 def message_or_404(message_id: int) -> Message:
     """A message the current user sent or received; anyone else's is not found."""
     message = db.session.get(Message, message_id)
-    visible_or_404(message is not None and conversations.may_read(current_user, message))
+    visible_or_404(message is not None and can_read_message(current_user, message))
     return message
 
 
@@ -173,7 +174,7 @@ def empty_trash():
 
 def _exported_person(user_id: int) -> User:
     """Someone of the admin's school; only the direction exports conversations."""
-    visible_or_404(current_user.profile == Profile.ADMIN)
+    visible_or_404(can_export_conversations(current_user))
     return get_or_404(User, user_id)
 
 

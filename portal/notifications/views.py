@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 
 from portal.accounts import contact as contact_details
 from portal.accounts.forms import ContactForm
-from portal.accounts.models import EmailSource, Profile
+from portal.accounts.models import EmailSource
 from portal.core.errors import ValidationError
 from portal.core.permissions import get_or_404, require, visible_or_404
 from portal.core.sessions import passive
@@ -16,6 +16,7 @@ from portal.extensions import csrf, db
 from portal.notifications import audit, choices, services, types
 from portal.notifications.forms import RefusalForm, subscriptions_form
 from portal.notifications.models import Notification
+from portal.notifications.permissions import can_audit_delivery
 from portal.notifications.present import present
 
 bp = Blueprint("notifications", __name__)
@@ -171,7 +172,7 @@ def read_all():
 @bp.get("/notifications/audit")
 @login_required
 def delivery_audit():
-    require(current_user.profile == Profile.ADMIN)
+    require(can_audit_delivery(current_user))
     page = max(1, request.args.get("page", 1, type=int))
     subjects, more = audit.subjects(current_user.school_id, page)
     return render_template("notifications/audit.html", subjects=subjects, page=page, more=more)
@@ -181,7 +182,7 @@ def delivery_audit():
 @login_required
 def delivery_detail(notification_id: int):
     """Every recipient of the notification this one belongs to: channel, sent, refused, read."""
-    require(current_user.profile == Profile.ADMIN)
+    require(can_audit_delivery(current_user))
     notification = get_or_404(Notification, notification_id)
     return render_template(
         "notifications/audit_detail.html",

@@ -17,7 +17,7 @@ from portal.extensions import db
 from portal.groups import people
 from portal.groups import services as groups
 from portal.groups.models import Group, GroupKind
-from portal.groups.permissions import can_view_group, can_view_user
+from portal.groups.permissions import can_manage_rules, can_view_group, can_view_user
 from tests.school import person
 
 pytestmark = pytest.mark.usefixtures("db_ctx")
@@ -208,3 +208,24 @@ def test_a_broadcast_lists_members_are_shown_to_its_school_and_the_webmaster_onl
 )
 def test_another_schools_class_is_refused_to_this_school(everyone, school_groups, viewer, expected):
     assert can_view_group(person(everyone, viewer), school_groups["other 5B"]) is expected
+
+
+@pytest.mark.parametrize(
+    ("actor", "target", "expected"),
+    [
+        ("admin", "4A", True),
+        ("staff", "4A", False),
+        ("teacher", "4A", False),
+        ("anne", "4A", False),
+        ("other_admin", "4A", False),
+        ("admin", "other 5B", False),  # across schools
+        ("other_admin", "other 5B", False),  # the source is not theirs
+        ("webmaster", "4A", True),
+        ("webmaster", "other 5B", True),
+    ],
+)
+def test_communication_rules_are_set_by_their_schools_direction_and_across_schools_by_the_webmaster(
+    everyone, school_groups, actor, target, expected
+):
+    source = school_groups["5B"]
+    assert can_manage_rules(person(everyone, actor), source, school_groups[target]) is expected

@@ -20,6 +20,7 @@ from portal.core.outbox import OutboxItem
 from portal.extensions import db
 from portal.messaging import attachments, conversations, delivery, services
 from portal.messaging.models import Attachment, InboxEntry, Message, MessageState
+from portal.messaging.permissions import can_read_message
 from portal.notifications.models import Notification
 from tests import factories as make
 
@@ -269,7 +270,7 @@ def test_a_message_is_recalled_within_30_minutes_while_nobody_has_read_it(school
     db.session.commit()
     assert message.state == MessageState.RECALLED
     assert conversations.unread_count(parent) == 0
-    assert not conversations.may_read(parent, message)
+    assert not can_read_message(parent, message)
     assert conversations.was_recalled_from(parent, message)
 
     read = services.send(teacher, to=[f"user:{parent.id}"], subject="Read", body="Read me")

@@ -18,7 +18,12 @@ from portal.extensions import db
 from portal.groups import people
 from portal.messaging import flash
 from portal.messaging.flash import FlashInput
-from portal.messaging.permissions import can_create_flash, can_manage_flash, can_read_flash
+from portal.messaging.permissions import (
+    can_create_flash,
+    can_export_conversations,
+    can_manage_flash,
+    can_read_flash,
+)
 from tests.school import MONDAY, person
 
 pytestmark = pytest.mark.usefixtures("db_ctx")
@@ -166,3 +171,18 @@ def test_a_parent_of_another_school_reads_it_through_their_child_in_this_one(eve
 def test_another_schools_flash_message_is_refused_to_this_school(everyone, name, expected):
     message = _flash(everyone, author="other_admin", group=None)
     assert can_read_flash(person(everyone, name), message) is expected
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("admin", True),
+        ("staff", False),
+        ("teacher", False),
+        ("anne", False),
+        ("léa", False),
+        ("webmaster", False),
+    ],
+)
+def test_only_the_direction_exports_a_persons_conversations(everyone, name, expected):
+    assert can_export_conversations(person(everyone, name)) is expected
