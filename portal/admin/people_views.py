@@ -1,7 +1,7 @@
-"""The direction's pages for a person's account (SPEC §1, §10): creating, editing, blocking,
-unblocking and deleting a person, and handing out activation codes, for one person or a class.
-
-The person's record itself is admin.views.user; another school's person is not found.
+"""The direction's pages for a person (SPEC §1, §10), every /admin/users/<id> route: the
+person's record (contact details, a pupil's tutors), creating, editing, blocking, unblocking and
+deleting a person, and handing out activation codes, for one person or a class. Another
+school's person is not found.
 """
 
 from __future__ import annotations
@@ -10,11 +10,13 @@ from flask import abort, flash, make_response, redirect, render_template, reques
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from portal.accounts import contact
-from portal.accounts.models import AccountState, Profile, User
-from portal.accounts.permissions import can_manage_account
+from portal.accounts import contact, guardianship
+from portal.accounts.forms import ContactForm
+from portal.accounts.models import AccountState, EmailSource, Profile, User
+from portal.accounts.permissions import can_edit_contact, can_manage_account
 from portal.admin import activation, lifecycle
 from portal.admin.activation_sheet import sheet_pdf
+from portal.admin.forms import TutorForm
 from portal.admin.people_forms import (
     BlockForm,
     ClassCodesChoiceForm,
@@ -25,14 +27,93 @@ from portal.admin.people_forms import (
     PersonDetailsForm,
 )
 from portal.admin.person_details import PersonDetails, classes_now, current_classes
+from portal.attendance import services as attendance
+from portal.attendance.models import PupilContact
 from portal.core.blueprints import profile_blueprint
 from portal.core.errors import ValidationError
 from portal.core.i18n import translate
 from portal.core.permissions import get_or_404, require
 from portal.extensions import db
+from portal.groups import services as groups
 from portal.groups.models import Group, GroupKind
+from portal.groups.permissions import can_view_user
+from portal.sms import inbound
 
 bp = profile_blueprint("people", __name__, "/admin", Profile.ADMIN)
+
+
+def _user_page(
+    person: User,
+    contact_form: ContactForm | None = None,
+    status: int = 200,
+    tutor_form: TutorForm | None = None,
+):
+    return render_template(
+        "admin/user.html",
+        person=person,
+        classes=groups.classes_of(person),
+        teaching_groups=groups.groups_of(person, GroupKind.TEACHING),
+        guardianships=guardianship.guardianships_of(person),
+        children=guardianship.children_of(person),
+        contact_form=contact_form or ContactForm(email=person.email, mobile=person.mobile),
+        tutors=attendance.tutors_of(person) if person.profile == Profile.PUPIL else [],
+        tutor_form=tutor_form or TutorForm(prefix="tutor"),
+        opt_outs=inbound.opt_outs_of(person),
+        account=lifecycle.account_facts(person),
+    ), status
+
+
+@bp.get("/users/<int:user_id>")
+def user(user_id: int):
+    person = get_or_404(User, user_id)
+    require(can_view_user(current_user, person))
+    return _user_page(person)
+
+
+@bp.post("/users/<int:user_id>/contact")
+def user_contact(user_id: int):
+    person = get_or_404(User, user_id)
+    require(can_edit_contact(current_user, person))
+    form = ContactForm()
+    if form.validate_on_submit():
+        try:
+            contact.set_contact(person, form.email.data, form.mobile.data, EmailSource.ADMIN)
+        except ValidationError as error:
+            db.session.rollback()
+            error.apply_to(form)
+        else:
+            flash(_("Contact details saved."), "success")
+            return redirect(url_for("people.user", user_id=person.id))
+    return _user_page(person, form, 400)
+
+
+@bp.post("/users/<int:user_id>/tutors")
+def add_tutor(user_id: int):
+    pupil = get_or_404(User, user_id)
+    require(can_edit_contact(current_user, pupil) and pupil.profile == Profile.PUPIL)
+    form = TutorForm(prefix="tutor")
+    if form.validate_on_submit():
+        try:
+            attendance.add_tutor(pupil, form.name.data, form.email.data)
+        except ValidationError as error:
+            db.session.rollback()
+            error.apply_to(form)
+        else:
+            flash(_("The tutor is saved."), "success")
+            return redirect(url_for("people.user", user_id=pupil.id))
+    return _user_page(pupil, status=400, tutor_form=form)
+
+
+@bp.post("/users/<int:user_id>/tutors/<int:tutor_id>/delete")
+def remove_tutor(user_id: int, tutor_id: int):
+    pupil = get_or_404(User, user_id)
+    require(can_edit_contact(current_user, pupil))
+    tutor = db.session.get(PupilContact, tutor_id)
+    if tutor is None or tutor.pupil_id != pupil.id:
+        abort(404)
+    attendance.remove_tutor(tutor)
+    flash(_("The tutor is removed."), "success")
+    return redirect(url_for("people.user", user_id=pupil.id))
 
 
 def _manageable(user_id: int) -> User:
@@ -89,7 +170,7 @@ def new():
 
     if form.validate_on_submit() and _saved_or_errors(form, save):
         flash(_("The account is created. Hand over its activation code below."), "success")
-        return redirect(url_for("admin.user", user_id=created[0].id))
+        return redirect(url_for("people.user", user_id=created[0].id))
     status = 400 if form.errors else 200
     return render_template("admin/person_form.html", form=form, person=None), status
 
@@ -106,7 +187,7 @@ def edit(user_id: int):
         form, lambda: lifecycle.update_person(current_user, person, _details(form))
     ):
         flash(_("The changes are saved."), "success")
-        return redirect(url_for("admin.user", user_id=person.id))
+        return redirect(url_for("people.user", user_id=person.id))
     status = 400 if form.errors else 200
     return render_template("admin/person_form.html", form=form, person=person), status
 
@@ -119,7 +200,7 @@ def block(user_id: int):
         form, lambda: lifecycle.block_person(current_user, person, form.reason.data or "")
     ):
         flash(_("The account is blocked."), "success")
-        return redirect(url_for("admin.user", user_id=person.id))
+        return redirect(url_for("people.user", user_id=person.id))
     status = 400 if form.errors else 200
     return render_template("admin/person_block.html", form=form, person=person), status
 
@@ -134,7 +215,7 @@ def unblock(user_id: int):
         flash(_("The account is unblocked."), "success")
     else:
         flash(" ".join(form.form_errors) or _("Nothing was changed."), "error")
-    return redirect(url_for("admin.user", user_id=person.id))
+    return redirect(url_for("people.user", user_id=person.id))
 
 
 @bp.route("/users/<int:user_id>/delete", methods=["GET", "POST"])
@@ -145,7 +226,7 @@ def delete(user_id: int):
         form, lambda: lifecycle.delete_person(current_user, person)
     ):
         flash(_("The account is deleted. Its messages stay, signed “Former user”."), "success")
-        return redirect(url_for("admin.user", user_id=person.id))
+        return redirect(url_for("people.user", user_id=person.id))
     status = 400 if form.errors or form.form_errors else 200
     return render_template("admin/person_delete.html", form=form, person=person), status
 
@@ -189,7 +270,7 @@ def person_code(user_id: int):
     except ValidationError as error:
         db.session.rollback()
         flash(" ".join(error.errors.values()), "error")
-        return redirect(url_for("admin.user", user_id=person.id))
+        return redirect(url_for("people.user", user_id=person.id))
     if delivery == activation.Delivery.PRINT:
         response = _sheet(issued.codes, f"activation-{_ascii(person.login)}")
         return response
@@ -198,7 +279,7 @@ def person_code(user_id: int):
         flash(_("No e-mail can reach this person: print their code instead."), "error")
     else:
         flash(_("The activation code is sent to %(email)s.", email=person.email), "success")
-    return redirect(url_for("admin.user", user_id=person.id))
+    return redirect(url_for("people.user", user_id=person.id))
 
 
 def _list_helpers() -> dict:
