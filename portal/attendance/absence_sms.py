@@ -65,26 +65,8 @@ def queue_for_mark(
     recipients will not do; a recipient already queued for this mark is not queued twice."""
     if not can_send_sms(actor) or mark.school_id != actor.school_id:
         raise PermissionError("only the direction and the staff of the school queue SMS")
-    errors: dict[str, str] = {}
-    if mark.kind not in TOLD or mark.person.profile != Profile.PUPIL:
-        errors["action"] = _("SMS are sent for a pupil's absence or late arrival.")
-    elif not setup.is_ready(actor.school_id):
-        errors["action"] = _("The direction must set up the SMS provider first.")
-    elif (
-        action is None
-        or action.school_id != actor.school_id
-        or not action.enabled
-        or not setup.for_marks(action.template)
-    ):
-        errors["action"] = _("Choose an SMS action.")
     chosen = [c for c in candidates(mark.person) if c.recipient in recipients]
-    if not chosen:
-        errors["recipients"] = _("Choose at least one recipient.")
-    elif refused := [c for c in chosen if not c.reachable]:
-        errors["recipients"] = " ".join(
-            _("%(who)s: %(why)s", who=_recipient_words(c), why=c.refusal) for c in refused
-        )
-    if errors:
+    if errors := _refusals(actor, mark, action, chosen):
         raise ValidationError.of(errors)
     session = mark.session
     school = session.group.school
@@ -123,6 +105,31 @@ def queue_for_mark(
         )
     db.session.flush()
     return queued
+
+
+def _refusals(
+    actor: User, mark: AttendanceMark, action: SmsAction | None, chosen: list[Candidate]
+) -> dict[str, str]:
+    """Why SMS can't be queued for ``mark`` with this action to the chosen recipients, by field."""
+    errors: dict[str, str] = {}
+    if mark.kind not in TOLD or mark.person.profile != Profile.PUPIL:
+        errors["action"] = _("SMS are sent for a pupil's absence or late arrival.")
+    elif not setup.is_ready(actor.school_id):
+        errors["action"] = _("The direction must set up the SMS provider first.")
+    elif (
+        action is None
+        or action.school_id != actor.school_id
+        or not action.enabled
+        or not setup.for_marks(action.template)
+    ):
+        errors["action"] = _("Choose an SMS action.")
+    if not chosen:
+        errors["recipients"] = _("Choose at least one recipient.")
+    elif refused := [c for c in chosen if not c.reachable]:
+        errors["recipients"] = " ".join(
+            _("%(who)s: %(why)s", who=_recipient_words(c), why=c.refusal) for c in refused
+        )
+    return errors
 
 
 def _recipient_words(candidate: Candidate) -> str:

@@ -149,29 +149,7 @@ def store(owner: User, upload: FileStorage) -> Attachment:
                 digest.update(chunk)
                 spool.write(chunk)
             content_type = kind_of(head) if size else None
-            if not size:
-                raise ValidationError("file", _("The file is empty."))
-            if content_type is None:
-                raise ValidationError(
-                    "file",
-                    _(
-                        "This kind of file is not accepted. Send a PDF, a picture, an office "
-                        "document or plain text."
-                    ),
-                )
-            _one_upload_at_a_time(owner)
-            used = used_bytes(owner)
-            quota = current_app.config["ATTACHMENT_QUOTA_BYTES"]
-            if used + size > quota:
-                raise ValidationError(
-                    "file",
-                    _(
-                        "Your storage is full: %(used)s MB of %(quota)s MB used. Delete drafts "
-                        "with attachments or send a smaller file.",
-                        used=megabytes(used),
-                        quota=megabytes(quota),
-                    ),
-                )
+            _accept(owner, size, content_type)
         except BaseException:
             spool.close()
             os.unlink(spool.name)
@@ -190,6 +168,34 @@ def store(owner: User, upload: FileStorage) -> Attachment:
     db.session.add(attachment)
     db.session.flush()
     return attachment
+
+
+def _accept(owner: User, size: int, content_type: str | None) -> None:
+    """ValidationError on the 'file' field for an empty file, a kind not accepted, or one that
+    would fill the owner's storage; waits for the owner's other upload to be counted first."""
+    if not size:
+        raise ValidationError("file", _("The file is empty."))
+    if content_type is None:
+        raise ValidationError(
+            "file",
+            _(
+                "This kind of file is not accepted. Send a PDF, a picture, an office "
+                "document or plain text."
+            ),
+        )
+    _one_upload_at_a_time(owner)
+    used = used_bytes(owner)
+    quota = current_app.config["ATTACHMENT_QUOTA_BYTES"]
+    if used + size > quota:
+        raise ValidationError(
+            "file",
+            _(
+                "Your storage is full: %(used)s MB of %(quota)s MB used. Delete drafts "
+                "with attachments or send a smaller file.",
+                used=megabytes(used),
+                quota=megabytes(quota),
+            ),
+        )
 
 
 def pending(

@@ -200,6 +200,25 @@ def _fold_events(kind, people, subject_key, payload, author, visible_from, force
         opening[person["choice"], due_for[alike]].append(user_id)
     for (_chosen, due), ids in opening.items():
         _remember_flushes(due, ids)
+    _absorb(absorbing, forced, now)
+    window_values = {
+        "type": kind.key,
+        "subject_key": subject_key,
+        "author_id": author.id if author else None,
+        "state": NotificationState.OPEN if kind.batched else NotificationState.QUEUED,
+        "forced": forced,
+        "payload": {"items": [payload]} if kind.grouping == Grouping.LIST else payload,
+        "events": 1,
+        "opened_at": now,
+        "updated_at": now,
+    }
+    return {user_id: people[user_id] for user_id in _open(opening, window_values)}
+
+
+def _absorb(
+    absorbing: dict[tuple[str, dt.datetime | None], list[int]], forced: bool, now: dt.datetime
+) -> None:
+    """Open windows take in the event: one UPDATE per (content, due time) they become."""
     for (content, due), ids in absorbing.items():
         values = {
             "payload": json.loads(content),
@@ -216,18 +235,6 @@ def _fold_events(kind, people, subject_key, payload, author, visible_from, force
             .values(**values)
             .execution_options(synchronize_session=False)
         )
-    window_values = {
-        "type": kind.key,
-        "subject_key": subject_key,
-        "author_id": author.id if author else None,
-        "state": NotificationState.OPEN if kind.batched else NotificationState.QUEUED,
-        "forced": forced,
-        "payload": {"items": [payload]} if kind.grouping == Grouping.LIST else payload,
-        "events": 1,
-        "opened_at": now,
-        "updated_at": now,
-    }
-    return {user_id: people[user_id] for user_id in _open(opening, window_values)}
 
 
 def _remember_flushes(due: dt.datetime, recipient_ids: list[int]) -> None:

@@ -229,31 +229,38 @@ class ActionInput:
     enabled: bool = True
 
 
+def _template_refusal(template: str, school_name: str) -> str | None:
+    """What is wrong with an SMS action's text, or None."""
+    names = placeholders_in(template)
+    if not template:
+        return _("Write the text of the SMS.")
+    if len(template) > TEMPLATE_MAX:
+        return _("At most %(n)d characters.", n=TEMPLATE_MAX)
+    if names is None or any(not name.isidentifier() for name in names):
+        return _("Write each placeholder between braces, such as {pupil}.")
+    if unknown := [name for name in names if name not in PLACEHOLDERS]:
+        return _(
+            "Unknown placeholder {%(name)s}. Use: %(known)s.",
+            name=unknown[0],
+            known=", ".join(f"{{{name}}}" for name in PLACEHOLDERS),
+        )
+    if not for_marks(template) and not for_alerts(template):
+        return _(
+            "An SMS tells of one absence ({start}, {end}, {minutes}) or of an alert ({alert}, "
+            "{count}), not both."
+        )
+    if preview(template, school_name)[1].parts > PARTS_MAX:
+        return _("The SMS would take more than %(n)d parts.", n=PARTS_MAX)
+    return None
+
+
 def save_action(actor: User, asked: ActionInput, action: SmsAction | None = None) -> SmsAction:
     errors: dict[str, str] = {}
     short = checked_line("short_label", asked.short_label, 20, _("Give a short label."), errors)
     long = checked_line("long_label", asked.long_label, 80, _("Give a long label."), errors)
     template = (asked.template or "").strip()
-    names = placeholders_in(template)
-    if not template:
-        errors["template"] = _("Write the text of the SMS.")
-    elif len(template) > TEMPLATE_MAX:
-        errors["template"] = _("At most %(n)d characters.", n=TEMPLATE_MAX)
-    elif names is None or any(not name.isidentifier() for name in names):
-        errors["template"] = _("Write each placeholder between braces, such as {pupil}.")
-    elif unknown := [name for name in names if name not in PLACEHOLDERS]:
-        errors["template"] = _(
-            "Unknown placeholder {%(name)s}. Use: %(known)s.",
-            name=unknown[0],
-            known=", ".join(f"{{{name}}}" for name in PLACEHOLDERS),
-        )
-    elif not for_marks(template) and not for_alerts(template):
-        errors["template"] = _(
-            "An SMS tells of one absence ({start}, {end}, {minutes}) or of an alert ({alert}, "
-            "{count}), not both."
-        )
-    elif preview(template, actor.school.name)[1].parts > PARTS_MAX:
-        errors["template"] = _("The SMS would take more than %(n)d parts.", n=PARTS_MAX)
+    if refusal := _template_refusal(template, actor.school.name):
+        errors["template"] = refusal
     if action is not None and (rule := rule_sending(action.id)) is not None:
         # The rule would otherwise send nothing, or a text with holes, without anyone knowing.
         if not asked.enabled:
