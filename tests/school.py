@@ -99,6 +99,16 @@ def everyone(world, db_ctx):
     return world
 
 
+#: One person of each profile of the world school, and the platform's webmaster.
+ONE_OF_EACH = ("admin", "staff", "teacher", "anne", "léa", "webmaster")
+
+
+def only(*allowed: str) -> list[tuple[str, bool]]:
+    """(name, whether they may) for one person of each profile: the cases of a permission that
+    asks the profile alone, ``allowed`` naming those who may."""
+    return [(name, name in allowed) for name in ONE_OF_EACH]
+
+
 def person(world, name: str) -> User:
     """The person, in the current application context."""
     return db.session.get(User, world.ids[name])
