@@ -48,7 +48,7 @@ TARGETS: dict[str, list[str]] = {
         "tests/messaging/test_features.py",
         "tests/messaging/test_feature_views.py",
     ],
-    "portal/notifications/delivery.py": [
+    "portal/notifications/jobs.py": [
         "tests/notifications/test_engine.py",
         "tests/notifications/test_views.py",
         "tests/notifications/test_exactly_once.py",

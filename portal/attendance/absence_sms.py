@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 
 from portal.accounts.models import Profile, School, User
 from portal.attendance.models import Alert, AlertRule, AttendanceMark, ClassSession, MarkKind
-from portal.core import clock, outbox
+from portal.core import clock
 from portal.core.db import among
 from portal.core.errors import ValidationError
 from portal.core.i18n import deferred, deferred_date
@@ -295,10 +295,9 @@ def unanswered(sms: Sms) -> bool:
     return not answered
 
 
-@outbox.handler("sms_unanswered")
-def _check_answer(payload: dict) -> None:
+def check_answer(sms_id: int) -> None:
     """No answer and no reason for the absence once the delay is over: the staff are told."""
-    sms = db.session.get(Sms, payload["sms_id"])
+    sms = db.session.get(Sms, sms_id)
     if sms is None or not unanswered(sms):
         return
     staff = db.session.scalars(

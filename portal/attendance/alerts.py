@@ -29,7 +29,6 @@ from portal.attendance.models import (
 from portal.attendance.rules import Counted, Metric, Totals, Trigger, Window
 from portal.core import clock, outbox
 from portal.core.db import after_commit, among, defer, insert_new
-from portal.core.jobs import job
 from portal.extensions import db
 from portal.groups.models import GroupMember
 
@@ -333,17 +332,16 @@ def _forget(noted: list) -> None:
     """Committed, a row is the worker's: later changes get a row of their own."""
 
 
-@outbox.handler("alert_evaluation")
-def _evaluate_people(payload: dict) -> None:
+def evaluate_school(school_id: int, person_ids: list[int]) -> None:
+    """Every enabled rule of the school over these people (their marks changed)."""
     school_rules = db.session.scalars(
         select(AlertRule)
-        .where(AlertRule.school_id == payload["school_id"], AlertRule.enabled)
+        .where(AlertRule.school_id == school_id, AlertRule.enabled)
         .order_by(AlertRule.id)
     ).all()
-    evaluate_people(list(school_rules), payload["person_ids"])
+    evaluate_people(list(school_rules), person_ids)
 
 
-@job(queue="default", timeout=3600, retry=None)
 def evaluate_all() -> int:
     """Every enabled rule over everyone it watches, one transaction per rule (rq cron)."""
     fired = 0

@@ -301,7 +301,6 @@ def discard(run: ImportRun) -> None:
     db.session.flush()
 
 
-@outbox.handler("import")
 def run_step(payload: dict) -> None:
     """A long import's preview or application, in the worker. Whatever goes wrong, nothing is
     half-written: the transaction is rolled back and the import says why it was not applied. A

@@ -27,7 +27,6 @@ from werkzeug.datastructures import FileStorage
 from portal.accounts.models import User
 from portal.core import clock
 from portal.core.errors import ValidationError
-from portal.core.jobs import job
 from portal.extensions import db
 from portal.messaging.models import Attachment, InboxEntry, Message
 
@@ -261,7 +260,6 @@ def withheld_from(message: Message, limit: int = 50) -> tuple[list[str], int]:
     return [person.display_name for person in people], count
 
 
-@job(queue="default", timeout=600)
 def purge() -> int:
     """Forget files uploaded and never sent, then remove contents no attachment names."""
     forgotten = db.session.execute(

@@ -7,7 +7,7 @@ from flask import current_app
 from sqlalchemy import Select, func, literal, select, update
 
 from portal.accounts.models import UNREACHABLE, AccountState, User
-from portal.core import clock, outbox
+from portal.core import clock
 from portal.core.db import UTCDateTime, among, insert_new
 from portal.extensions import db
 from portal.groups.models import Group, GroupKind, GroupMember
@@ -147,8 +147,3 @@ def _release(message: Message) -> None:
     )
     db.session.commit()
     db.session.refresh(message)
-
-
-@outbox.handler("message_delivery")
-def _deliver(payload: dict) -> None:
-    deliver(payload["message_id"])

@@ -7,8 +7,8 @@ from portal.messaging import (
     attachments,
     compose_views,  # noqa: F401 - its routes are on the messages blueprint
     conversations,
-    delivery,
     flash_sms,
+    jobs,
     permissions,
 )
 from portal.messaging.flash_views import bp as flash
@@ -23,10 +23,10 @@ domain = Domain(
         "recipients_line": conversations.recipients_line,
         "megabytes": attachments.megabytes,
     },
-    jobs=(delivery, flash_sms),
+    jobs=(jobs, flash_sms),
     periodic=(
         Periodic(
-            attachments.purge,
+            jobs.purge_attachments,
             cron="41 3 * * *",
             why="files uploaded while composing and never sent, and contents no attachment "
             "names any more",

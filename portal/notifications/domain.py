@@ -4,7 +4,7 @@ writing to one's school from the login page."""
 from flask_login import current_user
 
 from portal.core.wiring import Domain, Periodic
-from portal.notifications import delivery
+from portal.notifications import jobs
 from portal.notifications.contact_views import bp as contact
 from portal.notifications.present import channel_label, present
 from portal.notifications.services import unread_count
@@ -18,13 +18,13 @@ domain = Domain(
         "present": present,
         "unread_notifications": lambda: unread_count(current_user),
     },
-    jobs=(delivery,),
+    jobs=(jobs,),
     periodic=(
         Periodic(
-            delivery.sweep, interval=60, why="notification windows whose job was lost the same way"
+            jobs.sweep, interval=60, why="notification windows whose job was lost the same way"
         ),
         Periodic(
-            delivery.purge_consulted,
+            jobs.purge_consulted,
             cron="17 3 * * *",
             why="consulted notifications go two months after they were consulted",
         ),

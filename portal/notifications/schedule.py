@@ -2,7 +2,7 @@
 ending then, with a deterministic id, so enqueuing it again for the same moment is harmless.
 
 The job flushes everything due in its shard, not one row: two workers, a duplicated job or the
-cron sweep find the rows already claimed (portal.notifications.delivery).
+cron sweep find the rows already claimed (portal.notifications.jobs).
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ def enqueue_flush(due: dt.datetime, shard: int) -> None:
 
 def enqueue_flushes(dues: list[tuple[dt.datetime, int]]) -> None:
     """One flush job per (due, shard), all sent to Redis in one round trip."""
-    from portal.notifications.delivery import flush_due
+    from portal.notifications.jobs import flush_due
 
     now = clock.now()
     try:

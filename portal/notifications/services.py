@@ -1,7 +1,7 @@
 """notify(), the one entry point of every producer, and the person's choices (SPEC §4).
 
 notify() decides whom to tell and opens or updates their pending notification, in the
-producer's transaction. Delivery happens later, in a worker (portal.notifications.delivery).
+producer's transaction. Delivery happens later, in a worker (portal.notifications.jobs).
 """
 
 from __future__ import annotations

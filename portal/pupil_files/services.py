@@ -292,9 +292,9 @@ def _notify(event: FileEvent) -> dict[str, list]:
     return told
 
 
-@outbox.handler("file_event_due")
-def _due(payload: dict) -> None:
-    event = db.session.get(FileEvent, payload["event_id"])
+def apply_when_due(event_id: int) -> None:
+    """A future event whose day has come takes effect (its status, what it triggers)."""
+    event = db.session.get(FileEvent, event_id)
     if event is not None and event.day <= _today(event.school_id):
         apply(event)
 

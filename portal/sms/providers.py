@@ -344,9 +344,9 @@ class File(Adapter):
         return False
 
     def after_accepted(self, sms_id: int) -> None:
-        from portal.sms import delivery
+        from portal.sms import jobs
 
-        delivery.simulate_report(sms_id)
+        jobs.simulate_report(sms_id)
 
 
 def adapter_for(provider: SmsProvider) -> Adapter:

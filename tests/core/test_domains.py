@@ -50,11 +50,11 @@ def test_cron_runs_each_periodic_job_of_every_domain(app):
     }
     assert periodic == {
         "portal.core.outbox.sweep",
-        "portal.notifications.delivery.sweep",
-        "portal.notifications.delivery.purge_consulted",
-        "portal.sms.delivery.sweep",
-        "portal.messaging.attachments.purge",
-        "portal.attendance.alerts.evaluate_all",
+        "portal.notifications.jobs.sweep",
+        "portal.notifications.jobs.purge_consulted",
+        "portal.sms.jobs.sweep",
+        "portal.messaging.jobs.purge_attachments",
+        "portal.attendance.jobs.evaluate_alert_rules",
     }
     for job in (p for d in domains.domains() for p in d.periodic):
         assert (job.interval is None) != (job.cron is None), job  # one schedule each

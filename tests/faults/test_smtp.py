@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from portal.core import outbox
 from portal.core.jobs import get_queue
 from portal.extensions import db
-from portal.notifications import delivery
+from portal.notifications import jobs
 from portal.notifications.models import Notification, NotificationState
 from portal.notifications.types import Channel
 from tests import factories, workers
@@ -65,7 +65,7 @@ def _wait(app, done, seconds: float, what) -> None:
         with app.app_context():
             if get_queue().count == 0:
                 outbox.sweep()
-            delivery.sweep()
+            jobs.sweep()
         time.sleep(0.3)
 
 

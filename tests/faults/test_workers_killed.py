@@ -24,7 +24,7 @@ from portal.groups import people
 from portal.groups import services as groups
 from portal.groups.models import Group
 from portal.messaging.models import InboxEntry
-from portal.notifications import delivery
+from portal.notifications import jobs
 from portal.notifications import services as notifications
 from portal.notifications.models import Notification, NotificationState
 from portal.sms.models import Sms, SmsAction, SmsState
@@ -54,9 +54,7 @@ def _unfinished() -> int:
 
 
 def _pending_notifications() -> int:
-    return _count(
-        select(func.count(Notification.id)).where(Notification.state.in_(delivery.PENDING))
-    )
+    return _count(select(func.count(Notification.id)).where(Notification.state.in_(jobs.PENDING)))
 
 
 def _idle() -> bool:
@@ -73,7 +71,7 @@ def _wait(done, seconds: float, what, *, sweep_outbox=_idle) -> None:
         assert time.monotonic() < deadline, what()
         if sweep_outbox():
             outbox.sweep()
-        delivery.sweep()
+        jobs.sweep()
         time.sleep(0.3)
 
 

@@ -6,7 +6,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from portal.extensions import db
-from portal.notifications import delivery
+from portal.notifications import jobs
 from portal.notifications.models import Notification, NotificationState
 
 
@@ -14,9 +14,7 @@ def deliver_due(worker=None) -> int:
     """Flush every shard now (what the job scheduled at the window's end does), then let a
     real RQ worker send the e-mail the flush queued."""
     db.session.commit()
-    count = sum(
-        delivery.flush_due(shard) for shard in range(current_app.config["NOTIFICATION_SHARDS"])
-    )
+    count = sum(jobs.flush_due(shard) for shard in range(current_app.config["NOTIFICATION_SHARDS"]))
     if worker is not None:
         worker()
     return count

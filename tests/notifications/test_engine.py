@@ -19,7 +19,7 @@ from portal.core.errors import ValidationError
 from portal.core.i18n import deferred
 from portal.core.jobs import get_queue
 from portal.extensions import db
-from portal.notifications import choices, delivery, schedule, services
+from portal.notifications import choices, jobs, schedule, services
 from portal.notifications.models import Notification
 from portal.notifications.present import present
 from portal.notifications.types import Channel
@@ -169,10 +169,10 @@ def test_a_consulted_notification_disappears_two_months_after_it_was_consulted(s
     services.mark_read(parent)
     db.session.commit()
     clock.advance(dt.timedelta(days=60))  # 23 January: not yet two months
-    delivery.purge_consulted()
+    jobs.purge_consulted()
     assert len(delivered_to(parent)) == 1
     clock.advance(dt.timedelta(days=2))  # 25 January
-    delivery.purge_consulted()
+    jobs.purge_consulted()
     assert delivered_to(parent) == []
     assert len(delivered_to(pupil)) == 1  # never consulted: kept
 
@@ -302,8 +302,8 @@ def test_two_schedulers_cannot_deliver_a_window_twice(school):
     clock.advance(HOUR)
     shard = schedule.shard_of(parent.id)
     db.session.commit()
-    assert delivery.flush_due(shard) == 1
-    assert delivery.flush_due(shard) == 0  # a duplicated job finds it claimed
+    assert jobs.flush_due(shard) == 1
+    assert jobs.flush_due(shard) == 0  # a duplicated job finds it claimed
     assert len(delivered_to(parent)) == 1
 
 
@@ -313,7 +313,7 @@ def test_the_sweep_requeues_windows_whose_job_was_lost(school, worker):
     db.session.commit()
     get_queue("default").connection.flushdb()  # the scheduled job is lost
     clock.advance(HOUR + dt.timedelta(seconds=current_app.config["NOTIFICATION_SWEEP_GRACE"]))
-    assert delivery.sweep() == 1
+    assert jobs.sweep() == 1
     worker()
     assert len(delivered_to(parent)) == 1
 

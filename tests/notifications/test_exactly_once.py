@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from portal.core.jobs import redis_connection
 from portal.extensions import db
-from portal.notifications import delivery, services
+from portal.notifications import jobs, services
 from portal.notifications.models import Notification, NotificationState
 from tests import factories, workers
 
@@ -37,7 +37,7 @@ def _lock_holder(running: dict[str, subprocess.Popen]) -> str:
 def _pending() -> int:
     db.session.rollback()
     return db.session.scalar(
-        select(func.count(Notification.id)).where(Notification.state.in_(delivery.PENDING))
+        select(func.count(Notification.id)).where(Notification.state.in_(jobs.PENDING))
     )
 
 
@@ -80,7 +80,7 @@ def test_every_window_is_delivered_once_when_a_worker_and_a_scheduler_are_killed
             deadline = time.monotonic() + 90
             while _pending():
                 assert time.monotonic() < deadline, f"{_pending()} notifications never left"
-                delivery.sweep()  # what `rq cron` does every minute
+                jobs.sweep()  # what `rq cron` does every minute
                 time.sleep(0.5)
         assert killed[1] == "plain-1" and killed[0].startswith("scheduler-")
     finally:

@@ -239,7 +239,7 @@ def test_a_reply_lands_on_the_attendance_record_and_silence_alerts_the_staff(
     with in_english(app):
         db.session.delete(reply)
         db.session.commit()
-        absence_sms._check_answer({"sms_id": sms_id})
+        absence_sms.check_answer(sms_id)
         db.session.commit()
         told = db.session.scalars(
             select(Notification.recipient_id).where(Notification.type == "sms_unanswered")

@@ -16,7 +16,7 @@ from portal.core import clock, outbox
 from portal.core.outbox import OutboxItem
 from portal.extensions import db
 from portal.notifications.present import present
-from portal.sms import delivery
+from portal.sms import jobs
 from portal.sms.models import Sms, SmsState
 from tests.notifications.helpers import deliver_due, delivered_to
 from tests.school import MONDAY, in_english, person, schedule_5b
@@ -126,7 +126,7 @@ def test_an_sms_sent_before_its_session_reaches_the_provider_only_at_the_start(
     assert swept() == 0
     worker()
     with app.app_context():
-        assert delivery.send(sms_id) == "held"
+        assert jobs.send(sms_id) == "held"
     assert twilio.calls == []
     assert _sms(app, sms_id).state == SmsState.SENDING
     clock.freeze(START)

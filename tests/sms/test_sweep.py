@@ -8,7 +8,7 @@ import datetime as dt
 
 from portal.core import clock
 from portal.core.jobs import get_queue, redis_connection
-from portal.sms import delivery
+from portal.sms import jobs
 from portal.sms.models import SmsState
 from tests.school import in_english
 from tests.sms.test_sending import _queue, _send, _sms
@@ -16,7 +16,7 @@ from tests.sms.test_sending import _queue, _send, _sms
 
 def _sweep(app) -> int:
     with in_english(app):
-        return delivery.sweep()
+        return jobs.sweep()
 
 
 def test_an_sms_whose_job_redis_lost_is_sent_once_by_the_sweep(
@@ -30,7 +30,7 @@ def test_an_sms_whose_job_redis_lost_is_sent_once_by_the_sweep(
     worker()
     assert twilio.calls == [] and _sms(app, sms_id).state == SmsState.SENDING
     assert _sweep(app) == 0, "an SMS just sent is given time before it is checked"
-    clock.advance(delivery.SWEEP_GRACE + dt.timedelta(seconds=1))
+    clock.advance(jobs.SWEEP_GRACE + dt.timedelta(seconds=1))
     assert _sweep(app) == 1
     assert _sweep(app) == 0, "its new job is waiting: no second one"
     worker()

@@ -25,7 +25,7 @@ from portal.extensions import db
 from portal.notifications.models import Notification
 from portal.platform import services as platform
 from portal.webhooks import services
-from portal.webhooks.delivery import deliver
+from portal.webhooks.jobs import deliver
 from portal.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from tests import factories as make
 from tests import workers

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 from portal.core import clock
-from portal.notifications import delivery, schedule, services
+from portal.notifications import jobs, schedule, services
 from portal.notifications.models import NotificationState
 from tests import factories
 
@@ -17,5 +17,5 @@ def test_a_flush_whose_claim_is_broken(db_ctx, monkeypatch):
     services.notify("message", [parent], "inbox", {"sender": "A", "subject": "B"})
     clock.advance(dt.timedelta(hours=2))
     # The claim moves rows to DELIVERED; counting DELIVERED as still due breaks it.
-    monkeypatch.setattr(delivery, "PENDING", (*delivery.PENDING, NotificationState.DELIVERED))
-    delivery.flush_due(schedule.shard_of(parent.id))
+    monkeypatch.setattr(jobs, "PENDING", (*jobs.PENDING, NotificationState.DELIVERED))
+    jobs.flush_due(schedule.shard_of(parent.id))
