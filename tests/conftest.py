@@ -84,13 +84,30 @@ def empty(app) -> None:
         db.session.remove()
         clock.reset()
         tables = [t.name for t in reversed(db.metadata.sorted_tables)]
-        with db.engine.begin() as connection:
-            if DATABASE == "postgresql":
-                connection.exec_driver_sql(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
-            else:
-                for table in tables:
-                    connection.exec_driver_sql(f"DELETE FROM {table}")  # noqa: S608 - our tables
+        _empty_tables(db, tables)
         redis_connection().flushdb()
+
+
+def _empty_tables(db, tables: list[str], attempts: int = 5) -> None:
+    """A browser test's page may still have a request running in the live server: PostgreSQL
+    then ends one of the two transactions as a deadlock (TRUNCATE locks table after table). It
+    is the truncation that is given up; once that request is over, it is tried again."""
+    from sqlalchemy.exc import OperationalError
+
+    for attempt in range(attempts):
+        try:
+            with db.engine.begin() as connection:
+                if DATABASE == "postgresql":
+                    statement = f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"
+                    connection.exec_driver_sql(statement)
+                else:
+                    for table in tables:
+                        connection.exec_driver_sql(f"DELETE FROM {table}")  # noqa: S608 - ours
+            return
+        except OperationalError as error:
+            if "deadlock" not in str(error) or attempt == attempts - 1:
+                raise
+            time.sleep(0.5)
 
 
 @pytest.fixture
