@@ -36,7 +36,7 @@ from portal.attendance.models import MarkKind
 from portal.content import announcements, homework
 from portal.core import clock, outbox, settings
 from portal.extensions import db
-from portal.groups import people
+from portal.groups import people, saved
 from portal.groups import rules as communication
 from portal.groups import services as groups
 from portal.groups.models import CommunicationRule, GroupKind
@@ -277,6 +277,12 @@ def build() -> dict:
     ids |= _attendance(admin, teacher, pupil, class_5b, action)
     ids["rule_id"] = ids["rule_id@alert_rules"]
     ids["rule_id@rules"] = _communication_rule(admin, school, class_5b)
+    ids["group_id@manage_groups"] = db.session.scalar(
+        select(CommunicationRule.target_group_id).where(
+            CommunicationRule.id == ids["rule_id@rules"]
+        )
+    )
+    ids["list_id"] = saved.save(teacher, "Mes 5B", [f"user:{parent.id}"]).id
     ids |= _webhook(admin)
     ids |= _pupil_file(admin, pupil)
     run = imports.upload(

@@ -84,6 +84,7 @@ WORDS = {
     "name": "inbox",
     "queue": "default",
     "job_id": "no-such-job",
+    "how": "delete",
 }
 
 #: POST routes without a CSRF token, each with the proof it checks instead.

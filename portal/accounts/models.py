@@ -8,7 +8,7 @@ from enum import StrEnum
 
 from flask_babel import gettext
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from portal.core import clock
@@ -74,6 +74,8 @@ class School(CreatedAtMixin, db.Model):
     suspended_at: Mapped[dt.datetime | None]
     #: How long before its session a register opens; nothing it records leaves before the start.
     register_opens_minutes: Mapped[int] = mapped_column(default=10, server_default="10")
+    #: Staff may make and fill manual and teaching groups, as the direction does.
+    staff_manage_groups: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
 class User(UserMixin, CreatedAtMixin, db.Model):

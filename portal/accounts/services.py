@@ -131,6 +131,16 @@ def set_families_see_file(actor: User, school: School, allowed: bool) -> None:
         audit.record(actor, AuditTag.SCHOOL_SETTINGS_CHANGED, school.id, families_see_file=allowed)
 
 
+def set_staff_manage_groups(actor: User, school: School, allowed: bool) -> None:
+    """Whether staff make and fill manual and teaching groups; audited when it changes."""
+    if school.staff_manage_groups != allowed:
+        school.staff_manage_groups = allowed
+        db.session.flush()
+        audit.record(
+            actor, AuditTag.SCHOOL_SETTINGS_CHANGED, school.id, staff_manage_groups=allowed
+        )
+
+
 # --- refusing all e-mail --------------------------------------------------------------------
 
 

@@ -57,6 +57,7 @@ class SchoolSettingsForm(FlaskForm):
     families_see_file = BooleanField(
         _l("Guardians and pupils may read the pupil's file and its events")
     )
+    staff_manage_groups = BooleanField(_l("Staff may make and fill manual and teaching groups"))
     # Checked by attendance.opening.set_opens_minutes(), next to the field.
     register_opens_minutes = IntegerField(
         _l("Registers open this many minutes before their session"),

@@ -14,14 +14,15 @@ import re
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import func, or_, select
 
 from portal.accounts.models import School, User
-from portal.core import audit, clock
+from portal.core import audit
 from portal.core.audit import AuditTag
 from portal.core.errors import ValidationError
 from portal.core.i18n import deferred
 from portal.extensions import db
+from portal.groups import lists, manage
 from portal.groups.models import CommunicationRule, Group, GroupKind, GroupMember
 from portal.messaging.models import MessageAddress
 from portal.notifications.services import tell_admins
@@ -129,22 +130,8 @@ def run(actor: User, school: School, school_year: str) -> Report:
             "school_year", _("There are no classes or teaching groups of this year to archive.")
         )
     _tops, ids = _year_groups(school.id)
-    db.session.execute(
-        delete(CommunicationRule).where(
-            or_(
-                CommunicationRule.source_group_id.in_(ids),
-                CommunicationRule.target_group_id.in_(ids),
-            )
-        )
-    )
-    db.session.execute(delete(GroupMember).where(GroupMember.group_id.in_(ids)))
-    db.session.execute(
-        update(Group)
-        .where(Group.id.in_(ids))
-        .values(archived_at=clock.now(), school_year=report.school_year, internal=False)
-    )
-    db.session.flush()
-    db.session.expire_all()
+    manage.end_groups(ids, school_year=report.school_year)
+    lists.refresh(school.id)
     audit.record(
         actor,
         AuditTag.ROLLOVER_DONE,

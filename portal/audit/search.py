@@ -22,7 +22,7 @@ EXPORT_CHUNK = 500
 PLATFORM = "platform"
 #: Keys of details that name a person, and a group, by id.
 PERSON_KEYS = frozenset({"person_id", "pupil_id", "guardian_id", "user_id", "direction_id"})
-PERSON_LISTS = frozenset({"user_ids"})
+PERSON_LISTS = frozenset({"user_ids", "added", "removed"})
 GROUP_KEYS = frozenset({"group_id", "source_group_id", "target_group_id"})
 #: Names listed in full before 'and N others'.
 NAMES_SHOWN = 10

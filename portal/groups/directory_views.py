@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from flask import render_template, request
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import SelectChoice
 
 from portal.accounts.models import Profile, User
 from portal.core.blueprints import profile_blueprint
+from portal.core.errors import ValidationError
 from portal.core.forms import valid_value
 from portal.core.web import error_page, is_htmx
 from portal.extensions import db
-from portal.groups import reachability, services
-from portal.groups.forms import DirectorySearchForm
+from portal.groups import reachability, saved, services
+from portal.groups.forms import DirectorySearchForm, SavedListForm
 from portal.groups.models import GroupKind
 
 bp = profile_blueprint(
@@ -71,4 +72,61 @@ def picker():
     """Suggestions for a recipient field (HTMX): the same people and groups as the directory."""
     text = (request.args.get("q") or "")[:100]
     page = reachability.reachable(current_user, text, per_page=10)
-    return render_template("groups/_picker.html", result=page, text=text)
+    mine = saved.mine(current_user, text)[:5] if page.page == 1 else []
+    return render_template("groups/_picker.html", result=page, text=text, saved_lists=mine)
+
+
+def _lists_page(form=None, status: int = 200):
+    return render_template(
+        "groups/saved_lists.html",
+        saved_lists=saved.mine(current_user),
+        form=form or SavedListForm(formdata=None),
+    ), status
+
+
+@bp.get("/lists")
+def saved_lists():
+    """The user's saved recipient lists (seed 003's 'favoris')."""
+    return _lists_page()
+
+
+@bp.post("/lists")
+def save_list():
+    """Save the recipients picked in a message being written as a list (HTMX from the compose
+    page): the form's To, Cc and Bcc chips, under the name given."""
+    form = SavedListForm()
+    tokens = [t for f in ("to", "cc", "bcc") for t in request.form.getlist(f)]
+    if form.validate_on_submit():
+        try:
+            found = saved.save(current_user, form.list_name.data, tokens)
+        except ValidationError as error:
+            db.session.rollback()
+            form.list_name.errors = list(error.errors.values())
+        else:
+            return render_template("groups/_list_saved.html", saved_list=found, form=form)
+    return render_template("groups/_list_saved.html", form=form), 422
+
+
+@bp.post("/lists/<int:list_id>")
+def change_list(list_id: int):
+    found = saved.owned_or_404(current_user, list_id)
+    form = SavedListForm()
+    if form.remove.data:
+        saved.remove_entry(found, form.remove.data)
+        flash(_("Removed from %(name)s.", name=found.name), "success")
+        return redirect(url_for("directory.saved_lists"))
+    if form.delete.data:
+        name = found.name
+        saved.delete(found)
+        flash(_("%(name)s is deleted.", name=name), "success")
+        return redirect(url_for("directory.saved_lists"))
+    try:
+        if not form.validate_on_submit():
+            raise ValidationError("list_name", _("Give the list a name."))
+        saved.rename(current_user, found, form.list_name.data)
+    except ValidationError as error:
+        db.session.rollback()
+        flash(next(iter(error.errors.values())), "error")
+        return _lists_page(status=400)
+    flash(_("Saved."), "success")
+    return redirect(url_for("directory.saved_lists"))

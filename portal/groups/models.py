@@ -9,10 +9,10 @@ from __future__ import annotations
 import datetime as dt
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.accounts.models import Profile, School
+from portal.accounts.models import Profile, School, User
 from portal.core.db import CreatedAtMixin
 from portal.extensions import db
 
@@ -52,6 +52,18 @@ class Group(CreatedAtMixin, db.Model):
     #: messages, out of every directory, audience and list of the current year.
     archived_at: Mapped[dt.datetime | None]
     school_year: Mapped[str | None] = mapped_column(String(9))
+    #: What the group is for, as its makers wrote it (manual and teaching groups, lists).
+    description: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    #: Set when the direction deletes the group: it leaves every screen, its rules and members
+    #: go, and the messages that named it keep showing its name (the row stays for them).
+    deleted_at: Mapped[dt.datetime | None]
+    #: When its members last changed (shown for broadcast lists).
+    members_changed_at: Mapped[dt.datetime | None]
+    #: A broadcast list defined by a rule keeps its members itself (portal.groups.lists): the
+    #: people of its profile in its source groups (or the whole school without any), for
+    #: parents only the guardians of this rank when one is set. A fixed list is picked by hand.
+    list_defined: Mapped[bool] = mapped_column(default=False, server_default=false())
+    list_rank: Mapped[int | None]
 
     school_class: Mapped[Group | None] = relationship(remote_side=[id])
     school: Mapped[School] = relationship()
@@ -70,6 +82,56 @@ class GroupMember(db.Model):
     )
     user_id: Mapped[int] = mapped_column(
         ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class ListSource(db.Model):
+    """A class or teaching group whose people a rule-defined broadcast list takes."""
+
+    __tablename__ = "list_source"
+
+    list_id: Mapped[int] = mapped_column(
+        ForeignKey("school_group.id", ondelete="CASCADE"), primary_key=True
+    )
+    group_id: Mapped[int] = mapped_column(
+        ForeignKey("school_group.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class SavedList(CreatedAtMixin, db.Model):
+    """A sender's own named set of people and groups (seed 003's 'favori de partage'), picked
+    in To, Cc or Bcc; every member is checked against the rules again at each send."""
+
+    __tablename__ = "saved_list"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(120))
+
+    entries: Mapped[list[SavedListEntry]] = relationship(
+        cascade="all, delete-orphan", order_by="SavedListEntry.id"
+    )
+
+    __table_args__ = (UniqueConstraint("owner_id", "name"),)
+
+
+class SavedListEntry(db.Model):
+    __tablename__ = "saved_list_entry"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    saved_list_id: Mapped[int] = mapped_column(
+        ForeignKey("saved_list.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("school_group.id", ondelete="CASCADE"))
+
+    user: Mapped[User | None] = relationship()
+    group: Mapped[Group | None] = relationship()
+
+    __table_args__ = (
+        CheckConstraint("(user_id IS NULL) <> (group_id IS NULL)", name="one_member"),
     )
 
 

@@ -61,7 +61,12 @@ def can_view_group(viewer: User, group: Group) -> bool:
 
 
 def template_globals() -> dict:
-    return {"can_view_user": can_view_user, "can_view_group": can_view_group}
+    return {
+        "can_view_user": can_view_user,
+        "can_view_group": can_view_group,
+        "can_manage_groups": can_manage_groups,
+        "can_manage_group": can_manage_group,
+    }
 
 
 def can_manage_rules(actor: User, source: Group, target: Group) -> bool:
@@ -74,3 +79,25 @@ def can_manage_rules(actor: User, source: Group, target: Group) -> bool:
         and source.school_id == actor.school_id
         and target.school_id == actor.school_id
     )
+
+
+def can_manage_groups(actor: User) -> bool:
+    """Making and filling manual and teaching groups: the direction, and staff when their school
+    lets them."""
+    if actor.profile == Profile.ADMIN:
+        return True
+    return (
+        actor.profile == Profile.STAFF
+        and actor.school is not None
+        and actor.school.staff_manage_groups
+    )
+
+
+def can_manage_group(actor: User, group: Group) -> bool:
+    """One of the school's manual or teaching groups, or for the direction a broadcast list
+    (seed 003: lists are set up for the school, not by whoever writes)."""
+    if group.school_id != actor.school_id or group.deleted_at is not None:
+        return False
+    if group.kind == GroupKind.BROADCAST_LIST:
+        return actor.profile == Profile.ADMIN
+    return group.kind in (GroupKind.MANUAL, GroupKind.TEACHING) and can_manage_groups(actor)

@@ -9,11 +9,12 @@ from flask_babel import gettext as _
 from sqlalchemy import delete, func, insert, select
 
 from portal.accounts.models import SCHOOL_PROFILES, UNREACHABLE, Guardianship, Profile, School, User
+from portal.core import clock
 from portal.core.db import among
 from portal.core.errors import ValidationError
 from portal.core.text import one_line
 from portal.extensions import db
-from portal.groups import rules
+from portal.groups import lists, rules
 from portal.groups.models import CLASS_SUB_PROFILES, DERIVED_KINDS, Group, GroupKind, GroupMember
 
 #: Who may be a direct member of each kind of group a person manages.
@@ -50,6 +51,7 @@ def enrol_in_school(user: User) -> None:
     """Put a new user into their school's profile group ('all parents', 'direction'...)."""
     if user.school_id is not None:
         _set_members(school_profile_group(user.school_id, user.profile), add={user.id})
+        lists.refresh(user.school_id)
 
 
 def _clean_name(name: str) -> str:
@@ -66,17 +68,9 @@ def create_group(
     name = _clean_name(name)
     if kind == GroupKind.BROADCAST_LIST and profile not in SCHOOL_PROFILES:
         raise ValidationError("profile", _("A broadcast list is for one profile."))
-    taken = db.session.scalar(
-        select(func.count()).where(
-            Group.school_id == school.id,
-            Group.kind == kind,
-            func.lower(Group.name) == name.lower(),
-            Group.archived_at.is_(None),
-        )
-    )
-    if taken:
-        raise ValidationError("name", _("This school already has a group with this name."))
     group = Group(school_id=school.id, kind=kind, name=name, profile=profile)
+    if name_taken(group, name):
+        raise ValidationError("name", _("This school already has a group with this name."))
     db.session.add(group)
     db.session.flush()
     if kind == GroupKind.CLASS:
@@ -95,33 +89,68 @@ def create_group(
     return group
 
 
+def name_taken(group: Group, name: str) -> bool:
+    """Another current group of the same kind in the school has this name (in any case)."""
+    same = [
+        Group.school_id == group.school_id,
+        Group.kind == group.kind,
+        func.lower(Group.name) == name.lower(),
+        Group.archived_at.is_(None),
+    ]
+    if group.id is not None:
+        same.append(Group.id != group.id)
+    return bool(db.session.scalar(select(func.count()).where(*same)))
+
+
 def add_member(group: Group, user: User) -> None:
     """Raises ValidationError when the person can't belong to this kind of group."""
-    _check_member(group, user)
+    check_member(group, user)
     _set_members(group, add={user.id})
+    _follow(group)
+
+
+def _follow(group: Group) -> None:
+    """What follows a change of a group's direct members: a class's profile groups, and the
+    broadcast lists defined over the school's classes and teaching groups."""
     if group.kind == GroupKind.CLASS:
         sync_class(group)
+    elif group.kind == GroupKind.TEACHING:
+        lists.refresh(group.school_id)
 
 
 def remove_member(group: Group, user: User) -> None:
     if group.kind in DERIVED_KINDS:
         raise ValidationError("user", _("This group's members follow the classes and profiles."))
     _set_members(group, remove={user.id})
-    if group.kind == GroupKind.CLASS:
-        sync_class(group)
+    _follow(group)
 
 
-def _check_member(group: Group, user: User) -> None:
+def check_member(group: Group, user: User) -> None:
     if group.kind in DERIVED_KINDS:
         raise ValidationError("user", _("This group's members follow the classes and profiles."))
     if user.school_id != group.school_id:
         raise ValidationError("user", _("This person belongs to another school."))
-    if group.kind == GroupKind.BROADCAST_LIST:
-        allowed = {group.profile}
-    else:
-        allowed = MEMBER_PROFILES[group.kind]
-    if user.profile not in allowed:
+    if user.profile not in allowed_profiles(group):
         raise ValidationError("user", _("This profile can't be a member of this group."))
+
+
+def change_members(group: Group, add: set[int] = frozenset(), remove: set[int] = frozenset()):
+    """Add and remove direct members (checked by the caller); what follows them follows."""
+    _set_members(group, add, remove)
+    _follow(group)
+
+
+def member_ids(group: Group) -> list[int]:
+    return list(
+        db.session.scalars(select(GroupMember.user_id).where(GroupMember.group_id == group.id))
+    )
+
+
+def allowed_profiles(group: Group) -> set[str]:
+    """Who may be a direct member of the group: a list's profile, or its kind's profiles."""
+    if group.kind == GroupKind.BROADCAST_LIST:
+        return {group.profile}
+    return set(MEMBER_PROFILES.get(group.kind, ()))
 
 
 def _set_members(group: Group, add: set[int] = frozenset(), remove: set[int] = frozenset()):
@@ -141,6 +170,8 @@ def _set_members(group: Group, add: set[int] = frozenset(), remove: set[int] = f
                 GroupMember.group_id == group.id, GroupMember.user_id.in_(gone)
             )
         )
+    if gone or add - present:
+        group.members_changed_at = clock.now()
     db.session.flush()
 
 
@@ -220,6 +251,10 @@ def sync_classes(class_ids: list[int]) -> None:
     for start in range(0, len(added), 5000):
         db.session.execute(insert(GroupMember), added[start : start + 5000])
     db.session.flush()
+    for school_id in set(
+        db.session.scalars(select(Group.school_id).where(among(Group.id, class_ids)))
+    ):
+        lists.refresh(school_id)
 
 
 def classes_of(user: User) -> list[Group]:

@@ -52,6 +52,7 @@ def _direction() -> list[Group]:
             (_l("Flash messages"), "flash.index"),
             (_l("Directory"), "directory.index"),
             (_l("Communication rules"), "rules.index"),
+            (_l("Groups and lists"), "manage_groups.index"),
             (_l("Deliveries"), "notifications.delivery_audit"),
         ),
         _group(
@@ -80,16 +81,18 @@ def _direction() -> list[Group]:
     ]
 
 
-def _staff() -> list[Group]:
+def _staff(user: User) -> list[Group]:
+    communication = [
+        (_l("Announcements"), "announcements.index"),
+        (_l("Homework"), "homework.index"),
+        (_l("Flash messages"), "flash.index"),
+        (_l("Directory"), "directory.index"),
+    ]
+    if user.school is not None and user.school.staff_manage_groups:
+        communication.append((_l("Groups"), "manage_groups.index"))
     return [
         _group(None, (_l("Home"), "staff.home")),
-        _group(
-            _l("Communication"),
-            (_l("Announcements"), "announcements.index"),
-            (_l("Homework"), "homework.index"),
-            (_l("Flash messages"), "flash.index"),
-            (_l("Directory"), "directory.index"),
-        ),
+        _group(_l("Communication"), *communication),
         _group(
             _l("Attendance and SMS"),
             (_l("Attendance"), "attendance.index"),
@@ -140,7 +143,7 @@ def navigation(user: User) -> list[Group]:
         return []
     groups = {
         Profile.ADMIN: _direction,
-        Profile.STAFF: _staff,
+        Profile.STAFF: lambda: _staff(user),
         Profile.TEACHER: _teacher,
         Profile.WEBMASTER: _webmaster,
     }.get(user.profile, lambda: _family(user))()

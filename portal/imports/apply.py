@@ -13,6 +13,7 @@ from portal.accounts.models import EmailSource, Guardianship, School, User
 from portal.core.db import among
 from portal.core.text import fold
 from portal.extensions import db
+from portal.groups import lists
 from portal.groups import services as groups
 from portal.groups.models import Group, GroupKind, GroupMember
 from portal.imports.plan import FLAGS
@@ -82,6 +83,7 @@ def write(world: World, progress: Callable[[int, int], None] | None = None) -> N
             )
         )
     groups.sync_classes(sorted(touched_classes))
+    lists.refresh(world.school.id)
     db.session.flush()
     db.session.expire_all()
     if progress:

@@ -24,6 +24,7 @@ from portal.core.i18n import local_datetime
 from portal.core.permissions import visible_or_404
 from portal.core.web import is_htmx
 from portal.extensions import db
+from portal.groups import saved
 from portal.messaging import attachments, conversations, delivery, services
 from portal.messaging.forms import ComposeForm
 from portal.messaging.models import FIELDS, Attachment, Field, Message, MessageState
@@ -38,10 +39,16 @@ def _tokens(form_data) -> dict[str, list[str]]:
     return {field.value: form_data.getlist(field.value) for field in FIELDS}
 
 
-def _picked(form_data, reply_to: Message | None) -> dict[Field, list]:
+def _recipients(form_data) -> tuple[dict[str, list[str]], list[str]]:
+    """The picker tokens of a submitted form, each saved list replaced by its members the user
+    may write to now, and the names of the members left out (services.expand_saved)."""
+    return services.expand_saved(current_user, _tokens(form_data))
+
+
+def _picked(tokens: dict[str, list[str]], reply_to: Message | None) -> dict[Field, list]:
     """The recipients of a submitted form, as chips to show again when it is refused; those the
     user may not write to, or that are nobody, without a name (services.Withheld)."""
-    resolved = services.resolve(_tokens(form_data))
+    resolved = services.resolve(tokens)
     withheld = services.withheld(current_user, resolved, reply_to)
     hidden = {recipient.token for recipient in withheld}
     shown = [a for a in resolved.addressed if a.token not in hidden]
@@ -84,7 +91,7 @@ def _compose_page(form, picked, *, files=(), reply_to=None, left_out=(), errors=
     )
 
 
-def _refused(form, draft, reply_to, error: ValidationError | None = None):
+def _refused(form, draft, reply_to, error: ValidationError | None = None, tokens=None):
     """The compose form given back as it was sent, each reason next to its field: recipients
     and files by their fieldsets, the rest by the form's own fields. Nothing is kept."""
     by_field = {}
@@ -95,7 +102,7 @@ def _refused(form, draft, reply_to, error: ValidationError | None = None):
         error.apply_to(form)
     return _compose_page(
         form,
-        _picked(request.form, reply_to),
+        _picked(tokens or _recipients(request.form)[0], reply_to),
         files=_uploaded(request.form, draft),
         reply_to=reply_to,
         errors=by_field,
@@ -162,12 +169,13 @@ def send():
     form = ComposeForm()
     reply_to, draft = _answered(form), _draft(form)
     files = _files(request.form)
+    tokens, left_out = _recipients(request.form)
     if not form.validate_on_submit():
-        return _refused(form, draft, reply_to)
+        return _refused(form, draft, reply_to, tokens=tokens)
     try:
         message = services.send(
             current_user,
-            **_tokens(request.form),
+            **tokens,
             subject=form.subject.data or "",
             body=bodies.from_text(form.body.data or ""),
             reply_to=reply_to,
@@ -177,7 +185,16 @@ def send():
             send_at=form.send_at_utc(),
         )
     except ValidationError as error:
-        return _refused(form, draft, reply_to, error)
+        return _refused(form, draft, reply_to, error, tokens)
+    if left_out:
+        flash(
+            _(
+                "Left out of your saved list, because the communication rules no longer let you "
+                "write to them: %(names)s.",
+                names=", ".join(left_out),
+            ),
+            "warning",
+        )
     warn_inactive = bool(message.attachments) and delivery.inactive_recipients(message)
     if message.state == MessageState.SCHEDULED:
         flash(
@@ -215,7 +232,7 @@ def save_draft():
     try:
         draft = services.save_draft(
             current_user,
-            **_tokens(request.form),
+            **_recipients(request.form)[0],
             subject=form.subject.data or "",
             text=form.body.data or "",
             reply_to=_answered(form),
@@ -251,6 +268,12 @@ def chip():
     field = request.args.get("field", "")
     if field not in {f.value for f in FIELDS}:
         abort(400)
+    token = request.args.get("token", "")
+    parsed = saved.parse_token(token)
+    if parsed and parsed[0] == "saved":
+        found = saved.owned_or_404(current_user, parsed[1])
+        chip = services.SavedChip(Field(field), found)
+        return render_template("messaging/_chip.html", addressee=chip)
     resolved = services.resolve({Field(field): [request.args.get("token", "")]})
     if resolved.unreadable or not (resolved.addressed or resolved.unknown):
         abort(400)

@@ -21,9 +21,9 @@ from portal.accounts.models import User
 from portal.core import bodies, clock, outbox
 from portal.core.errors import ValidationError
 from portal.extensions import db
-from portal.groups import reachability
+from portal.groups import reachability, saved
 from portal.groups.labels import label
-from portal.groups.models import Group
+from portal.groups.models import Group, SavedList
 from portal.messaging import attachments
 from portal.messaging.models import (
     FIELDS,
@@ -78,6 +78,23 @@ class Withheld:
         return str(WITHHELD)
 
 
+@dataclass(frozen=True)
+class SavedChip:
+    """One of the sender's saved lists, picked in a field: its members are put in its place,
+    and checked, when the message is sent."""
+
+    field: Field
+    saved_list: SavedList
+
+    @property
+    def token(self) -> str:
+        return f"saved:{self.saved_list.id}"
+
+    @property
+    def name(self) -> str:
+        return _("%(name)s (saved list)", name=self.saved_list.name)
+
+
 #: What a recipient the sender can't write to is called, whoever is behind the id.
 WITHHELD = _l("A recipient you cannot write to")
 
@@ -116,6 +133,32 @@ def resolve(tokens: dict[Field, Iterable[str]]) -> Resolved:
         else:
             resolved.addressed.append(Addressee(field, **{kind: target}))
     return resolved
+
+
+def expand_saved(
+    sender: User, tokens: dict[str, list[str]]
+) -> tuple[dict[str, list[str]], list[str]]:
+    """The picker tokens with each of the sender's saved lists replaced, in its field, by the
+    members the sender may write to now; and the names of the members left out (seed 003's
+    'favoris' grant nothing: the rules decide at every send). Another's list stays as it is,
+    and resolve() reads it as nobody."""
+    expanded: dict[str, list[str]] = {}
+    left_out: list[str] = []
+    for field_name, field_tokens in tokens.items():
+        expanded[field_name] = []
+        for token in field_tokens:
+            parsed = saved.parse_token(token)
+            found = (
+                db.session.get(SavedList, parsed[1]) if parsed and parsed[0] == "saved" else None
+            )
+            if found is None or found.owner_id != sender.id:
+                expanded[field_name].append(token)
+                continue
+            members = saved.expand(sender, found)
+            expanded[field_name] += [f"user:{u.id}" for u in members.users]
+            expanded[field_name] += [f"group:{g.id}" for g in members.groups]
+            left_out += [name for name in members.left_out if name not in left_out]
+    return expanded, left_out
 
 
 def out_of_reach(

@@ -29,7 +29,7 @@ from portal.content.announcements import AnnouncementInput
 from portal.content.homework import HomeworkInput
 from portal.core import clock, security
 from portal.extensions import db
-from portal.groups import people
+from portal.groups import manage, people, saved
 from portal.groups import services as groups
 from portal.groups.models import GroupKind
 from portal.platform import services as platform
@@ -133,7 +133,8 @@ def _school(made: _Making, demo: bool, name, code, class_names, teaching_names, 
         made.person(school, Profile.STAFF, login="demo.staff" if demo and n == 0 else None)
     classes = [groups.create_group(school, GroupKind.CLASS, c) for c in class_names]
     teaching = [groups.create_group(school, GroupKind.TEACHING, t) for t in teaching_names]
-    groups.create_group(school, GroupKind.MANUAL, "Conseil de vie collégienne")
+    council = groups.create_group(school, GroupKind.MANUAL, "Conseil de vie collégienne")
+    council.description = "Les délégués élus et les adultes qui les accompagnent."
     groups.create_group(
         school, GroupKind.BROADCAST_LIST, "Liste de diffusion des parents", profile=Profile.PARENT
     )
@@ -150,6 +151,7 @@ def _school(made: _Making, demo: bool, name, code, class_names, teaching_names, 
     for k, class_group in enumerate(classes):
         size = sizes[k] if sizes else made.rng.randint(25, 30)
         _pupils(made, school, demo, class_group, teaching, size, scaled=sizes is not None)
+    _lists(head, teachers[0], council, classes[:2], demo)
     if demo:
         _content(head, teachers[0], classes[1])
     if not demo and made.first_parent is not None:
@@ -157,6 +159,31 @@ def _school(made: _Making, demo: bool, name, code, class_names, teaching_names, 
         sibling = made.person(school, Profile.PUPIL, "Lou", made.first_parent.last_name)
         groups.add_member(classes[0], sibling)
         people.link_guardian(made.first_parent, sibling, 1, financial=True, accepts_sms=True)
+
+
+def _lists(head, teacher, council, first_classes, demo: bool) -> None:
+    """The council's members, a broadcast list kept up to date from two classes, and, in the
+    demo, the demo teacher's saved list of the parents of one class."""
+    school = head.school
+    for class_group in first_classes:
+        delegates = [p for p in groups.members(class_group) if p.profile == Profile.PUPIL][:2]
+        groups.change_members(council, add={p.id for p in delegates})
+    groups.change_members(council, add={teacher.id})
+    names = " et ".join(c.name for c in first_classes)
+    first_guardians = manage.create(
+        head,
+        school,
+        GroupKind.BROADCAST_LIST,
+        f"Responsables 1 de {names}",
+        "Le premier responsable légal de chaque élève, tenu à jour par les classes.",
+        profile=Profile.PARENT,
+    )
+    manage.set_list_rule(
+        head, first_guardians, defined=True, source_ids=[c.id for c in first_classes], rank=1
+    )
+    if demo:
+        parents = groups.members(groups.sub_groups(first_classes[0])[Profile.PARENT])[:5]
+        saved.save(teacher, "Parents délégués", [f"user:{p.id}" for p in parents])
 
 
 def _pupils(made: _Making, school, demo: bool, class_group, teaching, size: int, scaled: bool):

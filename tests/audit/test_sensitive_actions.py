@@ -43,7 +43,6 @@ ADMINISTRATION = {
     AuditTag.IMPORT_APPLIED,
     AuditTag.IMPORT_MAPPING_CHANGED,
     AuditTag.ROLLOVER_DONE,
-    AuditTag.GROUP_DELETED,
     AuditTag.AUDIT_EXPORTED,
     AuditTag.SCHOOL_CREATED,
     AuditTag.SCHOOL_SUSPENDED,
@@ -309,6 +308,60 @@ def conversation_exported(app, world, fixtures):
     return "admin"
 
 
+def _new_group(app, world, **fields) -> int:
+    """A group made on the direction's screen; its id."""
+    admin = logged_in(app, world.logins["admin"])
+    data = {"kind": "manual", "name": "Chorale", "description": "", "profile": "", **fields}
+    _sent(_post(admin, "/admin/groups/", "/admin/groups/", data))
+    with in_english(app):
+        return db.session.scalar(select(func.max(Group.id)).where(Group.name == data["name"]))
+
+
+def group_created(app, world, fixtures):
+    _new_group(app, world)
+    return "admin"
+
+
+def group_changed(app, world, fixtures):
+    url = f"/admin/groups/{_new_group(app, world)}"
+    admin = logged_in(app, world.logins["admin"])
+    _sent(_post(admin, url, url, {"name": "Chorale du collège", "description": "Le mardi"}))
+    return "admin"
+
+
+def group_members_changed(app, world, fixtures):
+    url = f"/admin/groups/{_new_group(app, world)}"
+    admin = logged_in(app, world.logins["admin"])
+    data = {"profile": "pupil", "source": str(world.groups["5B"])}
+    _sent(_post(admin, f"{url}/add-from", url, data))
+    return "admin"
+
+
+def _group_ended(app, world, how: str):
+    url = f"/admin/groups/{_new_group(app, world)}"
+    admin = logged_in(app, world.logins["admin"])
+    _sent(_post(admin, f"{url}/end/{how}", url), 200)  # previewed first
+    _sent(_post(admin, f"{url}/end/{how}", url, {"confirmed": "1"}))
+    return "admin"
+
+
+def group_archived(app, world, fixtures):
+    return _group_ended(app, world, "archive")
+
+
+def group_deleted(app, world, fixtures):
+    return _group_ended(app, world, "delete")
+
+
+def list_rule_changed(app, world, fixtures):
+    list_id = _new_group(app, world, kind="broadcast_list", name="Parents", profile="parent")
+    url = f"/admin/groups/{list_id}"
+    admin = logged_in(app, world.logins["admin"])
+    data = {"mode": "defined", "sources": str(world.groups["5B"]), "rank": "1"}
+    _sent(_post(admin, f"{url}/list-rule", url, data))
+    return "admin"
+
+
 ACTIONS = {
     AuditTag.HOMEWORK_DELETED: homework_deleted,
     AuditTag.RULE_ADDED: rule_added,
@@ -333,6 +386,12 @@ ACTIONS = {
     AuditTag.MAIL_SETTINGS_CHANGED: mail_settings_changed,
     AuditTag.CONVERSATIONS_LISTED: conversations_listed,
     AuditTag.CONVERSATION_EXPORTED: conversation_exported,
+    AuditTag.GROUP_CREATED: group_created,
+    AuditTag.GROUP_CHANGED: group_changed,
+    AuditTag.GROUP_MEMBERS_CHANGED: group_members_changed,
+    AuditTag.GROUP_ARCHIVED: group_archived,
+    AuditTag.GROUP_DELETED: group_deleted,
+    AuditTag.LIST_RULE_CHANGED: list_rule_changed,
 }
 
 
