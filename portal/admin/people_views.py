@@ -34,9 +34,10 @@ from portal.core.errors import ValidationError
 from portal.core.i18n import translate
 from portal.core.permissions import get_or_404, require
 from portal.extensions import db
+from portal.groups import manage
 from portal.groups import services as groups
 from portal.groups.models import Group, GroupKind
-from portal.groups.permissions import can_view_user
+from portal.groups.permissions import can_manage_group, can_view_user
 from portal.sms import inbound
 
 bp = profile_blueprint("people", __name__, "/admin", Profile.ADMIN)
@@ -60,7 +61,54 @@ def _user_page(
         tutor_form=tutor_form or TutorForm(prefix="tutor"),
         opt_outs=inbound.opt_outs_of(person),
         account=lifecycle.account_facts(person),
+        teaching_choices=_teaching_choices(person),
     ), status
+
+
+def _teaching_choices(person: User) -> list[Group]:
+    """The school's current teaching groups a pupil or teacher may join from their record."""
+    if person.profile not in (Profile.PUPIL, Profile.TEACHER) or person.state == "deleted":
+        return []
+    joined = {group.id for group in groups.groups_of(person, GroupKind.TEACHING)}
+    return [
+        group
+        for group in groups.school_groups(person.school_id, GroupKind.TEACHING)
+        if group.id not in joined
+    ]
+
+
+def _teaching_group(group_id: int | None) -> Group:
+    """One of the school's current teaching groups; anything else is not found."""
+    group = get_or_404(Group, group_id or 0)
+    if group.kind != GroupKind.TEACHING or group.archived_at is not None:
+        abort(404)
+    require(can_manage_group(current_user, group))
+    return group
+
+
+@bp.post("/users/<int:user_id>/teaching-groups")
+def join_teaching_group(user_id: int):
+    """A pupil's or teacher's teaching groups, changed from their record (audited as the
+    group's members changing)."""
+    person = get_or_404(User, user_id)
+    group = _teaching_group(request.form.get("group_id", type=int))
+    try:
+        manage.add_people(current_user, group, [person])
+    except ValidationError as error:
+        db.session.rollback()
+        flash(next(iter(error.errors.values())), "error")
+        return _user_page(person, status=400)
+    flash(_("Added to %(group)s.", group=group.name), "success")
+    return redirect(url_for("people.user", user_id=person.id))
+
+
+@bp.post("/users/<int:user_id>/teaching-groups/<int:group_id>/leave")
+def leave_teaching_group(user_id: int, group_id: int):
+    person = get_or_404(User, user_id)
+    group = _teaching_group(group_id)
+    manage.remove_people(current_user, group, [person.id])
+    flash(_("Removed from %(group)s.", group=group.name), "success")
+    return redirect(url_for("people.user", user_id=person.id))
 
 
 @bp.get("/users/<int:user_id>")

@@ -117,6 +117,7 @@ class NewGroupForm(GroupDetailsForm):
     profile = SelectField(
         _l("Profile of the list"),
         validate_choice=True,
+        default="",
         description=_l("A broadcast list is for one profile."),
     )
 

@@ -41,6 +41,14 @@ def _school() -> School:
     return get_or_404(School, request.args.get("school_id", 0, type=int))
 
 
+def _group_or_404(group_id: int) -> Group:
+    """A group of the school (any school's for the webmaster); a deleted one is gone."""
+    group = get_or_404(Group, group_id)
+    if group.deleted_at is not None:
+        abort(404)
+    return group
+
+
 def _school_groups(school_id: int) -> list[Group]:
     found = db.session.scalars(
         select(Group)
@@ -146,17 +154,17 @@ def _saved(group: Group, message: str):
 
 @bp.get("/groups/<int:group_id>")
 def group_rules(group_id: int):
-    group = get_or_404(Group, group_id)
+    group = _group_or_404(group_id)
     return _group_page(group)
 
 
 @bp.post("/groups/<int:group_id>/add")
 def add_rule(group_id: int):
-    group = get_or_404(Group, group_id)
+    group = _group_or_404(group_id)
     form = _add_rule_form(group, rules.rules_of(group)[0])
     if not form.validate_on_submit():
         return _group_page(group, form, status=400)
-    target = get_or_404(Group, form.target_id.data)
+    target = _group_or_404(form.target_id.data)
     require(can_manage_rules(current_user, group, target))
     opened = rules.internal_opened_by(group, target)
     if form.confirmed.data != "1":
@@ -216,7 +224,7 @@ def remove_rule(rule_id: int):
 def set_internal(group_id: int):
     """A change of internal communication is previewed, then confirmed; a refusal names the
     rules to remove first, next to the box."""
-    group = get_or_404(Group, group_id)
+    group = _group_or_404(group_id)
     require(can_manage_rules(current_user, group, group))
     form = InternalForm()
     if not form.validate_on_submit():

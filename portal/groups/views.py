@@ -20,7 +20,7 @@ bp = profile_blueprint(
 @bp.get("/<int:group_id>")
 def group(group_id: int):
     found = get_or_404(Group, group_id)
-    visible_or_404(can_view_group(current_user, found))
+    visible_or_404(can_view_group(current_user, found) and found.deleted_at is None)
     class_group = found if found.kind == GroupKind.CLASS else found.school_class
     return render_template(
         "groups/group.html",
