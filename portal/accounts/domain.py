@@ -4,7 +4,7 @@ from flask import Flask
 from flask_babel import lazy_gettext
 
 from portal.accounts import credentials, permissions
-from portal.accounts.labels import profile_label, state_label
+from portal.accounts.labels import profile_label, profile_plural, state_label
 from portal.accounts.views import bp
 from portal.core.wiring import Domain
 from portal.extensions import login_manager
@@ -24,6 +24,7 @@ domain = Domain(
     template_globals={
         **permissions.template_globals(),
         "profile_label": profile_label,
+        "profile_plural": profile_plural,
         "state_label": state_label,
     },
     init_app=_init_app,

@@ -16,6 +16,17 @@ def profile_label(profile: str) -> str:
     }[profile]
 
 
+def profile_plural(profile: str) -> str:
+    """The people of a profile, as a list or an audience names them: 'Parents'."""
+    return {
+        "admin": _("Direction"),
+        "teacher": _("Teachers"),
+        "staff": _("Staff"),
+        "parent": _("Parents"),
+        "pupil": _("Pupils"),
+    }[profile]
+
+
 def state_label(state: str) -> str:
     return {
         "inactive": _("Not activated"),

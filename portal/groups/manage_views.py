@@ -16,6 +16,7 @@ from portal.accounts.services import name_filter
 from portal.core.blueprints import profile_blueprint
 from portal.core.errors import ValidationError
 from portal.core.permissions import get_or_404, require, visible_or_404
+from portal.core.text import fold
 from portal.core.web import is_htmx
 from portal.extensions import db
 from portal.groups import lists, manage, services
@@ -36,6 +37,8 @@ from portal.groups.permissions import can_manage_group, can_manage_groups
 bp = profile_blueprint("manage_groups", __name__, "/admin/groups", Profile.ADMIN, Profile.STAFF)
 #: People offered by the search at a time.
 SEARCH_SIZE = 20
+#: Members listed on a group's page at once; a name filter finds the others.
+MEMBERS_SHOWN = 200
 #: Largest pasted file read, in bytes.
 PASTE_BYTES = 200_000
 
@@ -148,15 +151,19 @@ def _group_page(group: Group, status: int = 200, **forms):
         formdata=None, name=group.name, description=group.description
     )
     members = services.members(group)
+    wanted = fold(request.args.get("q", ""))[:100]
+    shown = [m for m in members if all(w in m.search_key for w in wanted.split())]
     return render_template(
         "groups/manage_group.html",
         group=group,
-        members=members,
+        members=shown[:MEMBERS_SHOWN],
+        more=len(shown) - MEMBERS_SHOWN,
+        member_filter=wanted if len(members) > MEMBERS_SHOWN or wanted else None,
         reachable=sum(1 for m in members if m.state not in UNREACHABLE),
         details=details,
         add_from=_add_from_form(group, forms.get("add_from")),
         paste=forms.get("paste") or PasteForm(formdata=None),
-        pasted=forms.get("pasted"),
+        adding=forms.get("adding"),
         list_rule=_list_rule_form(group, forms.get("list_rule"))
         if group.kind == GroupKind.BROADCAST_LIST
         else None,
@@ -285,6 +292,15 @@ def add_from(group_id: int):
     if not people:
         form.source.errors = [_("Nobody of this profile there.")]
         return _group_page(group, 400, add_from=form)
+    if request.form.get("confirmed") != "1":
+        present = set(services.member_ids(group))
+        adding = {
+            "found": [person for person in people if person.id not in present],
+            "refused": [],
+            "action": url_for("manage_groups.add_from", group_id=group.id),
+            "fields": {"profile": form.profile.data, "source": form.source.data},
+        }
+        return _group_page(group, add_from=form, adding=adding)
     try:
         count = manage.add_people(current_user, group, people)
     except ValidationError as error:
@@ -332,9 +348,15 @@ def paste(group_id: int):
                 words=", ".join(pasted.unknown[:20]),
             )
         ]
-        return _group_page(group, 400, paste=form, pasted=pasted)
+        return _group_page(group, 400, paste=form)
     if form.confirmed.data != "1":
-        return _group_page(group, paste=form, pasted=pasted)
+        adding = {
+            "found": pasted.found,
+            "refused": pasted.refused,
+            "action": url_for("manage_groups.paste", group_id=group.id),
+            "fields": {"text": text},
+        }
+        return _group_page(group, paste=form, adding=adding)
     return _added(group, manage.add_people(current_user, group, pasted.found))
 
 

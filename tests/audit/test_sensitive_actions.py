@@ -333,7 +333,8 @@ def group_members_changed(app, world, fixtures):
     url = f"/admin/groups/{_new_group(app, world)}"
     admin = logged_in(app, world.logins["admin"])
     data = {"profile": "pupil", "source": str(world.groups["5B"])}
-    _sent(_post(admin, f"{url}/add-from", url, data))
+    _sent(_post(admin, f"{url}/add-from", url, data), 200)  # previewed first
+    _sent(_post(admin, f"{url}/add-from", url, {**data, "confirmed": "1"}))
     return "admin"
 
 

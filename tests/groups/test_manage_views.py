@@ -210,3 +210,19 @@ def test_a_pupils_teaching_groups_change_from_their_record(app, world):
         assert groups.member_ids(db.session.get(Group, ulis_id)) == []
         tags = db.session.scalars(select(AuditEntry.tag).order_by(AuditEntry.id)).all()
         assert tags[-2:] == ["groups:members:change", "groups:members:change"]
+
+
+def test_adding_a_whole_class_is_previewed_then_done_when_confirmed(app, world):
+    admin = _as(app, world["admin"])
+    url = f"/admin/groups/{world['choir']}/add-from"
+    asked = {"profile": "parent", "source": str(world["six_a"])}
+    preview = post(admin, url, asked, "/admin/groups/", headers=EN)
+    assert preview.status_code == 200 and "2 people will be added" in text(preview)
+    with app.app_context():
+        assert groups.member_ids(db.session.get(Group, world["choir"])) == []
+    done = post(admin, url, {**asked, "confirmed": "1"}, "/admin/groups/", headers=EN)
+    assert done.status_code == 302
+    with app.app_context():
+        assert len(groups.member_ids(db.session.get(Group, world["choir"]))) == 2
+    again = post(admin, url, asked, "/admin/groups/", headers=EN)
+    assert "They were all members already." in text(again)
