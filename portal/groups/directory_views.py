@@ -76,11 +76,10 @@ def picker():
     return render_template("groups/_picker.html", result=page, text=text, saved_lists=mine)
 
 
-def _lists_page(form=None, status: int = 200):
+def _lists_page(refused: dict[int, str] | None = None, status: int = 200):
+    """The user's lists; ``refused`` says, by list, why a new name was not taken."""
     return render_template(
-        "groups/saved_lists.html",
-        saved_lists=saved.mine(current_user),
-        form=form or SavedListForm(formdata=None),
+        "groups/saved_lists.html", saved_lists=saved.mine(current_user), refused=refused or {}
     ), status
 
 
@@ -126,7 +125,6 @@ def change_list(list_id: int):
         saved.rename(current_user, found, form.list_name.data)
     except ValidationError as error:
         db.session.rollback()
-        flash(next(iter(error.errors.values())), "error")
-        return _lists_page(status=400)
+        return _lists_page({list_id: next(iter(error.errors.values()))}, 400)
     flash(_("Saved."), "success")
     return redirect(url_for("directory.saved_lists"))

@@ -105,8 +105,7 @@ def name_taken(group: Group, name: str) -> bool:
 def add_member(group: Group, user: User) -> None:
     """Raises ValidationError when the person can't belong to this kind of group."""
     check_member(group, user)
-    _set_members(group, add={user.id})
-    _follow(group)
+    change_members(group, add={user.id})
 
 
 def _follow(group: Group) -> None:
@@ -121,8 +120,7 @@ def _follow(group: Group) -> None:
 def remove_member(group: Group, user: User) -> None:
     if group.kind in DERIVED_KINDS:
         raise ValidationError("user", _("This group's members follow the classes and profiles."))
-    _set_members(group, remove={user.id})
-    _follow(group)
+    change_members(group, remove={user.id})
 
 
 def check_member(group: Group, user: User) -> None:

@@ -14,7 +14,7 @@ from portal.groups.models import SavedList
 from portal.messaging.delivery import recipients_of
 from portal.messaging.models import Message
 from tests import factories as make
-from tests.web import log_in, post, text
+from tests.web import field_error, log_in, post, text
 
 EN = {"Accept-Language": "en"}
 
@@ -115,6 +115,9 @@ def test_another_persons_list_is_not_found_and_bad_names_are_refused_next_to_the
         )
         assert answer.status_code == 422, name
         assert expected in text(answer), name
+    renamed = post(owner, f"/directory/lists/{list_id}", {"list_name": " "}, "/account", headers=EN)
+    assert renamed.status_code == 400
+    assert field_error(renamed, f"name-{list_id}") == "Give the list a name."
     with app.app_context():
         assert db.session.scalars(select(SavedList.name)).all() == ["Mes 6e"]
 
