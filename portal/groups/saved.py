@@ -37,7 +37,9 @@ def parse_token(token: str) -> tuple[str, int] | None:
 def mine(owner: User, text: str = "") -> list[SavedList]:
     query = select(SavedList).where(SavedList.owner_id == owner.id)
     if text.strip():
-        query = query.where(func.lower(SavedList.name).contains(text.strip().lower()))
+        query = query.where(
+            func.lower(SavedList.name).contains(text.strip().lower(), autoescape=True)
+        )
     return list(db.session.scalars(query.order_by(func.lower(SavedList.name))))
 
 

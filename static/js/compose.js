@@ -69,10 +69,17 @@
     }, { once: true });
   });
 
-  // Enter in a search box picks nothing and must not send the message.
+  // Enter in a search box picks nothing and must not send the message; Enter in the name of a
+  // list being saved saves the list, never the message.
   document.addEventListener("keydown", function (event) {
-    if (event.key === "Enter" && event.target.matches("fieldset.recipients input[type=search]")) {
+    if (event.key !== "Enter") {
+      return;
+    }
+    if (event.target.matches("fieldset.recipients input[type=search]")) {
       event.preventDefault();
+    } else if (event.target.matches("details.save-list input")) {
+      event.preventDefault();
+      event.target.closest("details").querySelector("button").click();
     }
   });
 })();
