@@ -19,7 +19,7 @@ from portal.attendance.models import (
 )
 from portal.content.models import Announcement, AnnouncementComment, Homework
 from portal.extensions import db
-from portal.groups.models import CommunicationRule, Group
+from portal.groups.models import CommunicationRule, Group, SavedList
 from portal.imports.models import ImportMapping, ImportRun
 from portal.messaging.models import Attachment, FlashMessage, Message
 from portal.notifications.models import Notification
@@ -33,7 +33,7 @@ from tests.web import csrf_token, logged_in, text
 
 EN = {"Accept-Language": "en"}
 #: URL arguments that are not ids of a school's objects.
-NOT_IDS = {"filename", "job_id", "key", "name", "queue", "token"}
+NOT_IDS = {"filename", "how", "job_id", "key", "name", "queue", "token"}
 #: The kinds of object that carry their school themselves.
 OWNED = {
     "action_id": SmsAction,
@@ -121,6 +121,7 @@ def test_every_id_of_school_b_opens_for_its_own_people(app, school_b):
         ("group_id", "/groups/{}"),
         ("mark_id", "/sms/marks/{}"),
         ("notification_id", "/notifications/audit/{}"),
+        ("group_id@manage_groups", "/admin/groups/{}"),
     ):
         _get(admin, url.format(ids[argument]))
         reached.add(argument)
@@ -161,6 +162,8 @@ def test_every_id_of_school_b_opens_for_its_own_people(app, school_b):
     _get(teacher, f"/messages/{ids['message_id@scheduled']}")
     _get(teacher, f"/messages/{ids['message_id@draft']}", expected=302)  # opens the editor
     _get(teacher, f"/attendance/sessions/{ids['session_id']}/register")
+    assert f"/directory/lists/{ids['list_id']}" in _get(teacher, "/directory/lists")
+    reached.add("list_id")
     reached |= {"message_id", "message_id@scheduled", "message_id@draft", "session_id"}
 
     parent = logged_in(app, ids["logins"]["parent"])
@@ -224,6 +227,8 @@ def test_school_b_is_built_beside_the_world_school_on_its_frozen_monday(app, wor
             "link_id": get(Guardianship, "link_id").pupil.school_id,
             "tutor_id": db.session.get(User, get(PupilContact, "tutor_id").pupil_id).school_id,
             "rule_id@rules": get(CommunicationRule, "rule_id@rules").source.school_id,
+            "group_id@manage_groups": get(Group, "group_id@manage_groups").school_id,
+            "list_id": db.session.get(User, get(SavedList, "list_id").owner_id).school_id,
         }
         assert get(Attachment, "attachment_id").message_id == ids["message_id"]
         assert get(WebhookDelivery, "delivery_id").endpoint_id == ids["endpoint_id"]
