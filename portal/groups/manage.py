@@ -55,7 +55,9 @@ def create(
     if kind not in MADE_KINDS:
         raise ValueError(kind)
     description = _description(description)
-    group = services.create_group(school, kind, name, list_terms.get("profile"))
+    # Only a list has a profile; a group's is left aside, whatever the form said.
+    profile = list_terms.get("profile") if kind == GroupKind.BROADCAST_LIST else None
+    group = services.create_group(school, kind, name, profile)
     group.description = description
     db.session.flush()
     record(

@@ -136,8 +136,11 @@ def test_a_list_over_a_class_of_another_school_is_refused_and_nothing_changes(sc
 
 def test_a_manual_group_starts_without_rules_and_is_renamed_with_before_and_after(school):
     school, head, six_a, _five_b, _ulis = school
-    choir = manage.create(head, school, GroupKind.MANUAL, "Chorale", "Le mardi midi")
+    choir = manage.create(
+        head, school, GroupKind.MANUAL, "Chorale", "Le mardi midi", profile="parent"
+    )
     assert communication.rules_of(choir) == ([], []) and not choir.internal
+    assert choir.profile is None  # a profile is a list's only
     manage.change(head, choir, "Chorale du collège", "Le mardi midi")
     entry = db.session.scalars(
         select(AuditEntry).where(AuditEntry.tag == AuditTag.GROUP_CHANGED.value)
