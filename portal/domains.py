@@ -5,7 +5,8 @@ portal/ and holds the code to it). Each domain declares what it gives the app in
 (portal.core.wiring.Domain); the app, the workers and cron read them here, in this order:
 
     core → accounts → notifications → groups → sms, webhooks
-         → messaging, content, attendance → pupil_files → imports, audit, home, admin → platform
+         → messaging, content, attendance, liaison → pupil_files
+         → imports, audit, home, admin → platform
 
 core holds what every domain needs (the database, the outbox, jobs, e-mail, audit entries,
 HTML bodies, the outbound-address guard, the web layer). A channel (sms, webhooks) knows
@@ -28,7 +29,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("notifications",),
     ("groups",),
     ("sms", "webhooks"),
-    ("messaging", "content", "attendance"),
+    ("messaging", "content", "attendance", "liaison"),
     ("pupil_files",),
     ("imports", "audit", "home", "admin"),
     ("platform",),

@@ -76,6 +76,9 @@ class School(CreatedAtMixin, db.Model):
     register_opens_minutes: Mapped[int] = mapped_column(default=10, server_default="10")
     #: Staff may make and fill manual and teaching groups, as the direction does.
     staff_manage_groups: Mapped[bool] = mapped_column(default=False, server_default=false())
+    #: A liaison note counts as confirmed or answered for a pupil once both guardians have
+    #: replied, not one.
+    liaison_both_guardians: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
 class User(UserMixin, CreatedAtMixin, db.Model):

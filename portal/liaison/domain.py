@@ -1,0 +1,5 @@
+"""The carnet de liaison: notes to families that they confirm or answer."""
+
+from portal.core.wiring import Domain
+
+domain = Domain("liaison")

@@ -1,0 +1,220 @@
+"""Writing liaison notes and replying to them (SPEC §13, seed 003).
+
+A note goes to the guardians of some pupils: the pupils of classes and groups the author may
+address, or pupils named one by one; it is shown on each pupil's page of the carnet. A pupil's
+note counts as confirmed, or answered, when one guardian has done it, or both when the school
+asks for both. A reply is a fact about the family, not a message: it needs no communication
+rule, and it reaches the author whatever the rules say by the time it is given (seed 003).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from portal.accounts.models import UNREACHABLE, Guardianship, Profile, School, User
+from portal.core import bodies, clock
+from portal.core.db import among
+from portal.core.errors import ValidationError
+from portal.core.text import checked_line
+from portal.extensions import db
+from portal.groups.audience import groups_for_author
+from portal.groups.models import Group, GroupMember
+from portal.groups.permissions import can_view_user
+from portal.liaison.models import Asks, LiaisonNote, NotePupil, NoteReply
+
+TITLE_MAX = 200
+CHOICE_MAX = 80
+CHOICES_MAX = 6
+COMMENT_MAX = 500
+#: The profiles that write notes.
+AUTHORS = (Profile.ADMIN, Profile.STAFF, Profile.TEACHER)
+
+
+def _checked_choices(asks: Asks, choices: list[str], errors: dict[str, str]) -> list[str]:
+    if asks != Asks.ANSWER:
+        return []
+    kept = list(dict.fromkeys(" ".join(choice.split()) for choice in choices if choice.strip()))
+    if len(kept) < 2:
+        errors["choices"] = _("Give at least two answers to choose from.")
+    elif len(kept) > CHOICES_MAX:
+        errors["choices"] = _("At most %(n)d answers.", n=CHOICES_MAX)
+    elif any(len(choice) > CHOICE_MAX for choice in kept):
+        errors["choices"] = _("An answer has at most %(n)d characters.", n=CHOICE_MAX)
+    return kept
+
+
+def addressed_pupils(
+    author: User, group_ids: list[int], pupil_ids: list[int], errors: dict[str, str]
+) -> list[int]:
+    """The pupils a note is for: those of the groups (classes, teaching and manual groups the
+    author may address) and those named, each one the author may see; what can't be addressed
+    goes in ``errors`` under 'groups' or 'pupils'."""
+    allowed = {group.id for group in groups_for_author(author)}
+    if author.profile in (Profile.ADMIN, Profile.STAFF):
+        allowed |= set(
+            db.session.scalars(
+                select(Group.id).where(
+                    Group.school_id == author.school_id,
+                    Group.kind == "manual",
+                    Group.archived_at.is_(None),
+                )
+            )
+        )
+    if set(group_ids) - allowed:
+        errors["groups"] = _("You can't address one of these groups.")
+    found = set()
+    if group_ids:
+        found |= set(
+            db.session.scalars(
+                select(GroupMember.user_id)
+                .join(User, User.id == GroupMember.user_id)
+                .where(among(GroupMember.group_id, group_ids), User.profile == Profile.PUPIL)
+            )
+        )
+    named = db.session.scalars(select(User).where(among(User.id, pupil_ids))).all()
+    if len(named) != len(set(pupil_ids)) or any(
+        pupil.profile != Profile.PUPIL or not can_view_user(author, pupil) for pupil in named
+    ):
+        errors["pupils"] = _("You can't address one of these pupils.")
+    found |= {pupil.id for pupil in named}
+    if not found and not errors:
+        errors["groups"] = _("Choose the classes, groups or pupils the note is for.")
+    return sorted(found)
+
+
+def write(
+    author: User,
+    *,
+    title: str,
+    body: str,
+    asks: Asks,
+    choices: list[str] = (),
+    answer_until: dt.datetime | None = None,
+    group_ids: list[int] = (),
+    pupil_ids: list[int] = (),
+    pupils_see: bool = False,
+) -> LiaisonNote:
+    """A new note; raises ValidationError with a message per field, nothing kept, when
+    anything is wrong."""
+    if author.profile not in AUTHORS:
+        raise PermissionError("only the school's adults write liaison notes")
+    errors: dict[str, str] = {}
+    title = checked_line("title", title, TITLE_MAX, _("Give the note a title."), errors)
+    cleaned = bodies.clean(body) if len(body) <= bodies.MAX_LENGTH else ""
+    if bodies.is_empty(cleaned):
+        errors["body"] = _("Write something in the note.")
+    kept = _checked_choices(asks, list(choices), errors)
+    if answer_until is not None and answer_until <= clock.now():
+        errors["answer_until"] = _("Choose a time in the future.")
+    pupils = addressed_pupils(author, list(group_ids), list(pupil_ids), errors)
+    if errors:
+        raise ValidationError.of(errors)
+    note = LiaisonNote(
+        school_id=author.school_id,
+        author_id=author.id,
+        title=title,
+        body=cleaned,
+        asks=asks,
+        choices=kept,
+        answer_until=answer_until if asks == Asks.ANSWER else None,
+        pupils_see=pupils_see,
+    )
+    note.pupils = [NotePupil(pupil_id=pupil_id) for pupil_id in pupils]
+    db.session.add(note)
+    db.session.flush()
+    return note
+
+
+def guardians_of(pupil_ids: list[int]) -> dict[int, list[User]]:
+    """Each pupil's guardians who receive notes: inactive ones too (they confirm once active),
+    blocked and deleted ones not; by rank."""
+    rows = db.session.execute(
+        select(Guardianship.pupil_id, User)
+        .join(User, User.id == Guardianship.parent_id)
+        .where(among(Guardianship.pupil_id, pupil_ids), User.state.not_in(UNREACHABLE))
+        .order_by(Guardianship.rank)
+    ).all()
+    found: dict[int, list[User]] = {pupil_id: [] for pupil_id in pupil_ids}
+    for pupil_id, guardian in rows:
+        found[pupil_id].append(guardian)
+    return found
+
+
+def is_for(note: LiaisonNote, pupil: User) -> bool:
+    return any(row.pupil_id == pupil.id for row in note.pupils)
+
+
+def reply(
+    guardian: User, note: LiaisonNote, pupil: User, *, choice: int | None = None, comment: str = ""
+) -> NoteReply:
+    """The guardian confirms the note for this pupil, or gives their answer (changed as often
+    as they like until the note's deadline). LookupError when the note is not for this pupil
+    or the person is not one of its guardians who receive it (the caller answers 404)."""
+    if not is_for(note, pupil) or guardian not in guardians_of([pupil.id])[pupil.id]:
+        raise LookupError("not a note of this family")
+    if note.asks == Asks.NOTHING:
+        raise ValidationError("choice", _("This note asks for nothing."))
+    if note.asks == Asks.ANSWER:
+        if note.answer_until is not None and clock.now() >= note.answer_until:
+            raise ValidationError("choice", _("Answers to this note are closed."))
+        if choice is None or not 0 <= choice < len(note.choices):
+            raise ValidationError("choice", _("Choose one of the answers."))
+        comment = " ".join((comment or "").split())
+        if len(comment) > COMMENT_MAX:
+            raise ValidationError("comment", _("At most %(n)d characters.", n=COMMENT_MAX))
+    else:
+        choice, comment = None, ""
+    found = db.session.scalar(
+        select(NoteReply).where(
+            NoteReply.note_id == note.id,
+            NoteReply.pupil_id == pupil.id,
+            NoteReply.guardian_id == guardian.id,
+        )
+    )
+    if found is None:
+        found = NoteReply(note_id=note.id, pupil_id=pupil.id, guardian_id=guardian.id)
+        db.session.add(found)
+    elif note.asks == Asks.CONFIRMATION:
+        return found  # confirmed already: the first time stays
+    found.choice, found.comment, found.replied_at = choice, comment, clock.now()
+    db.session.flush()
+    return found
+
+
+@dataclass
+class PupilStatus:
+    """Where a note stands for one pupil: their guardians, who replied, and whether the note
+    counts as done for them."""
+
+    pupil: User
+    guardians: list[User]
+    replies: list[NoteReply] = field(default_factory=list)
+    done: bool = False
+
+
+def status(note: LiaisonNote, school: School) -> list[PupilStatus]:
+    """The note's pupils by name, each with their guardians and replies: done when one guardian
+    replied, or every guardian when the school asks for both (a pupil with one guardian needs
+    that one). A pupil without a guardian who receives notes is never done."""
+    pupil_ids = [row.pupil_id for row in note.pupils]
+    pupils = db.session.scalars(
+        select(User)
+        .where(among(User.id, pupil_ids))
+        .order_by(User.last_name, User.first_name, User.id)
+    ).all()
+    guardians = guardians_of(pupil_ids)
+    replies: dict[int, list[NoteReply]] = {pupil_id: [] for pupil_id in pupil_ids}
+    for found in db.session.scalars(select(NoteReply).where(NoteReply.note_id == note.id)):
+        replies[found.pupil_id].append(found)
+    result = []
+    for pupil in pupils:
+        receiving = {guardian.id for guardian in guardians[pupil.id]}
+        replied = {r.guardian_id for r in replies[pupil.id]} & receiving
+        needed = receiving if school.liaison_both_guardians else set()
+        done = bool(replied) and replied >= needed if note.asks != Asks.NOTHING else True
+        result.append(PupilStatus(pupil, guardians[pupil.id], replies[pupil.id], done))
+    return result
