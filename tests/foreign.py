@@ -42,6 +42,8 @@ from portal.groups import services as groups
 from portal.groups.models import CommunicationRule, GroupKind
 from portal.imports import services as imports
 from portal.imports.models import ImportMapping
+from portal.liaison import notes
+from portal.liaison.models import Asks
 from portal.messaging import attachments, flash
 from portal.messaging import services as messaging
 from portal.notifications.models import Notification
@@ -283,6 +285,13 @@ def build() -> dict:
         )
     )
     ids["list_id"] = saved.save(teacher, "Mes 5B", [f"user:{parent.id}"]).id
+    ids["note_id"] = notes.write(
+        teacher,
+        title="Sortie au musée",
+        body="<p>Merci de confirmer.</p>",
+        asks=Asks.CONFIRMATION,
+        group_ids=[class_5b.id],
+    ).id
     ids |= _webhook(admin)
     ids |= _pupil_file(admin, pupil)
     run = imports.upload(

@@ -67,6 +67,7 @@ AREAS = {
     "/flash/new": {"admin", "staff"},
     "/announcements/new": {"admin", "staff", "teacher"},
     "/homework/new": {"teacher"},
+    "/liaison/new": {"admin", "staff", "teacher"},
     # Everyone's own account and notifications, the webmaster's too.
     "/account": {*PROFILES, "webmaster"},
     "/notifications/": {*PROFILES, "webmaster"},

@@ -21,6 +21,7 @@ from portal.content.models import Announcement, AnnouncementComment, Homework
 from portal.extensions import db
 from portal.groups.models import CommunicationRule, Group, SavedList
 from portal.imports.models import ImportMapping, ImportRun
+from portal.liaison.models import LiaisonNote
 from portal.messaging.models import Attachment, FlashMessage, Message
 from portal.notifications.models import Notification
 from portal.pupil_files.models import FileEvent, FileEventType
@@ -122,6 +123,7 @@ def test_every_id_of_school_b_opens_for_its_own_people(app, school_b):
         ("mark_id", "/sms/marks/{}"),
         ("notification_id", "/notifications/audit/{}"),
         ("group_id@manage_groups", "/admin/groups/{}"),
+        ("note_id", "/liaison/{}"),
     ):
         _get(admin, url.format(ids[argument]))
         reached.add(argument)
@@ -229,6 +231,7 @@ def test_school_b_is_built_beside_the_world_school_on_its_frozen_monday(app, wor
             "rule_id@rules": get(CommunicationRule, "rule_id@rules").source.school_id,
             "group_id@manage_groups": get(Group, "group_id@manage_groups").school_id,
             "list_id": db.session.get(User, get(SavedList, "list_id").owner_id).school_id,
+            "note_id": get(LiaisonNote, "note_id").school_id,
         }
         assert get(Attachment, "attachment_id").message_id == ids["message_id"]
         assert get(WebhookDelivery, "delivery_id").endpoint_id == ids["endpoint_id"]

@@ -50,6 +50,7 @@ def _direction() -> list[Group]:
             _l("Communication"),
             (_l("Announcements"), "announcements.index"),
             (_l("Flash messages"), "flash.index"),
+            (_l("Liaison notes"), "liaison.index"),
             (_l("Directory"), "directory.index"),
             (_l("Communication rules"), "rules.index"),
             (_l("Groups and lists"), "manage_groups.index"),
@@ -86,6 +87,7 @@ def _staff(user: User) -> list[Group]:
         (_l("Announcements"), "announcements.index"),
         (_l("Homework"), "homework.index"),
         (_l("Flash messages"), "flash.index"),
+        (_l("Liaison notes"), "liaison.index"),
         (_l("Directory"), "directory.index"),
     ]
     if user.school is not None and user.school.staff_manage_groups:
@@ -109,6 +111,7 @@ def _teacher() -> list[Group]:
         _group(None, (_l("Homework"), "homework.index")),
         _group(None, (_l("Attendance"), "attendance.index")),
         _group(None, (_l("Announcements"), "announcements.index")),
+        _group(None, (_l("Liaison notes"), "liaison.index")),
         _group(None, (_l("Pupil files"), "files.index")),
         _group(None, (_l("Directory"), "directory.index")),
     ]
@@ -121,6 +124,7 @@ def _family(user: User) -> list[Group]:
         _group(None, (_l("Homework"), "homework.index")),
         _group(None, (_l("Attendance"), "attendance.index")),
         _group(None, (_l("Announcements"), "announcements.index")),
+        _group(None, (_l("Carnet de liaison"), "liaison.index")),
     ]
     if user.school is not None and user.school.families_see_file:
         groups.append(_group(None, (_l("File"), "files.index")))

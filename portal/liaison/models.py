@@ -52,6 +52,10 @@ class LiaisonNote(CreatedAtMixin, db.Model):
         cascade="all, delete-orphan", order_by="NotePupil.pupil_id"
     )
 
+    @property
+    def answers_open(self) -> bool:
+        return self.answer_until is None or clock.now() < self.answer_until
+
 
 class NotePupil(db.Model):
     """A pupil the note is for: the note is shown on this pupil's page of the carnet."""

@@ -22,16 +22,15 @@ from portal.core.errors import ValidationError
 from portal.core.text import checked_line
 from portal.extensions import db
 from portal.groups.audience import groups_for_author
-from portal.groups.models import Group, GroupMember
+from portal.groups.models import Group, GroupKind, GroupMember
 from portal.groups.permissions import can_view_user
 from portal.liaison.models import Asks, LiaisonNote, NotePupil, NoteReply
+from portal.liaison.permissions import can_write_notes
 
 TITLE_MAX = 200
 CHOICE_MAX = 80
 CHOICES_MAX = 6
 COMMENT_MAX = 500
-#: The profiles that write notes.
-AUTHORS = (Profile.ADMIN, Profile.STAFF, Profile.TEACHER)
 
 
 def _checked_choices(asks: Asks, choices: list[str], errors: dict[str, str]) -> list[str]:
@@ -47,23 +46,31 @@ def _checked_choices(asks: Asks, choices: list[str], errors: dict[str, str]) -> 
     return kept
 
 
+def addressable_groups(author: User) -> list[Group]:
+    """The groups whose pupils an author may write to: the classes and teaching groups they
+    may address (a teacher, those they teach), and for the direction and staff the school's
+    manual groups too."""
+    found = groups_for_author(author)
+    if author.profile in (Profile.ADMIN, Profile.STAFF):
+        found += db.session.scalars(
+            select(Group)
+            .where(
+                Group.school_id == author.school_id,
+                Group.kind == GroupKind.MANUAL,
+                Group.archived_at.is_(None),
+            )
+            .order_by(Group.name)
+        ).all()
+    return found
+
+
 def addressed_pupils(
     author: User, group_ids: list[int], pupil_ids: list[int], errors: dict[str, str]
 ) -> list[int]:
     """The pupils a note is for: those of the groups (classes, teaching and manual groups the
     author may address) and those named, each one the author may see; what can't be addressed
     goes in ``errors`` under 'groups' or 'pupils'."""
-    allowed = {group.id for group in groups_for_author(author)}
-    if author.profile in (Profile.ADMIN, Profile.STAFF):
-        allowed |= set(
-            db.session.scalars(
-                select(Group.id).where(
-                    Group.school_id == author.school_id,
-                    Group.kind == "manual",
-                    Group.archived_at.is_(None),
-                )
-            )
-        )
+    allowed = {group.id for group in addressable_groups(author)}
     if set(group_ids) - allowed:
         errors["groups"] = _("You can't address one of these groups.")
     found = set()
@@ -100,7 +107,7 @@ def write(
 ) -> LiaisonNote:
     """A new note; raises ValidationError with a message per field, nothing kept, when
     anything is wrong."""
-    if author.profile not in AUTHORS:
+    if not can_write_notes(author):
         raise PermissionError("only the school's adults write liaison notes")
     errors: dict[str, str] = {}
     title = checked_line("title", title, TITLE_MAX, _("Give the note a title."), errors)
@@ -159,7 +166,7 @@ def reply(
     if note.asks == Asks.NOTHING:
         raise ValidationError("choice", _("This note asks for nothing."))
     if note.asks == Asks.ANSWER:
-        if note.answer_until is not None and clock.now() >= note.answer_until:
+        if not note.answers_open:
             raise ValidationError("choice", _("Answers to this note are closed."))
         if choice is None or not 0 <= choice < len(note.choices):
             raise ValidationError("choice", _("Choose one of the answers."))
@@ -218,3 +225,77 @@ def status(note: LiaisonNote, school: School) -> list[PupilStatus]:
         done = bool(replied) and replied >= needed if note.asks != Asks.NOTHING else True
         result.append(PupilStatus(pupil, guardians[pupil.id], replies[pupil.id], done))
     return result
+
+
+def written_by(author: User) -> list[LiaisonNote]:
+    """The notes an author follows, newest first: their own, or the school's for the
+    direction."""
+    query = select(LiaisonNote).where(LiaisonNote.school_id == author.school_id)
+    if author.profile != Profile.ADMIN:
+        query = query.where(LiaisonNote.author_id == author.id)
+    return list(db.session.scalars(query.order_by(LiaisonNote.created_at.desc())))
+
+
+def counts(found: list[LiaisonNote], school: School) -> dict[int, tuple[int, int]]:
+    """(pupils done, pupils) for each note."""
+    result = {}
+    for note in found:
+        rows = status(note, school)
+        result[note.id] = (sum(row.done for row in rows), len(rows))
+    return result
+
+
+@dataclass
+class CarnetEntry:
+    """A note on a pupil's page of the carnet, with the replies of the reader's family."""
+
+    note: LiaisonNote
+    mine: NoteReply | None
+    done: bool
+
+
+def carnet(reader: User, pupil: User) -> list[CarnetEntry]:
+    """The notes for this pupil that ``reader`` sees (a guardian: every one; the pupil: those
+    the author let pupils read), those still waiting for the reader first, newest first."""
+    query = (
+        select(LiaisonNote)
+        .join(NotePupil, NotePupil.note_id == LiaisonNote.id)
+        .where(NotePupil.pupil_id == pupil.id)
+        .order_by(LiaisonNote.created_at.desc(), LiaisonNote.id.desc())
+    )
+    if reader.id == pupil.id:
+        query = query.where(LiaisonNote.pupils_see.is_(True))
+    found = db.session.scalars(query).all()
+    replies = {
+        reply.note_id: reply
+        for reply in db.session.scalars(
+            select(NoteReply).where(
+                NoteReply.pupil_id == pupil.id,
+                NoteReply.guardian_id == reader.id,
+                among(NoteReply.note_id, [note.id for note in found]),
+            )
+        )
+    }
+    entries = [
+        CarnetEntry(note, replies.get(note.id), note.asks == Asks.NOTHING or note.id in replies)
+        for note in found
+    ]
+    return sorted(entries, key=lambda entry: entry.done)  # stable: newest first within each
+
+
+def waiting(parent: User) -> int:
+    """How many notes wait for this guardian's reply, over their children."""
+    pupils = select(Guardianship.pupil_id).where(Guardianship.parent_id == parent.id)
+    asked = db.session.execute(
+        select(NotePupil.note_id, NotePupil.pupil_id)
+        .join(LiaisonNote, LiaisonNote.id == NotePupil.note_id)
+        .where(NotePupil.pupil_id.in_(pupils), LiaisonNote.asks != Asks.NOTHING)
+    ).all()
+    if not asked:
+        return 0
+    replied = set(
+        db.session.execute(
+            select(NoteReply.note_id, NoteReply.pupil_id).where(NoteReply.guardian_id == parent.id)
+        ).all()
+    )
+    return sum(1 for pair in asked if tuple(pair) not in replied)

@@ -32,6 +32,8 @@ from portal.extensions import db
 from portal.groups import manage, people, saved
 from portal.groups import services as groups
 from portal.groups.models import GroupKind
+from portal.liaison import notes
+from portal.liaison.models import Asks
 from portal.platform import services as platform
 from portal.platform.demo_names import FIRST, LAST
 from portal.sms import setup as sms_setup
@@ -154,6 +156,7 @@ def _school(made: _Making, demo: bool, name, code, class_names, teaching_names, 
     _lists(head, teachers[0], council, classes[:2], demo)
     if demo:
         _content(head, teachers[0], classes[1])
+        _liaison(teachers[0], classes[1])
     if not demo and made.first_parent is not None:
         # The demo parent also has a child in the école: one family, two schools.
         sibling = made.person(school, Profile.PUPIL, "Lou", made.first_parent.last_name)
@@ -210,6 +213,27 @@ def _pupils(made: _Making, school, demo: bool, class_group, teaching, size: int,
             made.known,
             single=n % 4 == 1 if scaled else n % 3 != 2,
         )
+
+
+def _liaison(teacher: User, class_5b) -> None:
+    """Two notes of the carnet de liaison waiting for the 5B families: one to confirm, one
+    coupon to answer."""
+    notes.write(
+        teacher,
+        title="Photo de classe",
+        body="<p>La photo de classe aura lieu mardi matin. Merci de confirmer la lecture.</p>",
+        asks=Asks.CONFIRMATION,
+        group_ids=[class_5b.id],
+    )
+    notes.write(
+        teacher,
+        title="Sortie au musée des Beaux-Arts",
+        body="<p>Sortie jeudi de 9 h à 12 h, accompagnée par deux enseignants.</p>",
+        asks=Asks.ANSWER,
+        choices=["J'autorise mon enfant à participer", "Je n'autorise pas mon enfant"],
+        answer_until=clock.now() + dt.timedelta(days=7),
+        group_ids=[class_5b.id],
+    )
 
 
 def _content(head: User, teacher: User, class_5b) -> None:
