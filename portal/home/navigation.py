@@ -124,7 +124,7 @@ def _family(user: User) -> list[Group]:
         _group(None, (_l("Homework"), "homework.index")),
         _group(None, (_l("Attendance"), "attendance.index")),
         _group(None, (_l("Announcements"), "announcements.index")),
-        _group(None, (_l("Carnet de liaison"), "liaison.index")),
+        _group(None, (_l("Liaison book"), "liaison.index")),
     ]
     if user.school is not None and user.school.families_see_file:
         groups.append(_group(None, (_l("File"), "files.index")))

@@ -88,7 +88,7 @@ def addressed_pupils(
     ):
         errors["pupils"] = _("You can't address one of these pupils.")
     found |= {pupil.id for pupil in named}
-    if not found and not errors:
+    if not found and not {"groups", "pupils"} & set(errors):
         errors["groups"] = _("Choose the classes, groups or pupils the note is for.")
     return sorted(found)
 
@@ -283,9 +283,11 @@ def carnet(reader: User, pupil: User) -> list[CarnetEntry]:
     return sorted(entries, key=lambda entry: entry.done)  # stable: newest first within each
 
 
-def waiting(parent: User) -> int:
-    """How many notes wait for this guardian's reply, over their children."""
+def waiting(parent: User, pupil: User | None = None) -> int:
+    """How many notes wait for this guardian's reply, over their children or for one."""
     pupils = select(Guardianship.pupil_id).where(Guardianship.parent_id == parent.id)
+    if pupil is not None:
+        pupils = pupils.where(Guardianship.pupil_id == pupil.id)
     asked = db.session.execute(
         select(NotePupil.note_id, NotePupil.pupil_id)
         .join(LiaisonNote, LiaisonNote.id == NotePupil.note_id)

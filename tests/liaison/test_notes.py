@@ -166,8 +166,8 @@ def test_a_note_is_refused_field_by_field_and_teachers_address_their_own_pupils(
         "pupils",
     }
     with pytest.raises(ValidationError) as nobody:
-        notes.write(teacher, title="Mot", body="<p>x</p>", asks=Asks.NOTHING)
-    assert "groups" in nobody.value.errors
+        notes.write(teacher, title="", body="<p>x</p>", asks=Asks.NOTHING)
+    assert set(nobody.value.errors) == {"title", "groups"}  # every field told at once
     head = make.user(school, "admin")
     by_head = notes.write(head, title="Mot", body="<p>x</p>", asks=Asks.NOTHING, pupil_ids=[tom.id])
     assert [row.pupil_id for row in by_head.pupils] == [tom.id]
