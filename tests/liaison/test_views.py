@@ -135,3 +135,13 @@ def test_another_familys_note_is_not_found_and_a_closed_coupon_says_so(app, worl
     # The pupil sees only notes the author let pupils read.
     pupil = _as(app, world["lea_login"])
     assert "Sortie au musée" not in text(pupil.get("/liaison/", follow_redirects=True))
+
+
+def test_a_pupil_reads_a_note_the_author_let_pupils_read_and_cannot_reply(app, world):
+    teacher = _as(app, world["teacher"])
+    _write(teacher, world, title="Rentrée des classes", asks="nothing", pupils_see="y")
+    pupil = _as(app, world["lea_login"])
+    page = text(pupil.get("/liaison/", headers=EN, follow_redirects=True))
+    assert "Rentrée des classes" in page and 'name="choice"' not in page
+    assert "I have read this note" not in page
+    assert pupil.get(f"/liaison/children/{world['tom']}").status_code == 404
