@@ -9,7 +9,6 @@ guardianships stay; the new year's classes are imported or created afterwards.
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from dataclasses import dataclass
 
@@ -47,12 +46,6 @@ class Report:
     rules: int
     #: Messages that named one of these groups: they stay, as they are.
     messages: int
-
-
-def closing_year(today: dt.date) -> str:
-    """The school year that ends around ``today``: in the summer of 2027, '2026-2027'."""
-    start = today.year - 1 if today.month < 9 else today.year
-    return f"{start}-{start + 1}"
 
 
 def check_year(text: str) -> str:

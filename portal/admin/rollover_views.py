@@ -16,6 +16,7 @@ from portal.core import clock
 from portal.core.blueprints import profile_blueprint
 from portal.core.errors import ValidationError
 from portal.core.web import form_page
+from portal.groups import manage
 
 bp = profile_blueprint("rollover", __name__, "/admin/rollover", Profile.ADMIN)
 
@@ -34,7 +35,7 @@ class RolloverForm(FlaskForm):
 def index():
     """The dry run: nothing changes until the form below it is sent."""
     school = current_user.school
-    year = request.args.get("school_year") or rollover.closing_year(clock.today(school.timezone))
+    year = request.args.get("school_year") or manage.school_year(clock.today(school.timezone))
     form = RolloverForm(school_year=year)
     try:
         report = rollover.dry_run(school, year)

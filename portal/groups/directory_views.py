@@ -120,8 +120,6 @@ def change_list(list_id: int):
         flash(_("%(name)s is deleted.", name=name), "success")
         return redirect(url_for("directory.saved_lists"))
     try:
-        if not form.validate_on_submit():
-            raise ValidationError("list_name", _("Give the list a name."))
         saved.rename(current_user, found, form.list_name.data)
     except ValidationError as error:
         db.session.rollback()

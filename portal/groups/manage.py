@@ -10,6 +10,7 @@ out of every screen, so that the messages which named it keep showing its name.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass, field
 
@@ -21,7 +22,6 @@ from portal.core import clock
 from portal.core.audit import AuditTag, record
 from portal.core.db import among
 from portal.core.errors import ValidationError
-from portal.core.text import one_line
 from portal.extensions import db
 from portal.groups import impact, lists, services
 from portal.groups.defaults import Changes
@@ -48,7 +48,12 @@ def facts(group: Group) -> dict:
 
 
 def create(
-    actor: User, school: School, kind: GroupKind, name: str, description: str = "", **list_terms
+    actor: User,
+    school: School,
+    kind: GroupKind,
+    name: str,
+    description: str = "",
+    profile: Profile | None = None,
 ) -> Group:
     """A manual or teaching group, or a broadcast list (``profile=``); raises ValidationError
     for an empty, too long or already used name, or a list without a profile."""
@@ -56,8 +61,9 @@ def create(
         raise ValueError(kind)
     description = _description(description)
     # Only a list has a profile; a group's is left aside, whatever the form said.
-    profile = list_terms.get("profile") if kind == GroupKind.BROADCAST_LIST else None
-    group = services.create_group(school, kind, name, profile)
+    group = services.create_group(
+        school, kind, name, profile if kind == GroupKind.BROADCAST_LIST else None
+    )
     group.description = description
     db.session.flush()
     record(
@@ -76,7 +82,7 @@ def change(actor: User, group: Group, name: str, description: str) -> None:
     """Rename the group and change its description; nothing changed, nothing written."""
     errors: dict[str, str] = {}
     try:
-        name = one_line("name", name, services.NAME_MAX, _("Give the group a name."))
+        name = services.clean_name(name)
     except ValidationError as error:
         errors.update(error.errors)
     try:
@@ -102,11 +108,16 @@ def change(actor: User, group: Group, name: str, description: str) -> None:
         )
 
 
+def _picked_by_hand(group: Group) -> None:
+    """A list that follows its rule takes no member by hand (ValidationError)."""
+    if group.kind == GroupKind.BROADCAST_LIST and group.list_defined:
+        raise ValidationError("user", _("This list follows its rule: change the rule instead."))
+
+
 def add_people(actor: User, group: Group, people: list[User]) -> int:
     """Add these people (each allowed in this kind of group: ValidationError otherwise, nothing
     added); returns how many were not members yet."""
-    if group.kind == GroupKind.BROADCAST_LIST and group.list_defined:
-        raise ValidationError("user", _("This list follows its rule: change the rule instead."))
+    _picked_by_hand(group)
     for person in people:
         services.check_member(group, person)
     present = set(services.member_ids(group))
@@ -119,8 +130,7 @@ def add_people(actor: User, group: Group, people: list[User]) -> int:
 
 
 def remove_people(actor: User, group: Group, user_ids: list[int]) -> int:
-    if group.kind == GroupKind.BROADCAST_LIST and group.list_defined:
-        raise ValidationError("user", _("This list follows its rule: change the rule instead."))
+    _picked_by_hand(group)
     gone = sorted(set(user_ids) & set(services.member_ids(group)))
     if gone:
         services.change_members(group, remove=set(gone))
@@ -200,10 +210,9 @@ def read_pasted(group: Group, text: str) -> Pasted:
     return result
 
 
-def school_year_now(school: School) -> str:
-    """The school year under way: in December 2026, '2026-2027'."""
-    today = clock.today(school.timezone)
-    start = today.year - 1 if today.month < 9 else today.year
+def school_year(day: dt.date) -> str:
+    """The school year ``day`` falls in: in December 2026 or June 2027, '2026-2027'."""
+    start = day.year - 1 if day.month < 9 else day.year
     return f"{start}-{start + 1}"
 
 
@@ -269,7 +278,12 @@ def archive(actor: User, group: Group) -> None:
     """Archive the group with the school year under way; it stays readable where it was used."""
     if group.archived_at is not None:
         raise ValidationError("group", _("This group is archived already."))
-    _ending(actor, group, AuditTag.GROUP_ARCHIVED, school_year=school_year_now(group.school))
+    _ending(
+        actor,
+        group,
+        AuditTag.GROUP_ARCHIVED,
+        school_year=school_year(clock.today(group.school.timezone)),
+    )
 
 
 def delete_group(actor: User, group: Group) -> None:

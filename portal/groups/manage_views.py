@@ -118,11 +118,16 @@ def create():
     return redirect(url_for("manage_groups.group", group_id=group.id))
 
 
+def _classes_and_teaching_groups(school_id: int) -> list[Group]:
+    """Where people are taken from: the school's classes, then its teaching groups."""
+    return services.school_groups(school_id, GroupKind.CLASS) + services.school_groups(
+        school_id, GroupKind.TEACHING
+    )
+
+
 def _add_from_form(group: Group, form=None) -> AddFromForm:
     form = form or AddFromForm(formdata=None)
-    offered = services.school_groups(group.school_id, GroupKind.CLASS) + services.school_groups(
-        group.school_id, GroupKind.TEACHING
-    )
+    offered = _classes_and_teaching_groups(group.school_id)
     form.source.choices = [SelectChoice("", _("The whole school"))] + [
         SelectChoice(str(g.id), group_choice(g)[1]) for g in offered if g.id != group.id
     ]
@@ -139,9 +144,7 @@ def _list_rule_form(group: Group, form=None) -> ListRuleForm:
         form.mode.data = "defined" if group.list_defined else "fixed"
         form.sources.data = [g.id for g in lists.sources(group)]
         form.rank.data = str(group.list_rank or "")
-    offered = services.school_groups(group.school_id, GroupKind.CLASS) + services.school_groups(
-        group.school_id, GroupKind.TEACHING
-    )
+    offered = _classes_and_teaching_groups(group.school_id)
     form.sources.choices = [SelectChoice(*group_choice(g)) for g in offered]
     return form
 

@@ -43,10 +43,20 @@ def mine(owner: User, text: str = "") -> list[SavedList]:
     return list(db.session.scalars(query.order_by(func.lower(SavedList.name))))
 
 
+def owned(owner: User, token: str) -> SavedList | None:
+    """The owner's list a picker token ('saved:5') names; None for anything else, and for
+    anybody else's list."""
+    parsed = parse_token(token)
+    if parsed is None or parsed[0] != "saved":
+        return None
+    found = db.session.get(SavedList, parsed[1])
+    return found if found is not None and found.owner_id == owner.id else None
+
+
 def owned_or_404(owner: User, list_id: int) -> SavedList:
     """The owner's list; anybody else's, or none, is not found."""
-    found = db.session.get(SavedList, list_id)
-    if found is None or found.owner_id != owner.id:
+    found = owned(owner, f"saved:{list_id}")
+    if found is None:
         abort(404)
     return found
 
@@ -101,8 +111,8 @@ def _members(owner: User, tokens: list[str]) -> tuple[list[User], list[Group], i
         if parsed is None:
             refused += 1
         elif parsed[0] == "saved":
-            found = db.session.get(SavedList, parsed[1])
-            if found is None or found.owner_id != owner.id:
+            found = owned(owner, token)
+            if found is None:
                 refused += 1
                 continue
             user_ids += [e.user_id for e in found.entries if e.user_id]

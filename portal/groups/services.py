@@ -54,7 +54,7 @@ def enrol_in_school(user: User) -> None:
         lists.refresh(user.school_id)
 
 
-def _clean_name(name: str) -> str:
+def clean_name(name: str) -> str:
     return one_line("name", name, NAME_MAX, _("Give the group a name."))
 
 
@@ -65,7 +65,7 @@ def create_group(
     broadcast list. Raises ValidationError for an empty, too long or already used name."""
     if kind in DERIVED_KINDS:
         raise ValueError("profile groups are made with the school")
-    name = _clean_name(name)
+    name = clean_name(name)
     if kind == GroupKind.BROADCAST_LIST and profile not in SCHOOL_PROFILES:
         raise ValidationError("profile", _("A broadcast list is for one profile."))
     group = Group(school_id=school.id, kind=kind, name=name, profile=profile)

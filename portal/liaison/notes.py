@@ -111,9 +111,7 @@ def write(
         raise PermissionError("only the school's adults write liaison notes")
     errors: dict[str, str] = {}
     title = checked_line("title", title, TITLE_MAX, _("Give the note a title."), errors)
-    cleaned = bodies.clean(body) if len(body) <= bodies.MAX_LENGTH else ""
-    if bodies.is_empty(cleaned):
-        errors["body"] = _("Write something in the note.")
+    cleaned = bodies.checked(body, "body", _("Write something in the note."), errors)
     kept = _checked_choices(asks, list(choices), errors)
     if answer_until is not None and answer_until <= clock.now():
         errors["answer_until"] = _("Choose a time in the future.")

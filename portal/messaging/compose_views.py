@@ -269,9 +269,9 @@ def chip():
     if field not in {f.value for f in FIELDS}:
         abort(400)
     token = request.args.get("token", "")
-    parsed = saved.parse_token(token)
-    if parsed and parsed[0] == "saved":
-        found = saved.owned_or_404(current_user, parsed[1])
+    if token.startswith("saved:"):
+        found = saved.owned(current_user, token)
+        visible_or_404(found is not None)
         chip = services.SavedChip(Field(field), found)
         return render_template("messaging/_chip.html", addressee=chip)
     resolved = services.resolve({Field(field): [request.args.get("token", "")]})

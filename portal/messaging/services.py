@@ -9,7 +9,6 @@ a row per (message, recipient) is unique, so running the job again delivers nobo
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -39,7 +38,6 @@ from portal.messaging.models import (
 SUBJECT_MAX = 200
 RECALL_WINDOW = dt.timedelta(minutes=30)
 SCHEDULE_HORIZON = dt.timedelta(days=366)
-_TOKEN = re.compile(r"^(user|group):([0-9]{1,12})$")
 
 
 @dataclass(frozen=True)
@@ -115,11 +113,11 @@ def resolve(tokens: dict[Field, Iterable[str]]) -> Resolved:
     unreadable: dict[str, str] = {}
     for field in FIELDS:
         for token in dict.fromkeys(t.strip() for t in tokens.get(field, ()) if t.strip()):
-            match = _TOKEN.match(token)
-            if match is None:
+            parsed = saved.parse_token(token)
+            if parsed is None or parsed[0] == "saved":  # a saved list is expanded before
                 unreadable[field.value] = _("A recipient could not be read. Pick it again.")
                 continue
-            wanted.append((field, match[1], int(match[2]), token))
+            wanted.append((field, *parsed, token))
     user_ids = [i for _f, kind, i, _t in wanted if kind == "user"]
     group_ids = [i for _f, kind, i, _t in wanted if kind == "group"]
     users = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(user_ids)))}
@@ -147,11 +145,8 @@ def expand_saved(
     for field_name, field_tokens in tokens.items():
         expanded[field_name] = []
         for token in field_tokens:
-            parsed = saved.parse_token(token)
-            found = (
-                db.session.get(SavedList, parsed[1]) if parsed and parsed[0] == "saved" else None
-            )
-            if found is None or found.owner_id != sender.id:
+            found = saved.owned(sender, token)
+            if found is None:
                 expanded[field_name].append(token)
                 continue
             members = saved.expand(sender, found)
