@@ -5,7 +5,7 @@ portal/ and holds the code to it). Each domain declares what it gives the app in
 (portal.core.wiring.Domain); the app, the workers and cron read them here, in this order:
 
     core → accounts → notifications → groups → sms, webhooks
-         → messaging, content, attendance, liaison → pupil_files
+         → messaging, content, attendance → pupil_files, liaison
          → imports, audit, home, admin → platform
 
 core holds what every domain needs (the database, the outbox, jobs, e-mail, audit entries,
@@ -29,8 +29,10 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("notifications",),
     ("groups",),
     ("sms", "webhooks"),
-    ("messaging", "content", "attendance", "liaison"),
-    ("pupil_files",),
+    ("messaging", "content", "attendance"),
+    # The carnet de liaison stands on attendance (families justify absences) and on
+    # messaging's attachments.
+    ("pupil_files", "liaison"),
     ("imports", "audit", "home", "admin"),
     ("platform",),
 )

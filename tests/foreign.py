@@ -30,9 +30,9 @@ from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 
 from portal.accounts import contact
-from portal.attendance import absence_sms, alert_rules, alerts
+from portal.attendance import absence_sms, alert_rules, alerts, reasons
 from portal.attendance import services as attendance
-from portal.attendance.models import MarkKind
+from portal.attendance.models import AttendanceMark, MarkKind
 from portal.content import announcements, homework
 from portal.core import clock, outbox, settings
 from portal.extensions import db
@@ -42,7 +42,7 @@ from portal.groups import services as groups
 from portal.groups.models import CommunicationRule, GroupKind
 from portal.imports import services as imports
 from portal.imports.models import ImportMapping
-from portal.liaison import notes
+from portal.liaison import justifications, notes
 from portal.liaison.models import Asks
 from portal.messaging import attachments, flash
 from portal.messaging import services as messaging
@@ -291,6 +291,14 @@ def build() -> dict:
         body="<p>Merci de confirmer.</p>",
         asks=Asks.CONFIRMATION,
         group_ids=[class_5b.id],
+    ).id
+    ids["reason_id"] = reasons.reasons_of(school.id)[0].id
+    ids["justification_id"] = justifications.submit(
+        parent,
+        pupil,
+        reason_id=ids["reason_id"],
+        comment="Rendez-vous chez le médecin",
+        mark=db.session.get(AttendanceMark, ids["mark_id"]),
     ).id
     ids |= _webhook(admin)
     ids |= _pupil_file(admin, pupil)

@@ -61,6 +61,8 @@ AREAS = {
     "/alerts/webhooks/": {"admin"},
     "/sms/": {"admin", "staff"},
     "/attendance/marks": {"admin", "staff"},
+    "/attendance/reasons": {"admin"},
+    "/liaison/justifications": {"admin", "staff"},
     "/attendance/sessions/new": {"admin", "staff"},
     "/attendance/teachers/": {"admin", "staff"},
     "/notifications/audit": {"admin"},

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from portal.accounts.models import Guardianship, School, User
 from portal.attendance.models import (
+    AbsenceReason,
     Alert,
     AlertRule,
     AttendanceMark,
@@ -21,7 +22,7 @@ from portal.content.models import Announcement, AnnouncementComment, Homework
 from portal.extensions import db
 from portal.groups.models import CommunicationRule, Group, SavedList
 from portal.imports.models import ImportMapping, ImportRun
-from portal.liaison.models import LiaisonNote
+from portal.liaison.models import Justification, LiaisonNote
 from portal.messaging.models import Attachment, FlashMessage, Message
 from portal.notifications.models import Notification
 from portal.pupil_files.models import FileEvent, FileEventType
@@ -34,7 +35,7 @@ from tests.web import csrf_token, logged_in, text
 
 EN = {"Accept-Language": "en"}
 #: URL arguments that are not ids of a school's objects.
-NOT_IDS = {"filename", "how", "job_id", "key", "name", "queue", "token"}
+NOT_IDS = {"filename", "how", "job_id", "key", "kind", "name", "queue", "token"}
 #: The kinds of object that carry their school themselves.
 OWNED = {
     "action_id": SmsAction,
@@ -47,6 +48,8 @@ OWNED = {
     "flash_id": FlashMessage,
     "group_id": Group,
     "homework_id": Homework,
+    "justification_id": Justification,
+    "reason_id": AbsenceReason,
     "mark_id": AttendanceMark,
     "message_id": Message,
     "message_id@scheduled": Message,
@@ -124,6 +127,7 @@ def test_every_id_of_school_b_opens_for_its_own_people(app, school_b):
         ("notification_id", "/notifications/audit/{}"),
         ("group_id@manage_groups", "/admin/groups/{}"),
         ("note_id", "/liaison/{}"),
+        ("justification_id", "/liaison/justifications/{}"),
     ):
         _get(admin, url.format(ids[argument]))
         reached.add(argument)
@@ -138,6 +142,7 @@ def test_every_id_of_school_b_opens_for_its_own_people(app, school_b):
     for argument, page, action in (
         ("comment_id", f"/announcements/{ids['announcement_id']}", "/comments/{}/remove"),
         ("alert_id", "/alerts/", "/alerts/{}/archive"),
+        ("reason_id", "/attendance/reasons", "/attendance/reasons/{}/delete"),
         ("sms_id", f"/sms/marks/{ids['mark_id']}", "/sms/{}/correct"),
         ("rule_id@rules", f"/rules/groups/{ids['group_id']}", "/rules/{}/remove"),
         ("mapping_id", "/admin/imports/", "/admin/imports/mappings/{}/undo"),

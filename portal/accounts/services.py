@@ -141,6 +141,16 @@ def set_staff_manage_groups(actor: User, school: School, allowed: bool) -> None:
         )
 
 
+def set_liaison_both_guardians(actor: User, school: School, required: bool) -> None:
+    """Whether a liaison note waits for both guardians of a pupil; audited when it changes."""
+    if school.liaison_both_guardians != required:
+        school.liaison_both_guardians = required
+        db.session.flush()
+        audit.record(
+            actor, AuditTag.SCHOOL_SETTINGS_CHANGED, school.id, liaison_both_guardians=required
+        )
+
+
 # --- refusing all e-mail --------------------------------------------------------------------
 
 

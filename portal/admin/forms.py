@@ -58,6 +58,10 @@ class SchoolSettingsForm(FlaskForm):
         _l("Guardians and pupils may read the pupil's file and its events")
     )
     staff_manage_groups = BooleanField(_l("Staff may make and fill manual and teaching groups"))
+    liaison_both_guardians = BooleanField(
+        _l("A liaison note is done for a pupil once both guardians have replied"),
+        description=_l("Otherwise one guardian’s confirmation or answer is enough."),
+    )
     # Checked by attendance.opening.set_opens_minutes(), next to the field.
     register_opens_minutes = IntegerField(
         _l("Registers open this many minutes before their session"),

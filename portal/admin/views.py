@@ -68,6 +68,7 @@ def settings():
         families_see_file=school.families_see_file,
         register_opens_minutes=school.register_opens_minutes,
         staff_manage_groups=school.staff_manage_groups,
+        liaison_both_guardians=school.liaison_both_guardians,
     )
     if form.validate_on_submit():
         try:
@@ -75,6 +76,9 @@ def settings():
             accounts.set_email_priority(school, form.email_priority.data)
             accounts.set_families_see_file(current_user, school, form.families_see_file.data)
             accounts.set_staff_manage_groups(current_user, school, form.staff_manage_groups.data)
+            accounts.set_liaison_both_guardians(
+                current_user, school, form.liaison_both_guardians.data
+            )
         except ValidationError as error:
             db.session.rollback()
             error.apply_to(form)

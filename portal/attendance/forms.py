@@ -16,7 +16,7 @@ from wtforms import (
 )
 from wtforms.validators import Optional
 
-from portal.attendance.services import REASON_MAX
+from portal.attendance.reasons import REASON_MAX
 from portal.core.forms import MultiCheckboxField
 
 
@@ -78,3 +78,9 @@ class AlertRuleForm(FlaskForm):
         default=0,
         validate_choice=False,
     )
+
+
+class ReasonForm(FlaskForm):
+    #: Checked by attendance.reasons (the name, once in the school).
+    label = StringField(_l("Reason"), render_kw={"maxlength": 100})
+    families_choose = BooleanField(_l("Families may choose it when they justify online"))

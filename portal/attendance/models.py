@@ -73,8 +73,13 @@ class AttendanceMark(db.Model):
     #: The session's start and its day in the school's time zone (what alert rules count).
     starts_at: Mapped[dt.datetime]
     day: Mapped[dt.date]
-    #: Set later by the staff (vie scolaire).
+    #: Set later by the staff (vie scolaire), or from a family's justification they accepted.
     reason: Mapped[str] = mapped_column(String(300), default="")
+    #: The school's reason it is, when it is one of the list (a staff-only reason is never
+    #: shown to the family); None for a reason typed by the staff.
+    reason_id: Mapped[int | None] = mapped_column(
+        ForeignKey("absence_reason.id", ondelete="SET NULL")
+    )
     justified: Mapped[bool] = mapped_column(default=False)
     recorded_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("user_account.id", ondelete="SET NULL")
@@ -91,6 +96,39 @@ class AttendanceMark(db.Model):
         Index("ix_attendance_mark_person_start", "person_id", "starts_at"),
         Index("ix_attendance_mark_school_day", "school_id", "day"),
     )
+
+
+class AbsenceReason(db.Model):
+    """One of the school's reasons for an absence or a lateness (seed 004, 'Motifs'): families
+    choose among some when they justify online; the others are the staff's alone and never
+    shown to families."""
+
+    __tablename__ = "absence_reason"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id", ondelete="CASCADE"))
+    label: Mapped[str] = mapped_column(String(100))
+    families_choose: Mapped[bool] = mapped_column(default=True)
+    position: Mapped[int] = mapped_column(default=0)
+
+    __table_args__ = (UniqueConstraint("school_id", "label"),)
+
+
+class Excuse(CreatedAtMixin, db.Model):
+    """An absence known ahead and accepted by the staff: the marks recorded for the pupil
+    during its period take its reason and count as justified."""
+
+    __tablename__ = "absence_excuse"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id", ondelete="CASCADE"))
+    pupil_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
+    starts_at: Mapped[dt.datetime]
+    ends_at: Mapped[dt.datetime]
+    #: The reason's words: the marks take them (and the school's reason they name, if any).
+    reason: Mapped[str] = mapped_column(String(300))
 
 
 class AlertRule(CreatedAtMixin, db.Model):

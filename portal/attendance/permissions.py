@@ -13,6 +13,11 @@ def can_manage_attendance(user: User) -> bool:
     return user.profile in (Profile.ADMIN, Profile.STAFF)
 
 
+def can_manage_reasons(user: User) -> bool:
+    """The direction sets the school's reasons and which of them families may choose."""
+    return user.profile == Profile.ADMIN
+
+
 def can_take_register(user: User, session: ClassSession) -> bool:
     """The session's teacher, or the direction and staff of its school."""
     if user.school_id != session.school_id:
@@ -47,6 +52,7 @@ def template_globals() -> dict:
     return {
         "can_manage_alert_rules": can_manage_alert_rules,
         "can_manage_attendance": can_manage_attendance,
+        "can_manage_reasons": can_manage_reasons,
         "can_take_register": can_take_register,
         "can_record_marks": can_record_marks,
         "register_opens_at": opening.opens_at,

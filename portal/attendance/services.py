@@ -17,9 +17,10 @@ from sqlalchemy import select
 from portal.accounts.contact import normalise_email
 from portal.accounts.models import UNREACHABLE, Guardianship, Profile, School, User
 from portal.attendance import absence_sms as sms
-from portal.attendance import alerts, opening
+from portal.attendance import alerts, opening, reasons
 from portal.attendance.models import AttendanceMark, ClassSession, MarkKind, PupilContact
 from portal.attendance.permissions import can_record_marks
+from portal.attendance.reasons import REASON_MAX
 from portal.core import clock
 from portal.core.errors import ValidationError
 from portal.core.i18n import deferred, deferred_date
@@ -31,7 +32,6 @@ from portal.notifications import services as notifications
 
 #: A weekly session is repeated for a school year at most.
 REPEAT_WEEKS_MAX = 53
-REASON_MAX = 300
 #: The marks a guardian is told about at once (early departures are seen, not pushed).
 TOLD = (MarkKind.ABSENT, MarkKind.LATE)
 
@@ -201,6 +201,7 @@ def record(
         db.session.add(mark)
     mark.kind, mark.minutes, mark.updated_at = kind, minutes, clock.now()
     db.session.flush()
+    reasons.apply_excuse(mark)
     if changed:
         notifications.withdraw("attendance", key)
         if kind in TOLD:
@@ -290,18 +291,7 @@ def _tell_guardians(recorder, session, pupil, mark, key) -> None:
     )
 
 
-# --- what the staff add later -----------------------------------------------------------------
-
-
-def explain(mark: AttendanceMark, reason: str, justified: bool) -> None:
-    """The reason the family gave, and whether the absence or lateness is justified."""
-    reason = " ".join((reason or "").split())
-    if len(reason) > REASON_MAX:
-        raise ValidationError("reason", _("At most %(n)d characters.", n=REASON_MAX))
-    if justified != mark.justified:  # rules may count justified or unjustified absences
-        alerts.evaluate_later(mark.school_id, [mark.person_id])
-    mark.reason, mark.justified, mark.updated_at = reason, justified, clock.now()
-    db.session.flush()
+# --- teachers' absences -----------------------------------------------------------------------
 
 
 def record_teacher_absence(

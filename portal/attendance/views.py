@@ -13,12 +13,13 @@ from sqlalchemy import select
 
 from portal.accounts import guardianship
 from portal.accounts.models import SCHOOL_PROFILES, UNREACHABLE, Profile, User
-from portal.attendance import opening, services
-from portal.attendance.forms import ExplainForm, SessionForm, TeacherAbsenceForm
-from portal.attendance.models import AttendanceMark, ClassSession, MarkKind
+from portal.attendance import opening, reasons, services
+from portal.attendance.forms import ExplainForm, ReasonForm, SessionForm, TeacherAbsenceForm
+from portal.attendance.models import AbsenceReason, AttendanceMark, ClassSession, MarkKind
 from portal.attendance.permissions import (
     can_explain_mark,
     can_manage_attendance,
+    can_manage_reasons,
     can_record_marks,
     can_take_register,
     can_view_attendance_of,
@@ -27,7 +28,7 @@ from portal.core import clock
 from portal.core.blueprints import profile_blueprint
 from portal.core.errors import ValidationError
 from portal.core.forms import asked_day, local_to_utc
-from portal.core.permissions import get_or_404, require
+from portal.core.permissions import get_or_404, require, visible_or_404
 from portal.core.web import form_page, is_htmx
 from portal.extensions import db
 from portal.groups.audience import groups_for_author
@@ -233,6 +234,7 @@ def marks():
         "attendance/marks.html",
         day=day,
         marks=services.marks_of_day(current_user.school, day),
+        reasons=reasons.reasons_of(current_user.school_id),
         timedelta=dt.timedelta,
     )
 
@@ -244,7 +246,7 @@ def explain(mark_id: int):
     form = ExplainForm(prefix=f"mark-{mark_row.id}")
     error = None
     try:
-        services.explain(mark_row, form.reason.data or "", form.justified.data)
+        reasons.explain(mark_row, form.reason.data or "", form.justified.data)
     except ValidationError as refused:
         db.session.rollback()
         error = refused.errors["reason"]
@@ -285,3 +287,59 @@ def teacher_absence():
             )
             return redirect(url_for("attendance.index"))
     return form_page("attendance/teacher_absence.html", form)
+
+
+# --- the school's reasons (the direction) -----------------------------------------------------
+
+
+def _reasons_page(form: ReasonForm, error: ValidationError | None = None, **context):
+    return form_page(
+        "attendance/reasons.html",
+        form,
+        error,
+        reasons=reasons.reasons_of(current_user.school_id),
+        **context,
+    )
+
+
+@bp.route("/reasons", methods=["GET", "POST"])
+def reasons_list():
+    """The school's reasons: which families choose when they justify online, which the staff
+    keep (never shown to families)."""
+    require(can_manage_reasons(current_user))
+    form = ReasonForm(families_choose=True)
+    if not form.validate_on_submit():
+        return _reasons_page(form)
+    try:
+        reasons.add(current_user.school, form.label.data or "", form.families_choose.data)
+    except ValidationError as error:
+        return _reasons_page(form, error)
+    flash(_("Reason added."), "success")
+    return redirect(url_for("attendance.reasons_list"))
+
+
+def _reason(reason_id: int) -> AbsenceReason:
+    require(can_manage_reasons(current_user))
+    found = get_or_404(AbsenceReason, reason_id)
+    visible_or_404(found.school_id == current_user.school_id)
+    return found
+
+
+@bp.post("/reasons/<int:reason_id>")
+def change_reason(reason_id: int):
+    found = _reason(reason_id)
+    form = ReasonForm(prefix=f"reason-{found.id}")
+    try:
+        reasons.change(found, form.label.data or "", form.families_choose.data)
+    except ValidationError as error:
+        db.session.rollback()
+        return _reasons_page(ReasonForm(families_choose=True), refused={found.id: error}), 400
+    flash(_("Reason saved."), "success")
+    return redirect(url_for("attendance.reasons_list"))
+
+
+@bp.post("/reasons/<int:reason_id>/delete")
+def delete_reason(reason_id: int):
+    reasons.remove(_reason(reason_id))
+    flash(_("Reason deleted. Absences that had it keep its words."), "success")
+    return redirect(url_for("attendance.reasons_list"))

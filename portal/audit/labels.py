@@ -150,6 +150,7 @@ KEY_LABELS = {
     "sources": _l("Classes and groups"),
     "source_group_id": _l("From group"),
     "staff_manage_groups": _l("Staff may make and fill groups"),
+    "liaison_both_guardians": _l("Liaison notes wait for both guardians"),
     "subject": _l("Subject"),
     "suspended_at": _l("Suspended since"),
     "target_group_id": _l("To group"),

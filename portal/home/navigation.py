@@ -14,6 +14,8 @@ from flask import request, url_for
 from flask_babel import lazy_gettext as _l
 
 from portal.accounts.models import Profile, User
+from portal.liaison import justifications
+from portal.liaison.notes import waiting
 
 
 @dataclass
@@ -22,6 +24,8 @@ class Link:
     endpoint: str
     #: The link is the current page's: its address is the longest one the page's path starts with.
     current: bool = False
+    #: What waits there for the person (liaison notes to reply to, justifications to review).
+    count: int = 0
 
     @property
     def url(self) -> str:
@@ -38,12 +42,21 @@ class Group:
     def current(self) -> bool:
         return any(link.current for link in self.links)
 
+    @property
+    def count(self) -> int:
+        return sum(link.count for link in self.links)
+
 
 def _group(label, *links: tuple) -> Group:
-    return Group(label, [Link(text, endpoint) for text, endpoint in links])
+    """A group of links, each (label, endpoint) or (label, endpoint, count)."""
+    return Group(label, [Link(*link) for link in links])
 
 
-def _direction() -> list[Group]:
+def _to_review(user: User) -> int:
+    return len(justifications.waiting(user.school_id))
+
+
+def _direction(user: User) -> list[Group]:
     return [
         _group(None, (_l("Home"), "admin.home")),
         _group(
@@ -59,6 +72,7 @@ def _direction() -> list[Group]:
         _group(
             _l("Attendance and SMS"),
             (_l("Attendance"), "attendance.index"),
+            (_l("Justifications"), "liaison.justifications_list", _to_review(user)),
             (_l("Alerts"), "alerts.index"),
             (_l("SMS to send"), "sms.queue"),
             (_l("SMS provider and actions"), "sms_setup.provider"),
@@ -98,6 +112,7 @@ def _staff(user: User) -> list[Group]:
         _group(
             _l("Attendance and SMS"),
             (_l("Attendance"), "attendance.index"),
+            (_l("Justifications"), "liaison.justifications_list", _to_review(user)),
             (_l("Alerts"), "alerts.index"),
             (_l("SMS to send"), "sms.queue"),
         ),
@@ -124,7 +139,14 @@ def _family(user: User) -> list[Group]:
         _group(None, (_l("Homework"), "homework.index")),
         _group(None, (_l("Attendance"), "attendance.index")),
         _group(None, (_l("Announcements"), "announcements.index")),
-        _group(None, (_l("Liaison book"), "liaison.index")),
+        _group(
+            None,
+            (
+                _l("Liaison book"),
+                "liaison.index",
+                waiting(user) if user.profile == Profile.PARENT else 0,
+            ),
+        ),
     ]
     if user.school is not None and user.school.families_see_file:
         groups.append(_group(None, (_l("File"), "files.index")))
@@ -146,7 +168,7 @@ def navigation(user: User) -> list[Group]:
     if not user.is_authenticated:
         return []
     groups = {
-        Profile.ADMIN: _direction,
+        Profile.ADMIN: lambda: _direction(user),
         Profile.STAFF: lambda: _staff(user),
         Profile.TEACHER: _teacher,
         Profile.WEBMASTER: _webmaster,

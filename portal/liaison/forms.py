@@ -2,8 +2,10 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, MultipleFileField
 from wtforms import (
     BooleanField,
+    DateField,
     DateTimeLocalField,
     RadioField,
     SelectChoice,
@@ -43,7 +45,12 @@ class NoteForm(FlaskForm):
         description=_l("Optional. The school's time."),
     )
     groups = MultiCheckboxField(_l("For the pupils of"), coerce=int)
+    #: Offered a group at a time on the page; the services check each one.
+    pupils = MultiCheckboxField(_l("Or for some pupils"), coerce=int, validate_choice=False)
     pupils_see = BooleanField(_l("The pupils read the note too"))
+    files = MultipleFileField(
+        _l("Attachments"), description=_l("Optional. PDF, pictures, office documents.")
+    )
 
     def offer(self, groups) -> None:
         self.groups.choices = [SelectChoice(*group_choice(group)) for group in groups]
@@ -57,3 +64,41 @@ class NoteForm(FlaskForm):
 
 class ReplyForm(FlaskForm):
     comment = StringField(_l("Comment (optional)"))
+
+
+class JustifyForm(FlaskForm):
+    #: Checked by the services: the reason among those families choose, the days, the file.
+    reason = RadioField(_l("Reason"), coerce=int, validate_choice=False)
+    comment = TextAreaField(_l("Comment (optional)"), render_kw={"maxlength": 500, "rows": 3})
+    first_day = DateField(_l("First day of the absence"), validators=[Optional()])
+    last_day = DateField(
+        _l("Last day"), validators=[Optional()], description=_l("Leave empty for one day.")
+    )
+    document = FileField(
+        _l("Document (optional)"),
+        description=_l("A medical certificate, a summons… PDF or picture."),
+    )
+
+    def offer(self, reasons) -> None:
+        self.reason.choices = [SelectChoice(reason.id, reason.label) for reason in reasons]
+
+
+class DocumentForm(FlaskForm):
+    document = FileField(_l("Document"))
+
+
+class DecideForm(FlaskForm):
+    outcome = RadioField(
+        _l("Your answer"),
+        choices=[
+            SelectChoice("accepted", _l("Accept: the absence is justified")),
+            SelectChoice("document_asked", _l("Ask for a document")),
+            SelectChoice("refused", _l("Refuse")),
+        ],
+        validate_choice=False,
+    )
+    answer = TextAreaField(
+        _l("Words to the family"),
+        description=_l("Needed to refuse; the family reads them."),
+        render_kw={"maxlength": 500, "rows": 3},
+    )

@@ -1,5 +1,6 @@
 """The carnet de liaison (SPEC §13, seed 003): notes to the guardians of some pupils, one per
-pupil, that ask for a confirmation of reading, an answer among choices, or nothing."""
+pupil, that ask for a confirmation of reading, an answer among choices, or nothing; and the
+justifications families give for absences, which the staff accept or refuse."""
 
 from __future__ import annotations
 
@@ -10,9 +11,11 @@ from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.accounts.models import User
+from portal.attendance.models import AttendanceMark
 from portal.core import clock
 from portal.core.db import CreatedAtMixin
 from portal.extensions import db
+from portal.messaging.models import Attachment
 
 
 class Asks(StrEnum):
@@ -46,15 +49,33 @@ class LiaisonNote(CreatedAtMixin, db.Model):
     #: The pupils read the note too.
     pupils_see: Mapped[bool] = mapped_column(default=False)
     updated_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
+    #: The school day the families still waiting were last reminded: never twice a day.
+    reminded_on: Mapped[dt.date | None]
 
     author: Mapped[User | None] = relationship()
     pupils: Mapped[list[NotePupil]] = relationship(
         cascade="all, delete-orphan", order_by="NotePupil.pupil_id"
     )
+    files: Mapped[list[Attachment]] = relationship(
+        secondary="liaison_note_file", order_by="Attachment.id"
+    )
 
     @property
     def answers_open(self) -> bool:
         return self.answer_until is None or clock.now() < self.answer_until
+
+
+class NoteFile(db.Model):
+    """A file joined to a note, read by those who read the note."""
+
+    __tablename__ = "liaison_note_file"
+
+    note_id: Mapped[int] = mapped_column(
+        ForeignKey("liaison_note.id", ondelete="CASCADE"), primary_key=True
+    )
+    attachment_id: Mapped[int] = mapped_column(
+        ForeignKey("attachment.id", ondelete="CASCADE"), primary_key=True
+    )
 
 
 class NotePupil(db.Model):
@@ -68,6 +89,8 @@ class NotePupil(db.Model):
     pupil_id: Mapped[int] = mapped_column(
         ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True, index=True
     )
+
+    pupil: Mapped[User] = relationship()
 
 
 class NoteReply(db.Model):
@@ -91,3 +114,67 @@ class NoteReply(db.Model):
     guardian: Mapped[User] = relationship(foreign_keys=[guardian_id])
 
     __table_args__ = (UniqueConstraint("note_id", "pupil_id", "guardian_id"),)
+
+
+class Outcome(StrEnum):
+    """Where a family's justification stands."""
+
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    REFUSED = "refused"
+    #: The staff asked for a document; the family adds it and the justification waits again.
+    DOCUMENT_ASKED = "document_asked"
+
+
+class Justification(CreatedAtMixin, db.Model):
+    """A guardian's reason for an absence or a lateness, or for an absence known ahead (a
+    period, no mark yet), with a comment and a document; the staff decide."""
+
+    __tablename__ = "justification"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id", ondelete="CASCADE"), index=True)
+    pupil_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
+    guardian_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    #: The absence or lateness it justifies; None for an absence known ahead.
+    mark_id: Mapped[int | None] = mapped_column(
+        ForeignKey("attendance_mark.id", ondelete="CASCADE"), index=True
+    )
+    #: An absence known ahead: from the start of one day to the end of another (UTC).
+    starts_at: Mapped[dt.datetime | None]
+    ends_at: Mapped[dt.datetime | None]
+    reason_id: Mapped[int | None] = mapped_column(
+        ForeignKey("absence_reason.id", ondelete="SET NULL")
+    )
+    #: The reason's words when given: they stay if the school renames or removes it.
+    reason: Mapped[str] = mapped_column(String(100))
+    comment: Mapped[str] = mapped_column(String(500), default="")
+    attachment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("attachment.id", ondelete="SET NULL")
+    )
+    outcome: Mapped[Outcome] = mapped_column(String(16), default=Outcome.PENDING, index=True)
+    #: The staff's words to the family: why it is refused, which document they need.
+    answer: Mapped[str] = mapped_column(String(500), default="")
+    decided_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    decided_at: Mapped[dt.datetime | None]
+
+    pupil: Mapped[User] = relationship(foreign_keys=[pupil_id])
+    guardian: Mapped[User | None] = relationship(foreign_keys=[guardian_id])
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
+    mark: Mapped[AttendanceMark | None] = relationship()
+    attachment: Mapped[Attachment | None] = relationship()
+
+    @property
+    def open(self) -> bool:
+        return self.outcome in (Outcome.PENDING, Outcome.DOCUMENT_ASKED)
+
+    @property
+    def last_moment(self) -> dt.datetime | None:
+        """The end of an absence known ahead, within its last day."""
+        return self.ends_at - dt.timedelta(seconds=1) if self.ends_at else None

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from flask_babel import format_datetime
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -26,6 +27,9 @@ from portal.groups.models import Group, GroupKind, GroupMember
 from portal.groups.permissions import can_view_user
 from portal.liaison.models import Asks, LiaisonNote, NotePupil, NoteReply
 from portal.liaison.permissions import can_write_notes
+from portal.messaging import attachments
+from portal.messaging.models import Attachment
+from portal.notifications import services as notifications
 
 TITLE_MAX = 200
 CHOICE_MAX = 80
@@ -104,9 +108,11 @@ def write(
     group_ids: list[int] = (),
     pupil_ids: list[int] = (),
     pupils_see: bool = False,
+    files: list[Attachment] = (),
 ) -> LiaisonNote:
-    """A new note; raises ValidationError with a message per field, nothing kept, when
-    anything is wrong."""
+    """A new note, told to the guardians who receive it (and to its pupils when they read it
+    too); ``files`` are the author's uploads it carries. Raises ValidationError with a message
+    per field, nothing kept, when anything is wrong."""
     if not can_write_notes(author):
         raise PermissionError("only the school's adults write liaison notes")
     errors: dict[str, str] = {}
@@ -129,9 +135,23 @@ def write(
         pupils_see=pupils_see,
     )
     note.pupils = [NotePupil(pupil_id=pupil_id) for pupil_id in pupils]
+    note.files = list(files)
+    attachments.keep(note.files)
     db.session.add(note)
     db.session.flush()
+    _tell_families(note, author, pupils)
     return note
+
+
+def _tell_families(note: LiaisonNote, author: User, pupil_ids: list[int], **extra) -> int:
+    """One notification per reader, whatever the number of their children the note is for."""
+    readers = {guardian.id for found in guardians_of(pupil_ids).values() for guardian in found}
+    if note.pupils_see:
+        readers |= set(pupil_ids)
+    payload = {"text": note.title, "url": "/liaison/", **extra}
+    return notifications.notify(
+        "liaison_note", sorted(readers), f"liaison_note:{note.id}", payload, author=author
+    )
 
 
 def guardians_of(pupil_ids: list[int]) -> dict[int, list[User]]:
@@ -183,10 +203,25 @@ def reply(
     if found is None:
         found = NoteReply(note_id=note.id, pupil_id=pupil.id, guardian_id=guardian.id)
         db.session.add(found)
-    elif note.asks == Asks.CONFIRMATION:
-        return found  # confirmed already: the first time stays
+    elif note.asks == Asks.CONFIRMATION or (found.choice, found.comment) == (choice, comment):
+        return found  # confirmed already, or the same answer: the first time stays
     found.choice, found.comment, found.replied_at = choice, comment, clock.now()
     db.session.flush()
+    if note.author_id is not None:
+        # Whatever the communication rules now say (seed 003): a reply is not a message.
+        notifications.notify(
+            "liaison_reply",
+            [note.author_id],
+            f"liaison_reply:{note.id}",
+            {
+                "title": note.title,
+                "guardian": guardian.display_name,
+                "pupil": pupil.display_name,
+                "choice": note.choices[choice] if choice is not None else "",
+                "url": f"/liaison/{note.id}",
+            },
+            author=guardian,
+        )
     return found
 
 
@@ -241,6 +276,81 @@ def counts(found: list[LiaisonNote], school: School) -> dict[int, tuple[int, int
         rows = status(note, school)
         result[note.id] = (sum(row.done for row in rows), len(rows))
     return result
+
+
+def remind(actor: User, note: LiaisonNote) -> int:
+    """Remind the guardians who have not replied, for the pupils whose note is not done; once a
+    school day. Returns how many are told; ValidationError on 'remind' otherwise."""
+    if note.asks == Asks.NOTHING:
+        raise ValidationError("remind", _("This note asks for nothing."))
+    if note.asks == Asks.ANSWER and not note.answers_open:
+        raise ValidationError("remind", _("Answers to this note are closed."))
+    today = clock.today(actor.school.timezone)
+    if note.reminded_on == today:
+        raise ValidationError("remind", _("The families were reminded today already."))
+    rows = [row for row in status(note, actor.school) if not row.done]
+    replied = {(row.pupil.id, r.guardian_id) for row in rows for r in row.replies}
+    waiting_ids = sorted(
+        {
+            guardian.id
+            for row in rows
+            for guardian in row.guardians
+            if (row.pupil.id, guardian.id) not in replied
+        }
+    )
+    if not waiting_ids:
+        raise ValidationError("remind", _("Nobody is waited for."))
+    note.reminded_on = today
+    db.session.flush()
+    payload = {"text": note.title, "reminder": True, "url": "/liaison/"}
+    return notifications.notify(
+        "liaison_note", waiting_ids, f"liaison_note:{note.id}", payload, author=actor
+    )
+
+
+def table(note: LiaisonNote, school: School) -> tuple[list[str], list[list[str]]]:
+    """The note's list for the class's folder: a header and, per pupil, their class, whether
+    the note is done, and each guardian with their reply."""
+    classes = dict(
+        db.session.execute(
+            select(GroupMember.user_id, Group.name)
+            .join(Group, Group.id == GroupMember.group_id)
+            .where(
+                among(GroupMember.user_id, [row.pupil_id for row in note.pupils]),
+                Group.kind == GroupKind.CLASS,
+                Group.archived_at.is_(None),
+            )
+        ).all()
+    )
+    header = [
+        _("Pupil"),
+        _("Class"),
+        _("Done"),
+        _("Guardian"),
+        _("Replied"),
+        _("Answer"),
+        _("Comment"),
+    ]
+    lines = []
+    for row in status(note, school):
+        by_guardian = {r.guardian_id: r for r in row.replies}
+        people = row.guardians or [None]
+        for guardian in people:
+            found = by_guardian.get(guardian.id) if guardian is not None else None
+            lines.append(
+                [
+                    row.pupil.sort_name,
+                    classes.get(row.pupil.id, ""),
+                    _("yes") if row.done else _("no"),
+                    guardian.sort_name if guardian is not None else _("No guardian"),
+                    format_datetime(found.replied_at, "short") if found else "",
+                    (note.choices[found.choice] if found.choice is not None else _("Confirmed"))
+                    if found
+                    else "",
+                    found.comment if found else "",
+                ]
+            )
+    return header, lines
 
 
 @dataclass

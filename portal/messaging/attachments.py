@@ -18,7 +18,7 @@ import unicodedata
 from pathlib import Path
 
 import filetype
-from flask import current_app
+from flask import Response, abort, current_app, send_file
 from flask_babel import format_decimal
 from flask_babel import gettext as _
 from sqlalchemy import delete, func, select, update
@@ -118,6 +118,24 @@ def path_of(attachment: Attachment) -> Path:
     return _folder() / attachment.digest[:2] / attachment.digest
 
 
+def download(attachment: Attachment) -> Response:
+    """The file for its reader, once the caller has checked they may read it; 404 when its
+    content is gone."""
+    path = path_of(attachment)
+    if not path.exists():
+        abort(404)
+    response = send_file(
+        path,
+        mimetype=attachment.content_type,
+        as_attachment=True,
+        download_name=attachment.filename,
+        conditional=True,
+        max_age=0,
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
 def megabytes(size: int) -> str:
     """A size in megabytes, one decimal at most, in the reader's language ('1,5' in French)."""
     return format_decimal(size / (1024 * 1024), format="#,##0.#")
@@ -210,9 +228,9 @@ def pending(
             select(Attachment).where(
                 Attachment.id.in_(ids),
                 Attachment.owner_id == owner.id,
-                Attachment.message_id.is_(None)
+                Attachment.attached_at.is_(None)
                 if message is None or message.id is None
-                else (Attachment.message_id.is_(None) | (Attachment.message_id == message.id)),
+                else (Attachment.attached_at.is_(None) | (Attachment.message_id == message.id)),
             )
         )
     )
@@ -229,6 +247,14 @@ def join(message: Message, attachments: list[Attachment]) -> None:
             message.attachments.remove(attachment)  # deleted with it (delete-orphan)
     for attachment in attachments:
         attachment.message = message
+        attachment.attached_at = attachment.attached_at or clock.now()
+
+
+def keep(attachments: list[Attachment]) -> None:
+    """Files that belong to something other than a message (which holds them by their id):
+    no longer pending, never forgotten by purge()."""
+    for attachment in attachments:
+        attachment.attached_at = clock.now()
 
 
 def readable_by(user: User, message: Message, attachment: Attachment) -> bool:
@@ -264,7 +290,7 @@ def purge() -> int:
     """Forget files uploaded and never sent, then remove contents no attachment names."""
     forgotten = db.session.execute(
         delete(Attachment).where(
-            Attachment.message_id.is_(None),
+            Attachment.attached_at.is_(None),
             Attachment.created_at < clock.now() - PENDING_MAX_AGE,
         )
     ).rowcount

@@ -10,7 +10,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_babel import gettext as _
@@ -306,15 +305,4 @@ def attachment(message_id: int, attachment_id: int):
     message = message_or_404(message_id)
     found = db.session.get(Attachment, attachment_id)
     visible_or_404(found is not None and attachments.readable_by(current_user, message, found))
-    path = attachments.path_of(found)
-    visible_or_404(path.exists())
-    response = send_file(
-        path,
-        mimetype=found.content_type,
-        as_attachment=True,
-        download_name=found.filename,
-        conditional=True,
-        max_age=0,
-    )
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return attachments.download(found)

@@ -196,6 +196,9 @@ class Attachment(db.Model):
     size: Mapped[int]
     digest: Mapped[str] = mapped_column(String(64), index=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
+    #: When it was joined to what it belongs to: a message, or a liaison note or an absence's
+    #: justification (which hold it by its id). Files never joined are forgotten (purge()).
+    attached_at: Mapped[dt.datetime | None]
 
     message: Mapped[Message | None] = relationship(back_populates="attachments")
 

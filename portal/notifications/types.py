@@ -102,6 +102,13 @@ def _message_line(payload: dict) -> str:
 
 _HOME, _MAIL = Channel.HOMEPAGE, Channel.EMAIL
 
+#: What the staff decided about a family's justification, as the family is told.
+OUTCOMES = {
+    "accepted": _l("accepted"),
+    "refused": _l("refused"),
+    "document_asked": _l("a document is asked"),
+}
+
 TYPES: dict[str, NotificationType] = {
     t.key: t
     for t in (
@@ -163,6 +170,83 @@ TYPES: dict[str, NotificationType] = {
             # An absence announced in advance is told at its session's start.
             waits_for_visibility=True,
             needs=("pupil", "text"),
+        ),
+        NotificationType(
+            key="liaison_note",
+            label=_l("Liaison note for my child, or its reminder"),
+            profiles=frozenset({P, U}),
+            batched=True,
+            channels=(_HOME, _MAIL),
+            defaults={P: _MAIL, U: _HOME},
+            grouping=Grouping.LIST,
+            headline=lambda payload, events: _("Liaison book: %(title)s", title=payload["text"]),
+            line=lambda payload: (
+                _("Reminder: %(title)s", title=payload["text"])
+                if payload.get("reminder")
+                else payload["text"]
+            ),
+            needs=("text",),
+        ),
+        NotificationType(
+            key="liaison_reply",
+            label=_l("Confirmation or answer to my liaison note"),
+            profiles=frozenset({A, S, T}),
+            batched=True,
+            channels=(_HOME, _MAIL),
+            defaults={A: _HOME, S: _HOME, T: _HOME},
+            grouping=Grouping.LIST,
+            headline=lambda payload, events: ngettext(
+                "%(num)d reply to “%(title)s”",
+                "%(num)d replies to “%(title)s”",
+                events,
+                title=payload["title"],
+            ),
+            line=lambda payload: (
+                _(
+                    "%(guardian)s for %(pupil)s: %(choice)s",
+                    guardian=payload["guardian"],
+                    pupil=payload["pupil"],
+                    choice=payload["choice"],
+                )
+                if payload.get("choice")
+                else _(
+                    "%(guardian)s confirmed for %(pupil)s",
+                    guardian=payload["guardian"],
+                    pupil=payload["pupil"],
+                )
+            ),
+            needs=("title", "guardian", "pupil"),
+        ),
+        NotificationType(
+            key="justification",
+            label=_l("Absence justified by a family"),
+            profiles=frozenset({A, S}),
+            batched=True,
+            channels=(_HOME, _MAIL),
+            defaults={A: _HOME, S: _HOME},
+            grouping=Grouping.LIST,
+            headline=lambda payload, events: ngettext(
+                "%(num)d justification to review", "%(num)d justifications to review", events
+            ),
+            line=lambda payload: _(
+                "%(pupil)s: %(reason)s", pupil=payload["pupil"], reason=payload["reason"]
+            ),
+            needs=("pupil", "reason"),
+        ),
+        NotificationType(
+            key="justification_outcome",
+            label=_l("Answer to my justification of an absence"),
+            profiles=frozenset({P}),
+            batched=False,
+            channels=(_HOME, _MAIL),
+            defaults={P: _MAIL},
+            headline=lambda payload, events: _(
+                "Justification for %(pupil)s: %(outcome)s",
+                pupil=payload["pupil"],
+                outcome=OUTCOMES[payload["outcome"]],
+            ),
+            line=lambda payload: payload.get("answer", ""),
+            needs=("pupil", "outcome"),
         ),
         NotificationType(
             key="attendance_alert",

@@ -23,7 +23,7 @@ from portal.accounts import logins
 from portal.accounts import services as accounts
 from portal.accounts.models import AccountState, EmailSource, Profile, User
 from portal.attendance import services as attendance
-from portal.attendance.models import AlertRule
+from portal.attendance.models import AlertRule, MarkKind
 from portal.content import announcements, homework
 from portal.content.announcements import AnnouncementInput
 from portal.content.homework import HomeworkInput
@@ -157,6 +157,7 @@ def _school(made: _Making, demo: bool, name, code, class_names, teaching_names, 
     if demo:
         _content(head, teachers[0], classes[1])
         _liaison(teachers[0], classes[1])
+        _absence_to_justify(head, teachers[0], classes[1])
     if not demo and made.first_parent is not None:
         # The demo parent also has a child in the école: one family, two schools.
         sibling = made.person(school, Profile.PUPIL, "Lou", made.first_parent.last_name)
@@ -234,6 +235,17 @@ def _liaison(teacher: User, class_5b) -> None:
         answer_until=clock.now() + dt.timedelta(days=7),
         group_ids=[class_5b.id],
     )
+
+
+def _absence_to_justify(head: User, teacher: User, class_5b) -> None:
+    """The demo pupil missed a 5B session on the last school day: the demo parent justifies it
+    from the carnet."""
+    day = clock.today(head.school.timezone) - dt.timedelta(days=1)
+    while day.weekday() >= 5:
+        day -= dt.timedelta(days=1)
+    (session,) = attendance.schedule(head, class_5b, teacher, day, dt.time(14), dt.time(15))
+    pupil = db.session.scalar(select(User).where(User.login == "demo.pupil"))
+    attendance.record(head, session, pupil, MarkKind.ABSENT)
 
 
 def _content(head: User, teacher: User, class_5b) -> None:

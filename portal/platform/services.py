@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from portal.accounts import contact, credentials
 from portal.accounts import services as accounts
 from portal.accounts.models import EmailSource, Profile, School, User
+from portal.attendance import reasons
 from portal.core import audit, clock
 from portal.core.audit import AuditTag
 from portal.core.errors import ValidationError
@@ -25,10 +26,12 @@ def create_school(
     name: str, code: str, timezone: str = "Europe/Paris", language: str = "fr"
 ) -> School:
     """A school ready to use: its row (accounts.add_school checks the fields), its profile
-    groups with the default communication rules, and its pupil file's event types."""
+    groups with the default communication rules, its pupil file's event types and its reasons
+    for absences."""
     school = accounts.add_school(name, code, timezone, language)
     groups.create_school_groups(school)
     install_default_types(school)
+    reasons.add_defaults(school)
     return school
 
 

@@ -216,3 +216,18 @@ def replies_for_pupil(pupil_id: int) -> list[SmsReply]:
             .order_by(SmsReply.received_at.desc())
         )
     )
+
+
+def recent_replies(school_id: int, days: int = 14, limit: int = 50) -> list[SmsReply]:
+    """The texts families sent the school lately, newest first."""
+    return list(
+        db.session.scalars(
+            select(SmsReply)
+            .where(
+                SmsReply.school_id == school_id,
+                SmsReply.received_at >= clock.now() - dt.timedelta(days=days),
+            )
+            .order_by(SmsReply.received_at.desc())
+            .limit(limit)
+        )
+    )

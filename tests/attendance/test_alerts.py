@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from portal.accounts import contact
 from portal.accounts.models import EmailSource, School
-from portal.attendance import alerts, services
+from portal.attendance import alerts, reasons, services
 from portal.attendance.models import (
     Alert,
     AlertRule,
@@ -119,10 +119,10 @@ def test_fewer_than_n_is_evaluated_on_the_schedule_for_people_there_all_period(c
 def test_only_unjustified_absences_count_and_justifying_one_recovers(ctx):
     rule = _rule(ctx, counted="unjustified", trigger="more", low=0)
     mark = _mark(ctx, "léa")
-    services.explain(mark, "Malade", True)
+    reasons.explain(mark, "Malade", True)
     db.session.commit()
     assert alerts.evaluate(rule, [ctx.ids["léa"]]) == []
-    services.explain(db.session.get(AttendanceMark, mark.id), "", False)
+    reasons.explain(db.session.get(AttendanceMark, mark.id), "", False)
     assert len(alerts.evaluate(rule, [ctx.ids["léa"]])) == 1
     justified = _rule(ctx, counted="justified", trigger="more", low=0)
     assert alerts.evaluate(justified, [ctx.ids["léa"]]) == []
