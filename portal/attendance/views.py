@@ -292,13 +292,9 @@ def teacher_absence():
 # --- the school's reasons (the direction) -----------------------------------------------------
 
 
-def _reasons_page(form: ReasonForm, error: ValidationError | None = None, **context):
+def _reasons_page(form: ReasonForm, error: ValidationError | None = None):
     return form_page(
-        "attendance/reasons.html",
-        form,
-        error,
-        reasons=reasons.reasons_of(current_user.school_id),
-        **context,
+        "attendance/reasons.html", form, error, reasons=reasons.reasons_of(current_user.school_id)
     )
 
 
@@ -333,7 +329,12 @@ def change_reason(reason_id: int):
         reasons.change(found, form.label.data or "", form.families_choose.data)
     except ValidationError as error:
         db.session.rollback()
-        return _reasons_page(ReasonForm(families_choose=True), refused={found.id: error}), 400
+        return render_template(
+            "attendance/reasons.html",
+            form=ReasonForm(formdata=None, families_choose=True),
+            reasons=reasons.reasons_of(current_user.school_id),
+            refused={found.id: error},
+        ), 400
     flash(_("Reason saved."), "success")
     return redirect(url_for("attendance.reasons_list"))
 

@@ -49,7 +49,9 @@ class Group:
 
 def _group(label, *links: tuple) -> Group:
     """A group of links, each (label, endpoint) or (label, endpoint, count)."""
-    return Group(label, [Link(*link) for link in links])
+    return Group(
+        label, [Link(text, endpoint, count=sum(count)) for text, endpoint, *count in links]
+    )
 
 
 def _to_review(user: User) -> int:

@@ -179,7 +179,11 @@ TYPES: dict[str, NotificationType] = {
             channels=(_HOME, _MAIL),
             defaults={P: _MAIL, U: _HOME},
             grouping=Grouping.LIST,
-            headline=lambda payload, events: _("Liaison book: %(title)s", title=payload["text"]),
+            headline=lambda payload, events: (
+                _("Liaison book: %(title)s", title=payload["text"])
+                if events == 1
+                else ngettext("%(num)d liaison notes", "%(num)d liaison notes", events)
+            ),
             line=lambda payload: (
                 _("Reminder: %(title)s", title=payload["text"])
                 if payload.get("reminder")

@@ -5,8 +5,11 @@ note whatever the rules have become."""
 from __future__ import annotations
 
 import datetime as dt
+import io
+from unittest.mock import ANY as mock_any
 
 import pytest
+from werkzeug.datastructures import FileStorage
 
 from portal.accounts import services as accounts
 from portal.accounts.models import Guardianship
@@ -18,7 +21,10 @@ from portal.groups import services as groups
 from portal.groups.models import CommunicationRule
 from portal.liaison import notes
 from portal.liaison.models import Asks
+from portal.messaging import attachments
+from portal.notifications.models import Notification
 from tests import factories as make
+from tests.foreign import PDF
 
 pytestmark = pytest.mark.usefixtures("db_ctx")
 
@@ -91,6 +97,8 @@ def test_a_confirmation_reaches_its_note_after_a_class_change_and_a_removed_rule
         rules.remove_rule(head, rule)
     notes.reply(anne, found, lea)
     assert done(found, school) == {lea.id: True}
+    (told,) = _told(teacher, "liaison_reply")  # the author hears of it all the same
+    assert [item["guardian"] for item in told.payload["items"]] == [anne.display_name]
 
 
 def test_answers_change_until_the_deadline_and_not_after(six_a):
@@ -176,3 +184,75 @@ def test_a_note_is_refused_field_by_field_and_teachers_address_their_own_pupils(
         notes.write(
             _parents[0], title="Mot", body="<p>x</p>", asks=Asks.NOTHING, pupil_ids=[lea.id]
         )
+
+
+def _told(person, type_key: str) -> list[Notification]:
+    db.session.expire_all()  # notify() writes in bulk, beside the objects already loaded
+    return list(
+        db.session.scalars(
+            db.select(Notification).where(
+                Notification.recipient_id == person.id, Notification.type == type_key
+            )
+        )
+    )
+
+
+def test_families_are_told_once_and_reminded_once_a_day_only_those_still_waited_for(six_a):
+    school, teacher, class_group = six_a
+    lea, (anne, alain) = make.family(school, class_group)
+    tom, (claire,) = make.family(school, class_group, guardians=1)
+    sam, _ = make.family(school, class_group, guardians=0)
+    people.link_guardian(anne, sam, 1)  # Anne's second child in the class: one notification
+    found = note(teacher, class_group)
+    for guardian in (anne, alain, claire):
+        (told,) = _told(guardian, "liaison_note")
+        assert told.events == 1 and told.payload["items"][0]["text"] == "Sortie au musée"
+    assert _told(lea, "liaison_note") == []  # the author did not let pupils read it
+    notes.reply(alain, found, lea)
+    notes.reply(anne, found, sam)
+    assert notes.remind(teacher, found) == 1  # Claire alone: Tom's note is not done
+    assert [n.events for n in _told(claire, "liaison_note")] == [2]
+    assert [n.events for n in _told(anne, "liaison_note")] == [1]
+    with pytest.raises(ValidationError) as twice:
+        notes.remind(teacher, found)
+    assert twice.value.errors == {"remind": "The families were reminded today already."}
+    clock.advance(dt.timedelta(days=1))
+    school.liaison_both_guardians = True  # now Anne is waited for Léa too
+    assert notes.remind(teacher, found) == 2
+    notes.reply(anne, found, lea)
+    notes.reply(claire, found, tom)
+    clock.advance(dt.timedelta(days=1))
+    with pytest.raises(ValidationError) as nobody:
+        notes.remind(teacher, found)
+    assert nobody.value.errors == {"remind": "Nobody is waited for."}
+
+
+def test_pupils_picked_one_by_one_files_kept_and_the_list_for_the_class_folder(six_a, app):
+    school, teacher, class_group = six_a
+    lea, (anne, alain) = make.family(school, class_group)
+    tom, (claire,) = make.family(school, class_group, guardians=1)
+    orphan, _ = make.family(school, class_group, guardians=0)
+    with app.test_request_context():
+        pdf = attachments.store(teacher, FileStorage(io.BytesIO(PDF), filename="autorisation.pdf"))
+    coupon = notes.write(
+        teacher,
+        title="Sortie",
+        body="<p>Jeudi.</p>",
+        asks=Asks.ANSWER,
+        choices=["Oui", "Non"],
+        pupil_ids=[lea.id, orphan.id],
+        pupils_see=True,
+        files=[pdf],
+    )
+    assert {row.pupil_id for row in coupon.pupils} == {lea.id, orphan.id}
+    assert [f.filename for f in coupon.files] == ["autorisation.pdf"]
+    assert _told(claire, "liaison_note") == [] and len(_told(lea, "liaison_note")) == 1
+    with pytest.raises(ValidationError):  # already joined: not an upload for a message
+        attachments.pending(teacher, [pdf.id])
+    notes.reply(alain, coupon, lea, choice=1, comment="Malade")
+    header, rows = notes.table(coupon, school)
+    assert header[0] == "Pupil" and len(rows) == 3  # Léa's two guardians, the orphan
+    by_guardian = {row[3]: row for row in rows}
+    assert by_guardian[alain.sort_name][2:] == ["yes", alain.sort_name, mock_any, "Non", "Malade"]
+    assert by_guardian[anne.sort_name][4:] == ["", "", ""]
+    assert by_guardian["No guardian"][:3] == [orphan.sort_name, "6A", "no"]

@@ -5,14 +5,17 @@ another family's note is not found."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 
 import pytest
+from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from portal.core import clock
 from portal.extensions import db
 from portal.liaison.models import LiaisonNote, NoteReply
 from tests import factories as make
+from tests.foreign import PDF
 from tests.web import field_error, log_in, post, text
 
 EN = {"Accept-Language": "en"}
@@ -145,3 +148,52 @@ def test_a_pupil_reads_a_note_the_author_let_pupils_read_and_cannot_reply(app, w
     assert "Rentrée des classes" in page and 'name="choice"' not in page
     assert "I have read this note" not in page
     assert pupil.get(f"/liaison/children/{world['tom']}").status_code == 404
+
+
+def test_pupils_picked_by_name_with_a_file_reminded_and_listed_for_the_folder(app, world):
+    teacher = _as(app, world["teacher"])
+    group_list = text(teacher.get(f"/liaison/groups/{world['six_a']}/pupils", headers=EN))
+    assert f'name="pupils" value="{world["lea"]}"' in group_list
+    assert teacher.get(f"/liaison/groups/{world['five_b']}/pupils").status_code == 404
+    refused = _write(
+        teacher, world, groups=None, pupils=str(world["lea"]), title="", asks="confirmation"
+    )
+    assert refused.status_code == 400
+    assert f'value="{world["lea"]}" checked' in text(refused)  # the pick is kept on the page
+    sent = post(
+        teacher,
+        "/liaison/new",
+        {
+            "title": "Réunion",
+            "body": "Mardi 18 h.",
+            "asks": "confirmation",
+            "pupils": str(world["lea"]),
+            "files": (io.BytesIO(PDF), "ordre-du-jour.pdf"),
+        },
+        "/liaison/new",
+        headers=EN,
+        content_type="multipart/form-data",
+    )
+    assert sent.status_code == 302, text(sent)[:300]
+    with app.app_context():
+        note = db.session.scalars(select(LiaisonNote)).one()
+        note_id, file_id = note.id, note.files[0].id
+        assert [row.pupil_id for row in note.pupils] == [world["lea"]]
+    anne, claire = _as(app, world["anne"]), _as(app, world["claire"])
+    carnet = text(anne.get(f"/liaison/children/{world['lea']}", headers=EN))
+    assert "ordre-du-jour.pdf" in carnet, carnet[carnet.find("<main") :][:3000]
+    assert '<span class="badge">1</span>' in carnet  # the navigation counts it
+    with anne.get(f"/liaison/{note_id}/files/{file_id}") as download:
+        assert (download.status_code, download.data) == (200, PDF)
+    assert claire.get(f"/liaison/{note_id}/files/{file_id}").status_code == 404
+    reminded = post(teacher, f"/liaison/{note_id}/remind", {}, f"/liaison/{note_id}", headers=EN)
+    assert reminded.status_code == 302
+    again = post(teacher, f"/liaison/{note_id}/remind", {}, f"/liaison/{note_id}", headers=EN)
+    assert again.status_code == 400 and "reminded today already" in text(again)
+    csv = teacher.get(f"/liaison/{note_id}/list.csv", headers=EN)
+    assert csv.mimetype == "text/csv" and "Pupil;Class;Done" in text(csv)
+    assert text(csv).count("6A;no;") == 2  # one line per guardian of Léa
+    pdf = teacher.get(f"/liaison/{note_id}/list.pdf", headers=EN)
+    words = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.data)).pages)
+    assert "Réunion" in words and "Guardian" in words
+    assert claire.get(f"/liaison/{note_id}/list.csv").status_code == 404
