@@ -53,6 +53,18 @@ def open_for(mark: AttendanceMark) -> Justification | None:
     )
 
 
+def waiting_marks(marks: list[AttendanceMark]) -> set[int]:
+    """Which of these marks have a justification waiting for the staff."""
+    return set(
+        db.session.scalars(
+            select(Justification.mark_id).where(
+                among(Justification.mark_id, [mark.id for mark in marks]),
+                among(Justification.outcome, [Outcome.PENDING, Outcome.DOCUMENT_ASKED]),
+            )
+        )
+    )
+
+
 def to_justify(pupil: User) -> list[AttendanceMark]:
     """The pupil's absences and lateness of the last weeks that are not justified, newest
     first."""

@@ -261,6 +261,8 @@ def justify(pupil_id: int):
     if (mark_id := request.args.get("mark", type=int)) is not None:
         mark = db.session.get(AttendanceMark, mark_id)
         visible_or_404(mark is not None and mark.person_id == pupil.id)
+        if justifications.open_for(mark) is not None or mark.justified:
+            return render_template("liaison/justify.html", pupil=pupil, mark=mark, done=True)
     form = JustifyForm()
     form.offer(reasons.reasons_of(pupil.school_id, families=True))
     if not form.validate_on_submit():
