@@ -17,7 +17,8 @@ from sqlalchemy import func, select
 from portal.accounts.models import School, User
 from portal.attendance import alerts
 from portal.attendance.models import AbsenceReason, AttendanceMark, Excuse
-from portal.core import clock
+from portal.core import audit, clock
+from portal.core.audit import AuditTag
 from portal.core.errors import ValidationError
 from portal.core.text import checked_line
 from portal.extensions import db
@@ -89,7 +90,9 @@ def _label(school_id: int, label: str, errors: dict, reason: AbsenceReason | Non
     return label
 
 
-def add(school: School, label: str, families_choose: bool) -> AbsenceReason:
+def add(actor: User, label: str, families_choose: bool) -> AbsenceReason:
+    """A new reason at the end of the school's list; audited."""
+    school = actor.school
     errors: dict[str, str] = {}
     label = _label(school.id, label, errors)
     if errors:
@@ -105,21 +108,36 @@ def add(school: School, label: str, families_choose: bool) -> AbsenceReason:
     )
     db.session.add(reason)
     db.session.flush()
+    _audit(actor, AuditTag.ABSENCE_REASON_SAVED, reason)
     return reason
 
 
-def change(reason: AbsenceReason, label: str, families_choose: bool) -> None:
+def _audit(actor: User, tag: AuditTag, reason: AbsenceReason) -> None:
+    audit.record(
+        actor,
+        tag,
+        reason.school_id,
+        reason_id=reason.id,
+        label=reason.label,
+        families_choose=reason.families_choose,
+    )
+
+
+def change(actor: User, reason: AbsenceReason, label: str, families_choose: bool) -> None:
     """A new name or who may choose it; marks that had it keep the words they were given."""
     errors: dict[str, str] = {}
     label = _label(reason.school_id, label, errors, reason)
     if errors:
         raise ValidationError.of(errors)
-    reason.label, reason.families_choose = label, families_choose
-    db.session.flush()
+    if (reason.label, reason.families_choose) != (label, families_choose):
+        reason.label, reason.families_choose = label, families_choose
+        db.session.flush()
+        _audit(actor, AuditTag.ABSENCE_REASON_SAVED, reason)
 
 
-def remove(reason: AbsenceReason) -> None:
-    """Marks that had it keep its words, no longer linked to the list."""
+def remove(actor: User, reason: AbsenceReason) -> None:
+    """Marks that had it keep its words, no longer linked to the list; audited."""
+    _audit(actor, AuditTag.ABSENCE_REASON_DELETED, reason)
     db.session.delete(reason)
     db.session.flush()
 

@@ -307,7 +307,7 @@ def reasons_list():
     if not form.validate_on_submit():
         return _reasons_page(form)
     try:
-        reasons.add(current_user.school, form.label.data or "", form.families_choose.data)
+        reasons.add(current_user, form.label.data or "", form.families_choose.data)
     except ValidationError as error:
         return _reasons_page(form, error)
     flash(_("Reason added."), "success")
@@ -326,7 +326,7 @@ def change_reason(reason_id: int):
     found = _reason(reason_id)
     form = ReasonForm(prefix=f"reason-{found.id}")
     try:
-        reasons.change(found, form.label.data or "", form.families_choose.data)
+        reasons.change(current_user, found, form.label.data or "", form.families_choose.data)
     except ValidationError as error:
         db.session.rollback()
         return render_template(
@@ -341,6 +341,6 @@ def change_reason(reason_id: int):
 
 @bp.post("/reasons/<int:reason_id>/delete")
 def delete_reason(reason_id: int):
-    reasons.remove(_reason(reason_id))
+    reasons.remove(current_user, _reason(reason_id))
     flash(_("Reason deleted. Absences that had it keep its words."), "success")
     return redirect(url_for("attendance.reasons_list"))

@@ -35,6 +35,8 @@ TAG_LABELS = {
     AuditTag.WEBHOOK_SETTINGS_CHANGED: _l("Webhook settings changed"),
     AuditTag.EVENT_TYPE_SAVED: _l("Pupil file event type saved"),
     AuditTag.EVENT_TYPE_DELETED: _l("Pupil file event type deleted"),
+    AuditTag.ABSENCE_REASON_SAVED: _l("Reason for absences saved"),
+    AuditTag.ABSENCE_REASON_DELETED: _l("Reason for absences deleted"),
     AuditTag.FILE_EVENT_RECORDED: _l("Pupil file event recorded"),
     AuditTag.FILE_EVENT_CHANGED: _l("Pupil file event corrected"),
     AuditTag.FILE_EVENT_DELETED: _l("Pupil file event deleted"),

@@ -33,6 +33,8 @@ class AuditTag(StrEnum):
     WEBHOOK_SETTINGS_CHANGED = "platform:webhooks:change"
     EVENT_TYPE_SAVED = "pupil_files:event_type:save"
     EVENT_TYPE_DELETED = "pupil_files:event_type:delete"
+    ABSENCE_REASON_SAVED = "attendance:reason:save"
+    ABSENCE_REASON_DELETED = "attendance:reason:delete"
     FILE_EVENT_RECORDED = "pupil_files:event:record"
     FILE_EVENT_CHANGED = "pupil_files:event:change"
     FILE_EVENT_DELETED = "pupil_files:event:delete"

@@ -13,6 +13,7 @@ from markupsafe import escape
 from sqlalchemy import func, select
 
 from portal.accounts.models import Profile
+from portal.attendance import reasons
 from portal.attendance.models import AlertRule
 from portal.audit.labels import tag_label
 from portal.content import homework
@@ -198,6 +199,21 @@ def event_type_deleted(app, world, fixtures):
     return "admin"
 
 
+def absence_reason_saved(app, world, fixtures):
+    admin = logged_in(app, world.logins["admin"])
+    page = "/attendance/reasons"
+    _sent(_post(admin, page, page, {"label": "Compétition sportive", "families_choose": "y"}))
+    return "admin"
+
+
+def absence_reason_deleted(app, world, fixtures):
+    with in_english(app):
+        reason_id = reasons.reasons_of(world.school)[0].id
+    admin = logged_in(app, world.logins["admin"])
+    _sent(_post(admin, f"/attendance/reasons/{reason_id}/delete", "/attendance/reasons"))
+    return "admin"
+
+
 def file_event_recorded(app, world, fixtures):
     with in_english(app):
         entry = _type(world, "entry").id
@@ -376,6 +392,8 @@ ACTIONS = {
     AuditTag.WEBHOOK_SETTINGS_CHANGED: webhook_settings_changed,
     AuditTag.EVENT_TYPE_SAVED: event_type_saved,
     AuditTag.EVENT_TYPE_DELETED: event_type_deleted,
+    AuditTag.ABSENCE_REASON_SAVED: absence_reason_saved,
+    AuditTag.ABSENCE_REASON_DELETED: absence_reason_deleted,
     AuditTag.FILE_EVENT_RECORDED: file_event_recorded,
     AuditTag.FILE_EVENT_CHANGED: file_event_changed,
     AuditTag.FILE_EVENT_DELETED: file_event_deleted,

@@ -15,6 +15,7 @@ from portal.attendance import reasons
 from portal.attendance import services as attendance
 from portal.attendance.models import AbsenceReason, AttendanceMark, ClassSession, MarkKind
 from portal.core import clock
+from portal.core.audit import AuditEntry, AuditTag
 from portal.extensions import db
 from portal.liaison.models import Justification, Outcome
 from tests.foreign import PDF
@@ -197,3 +198,11 @@ def test_the_direction_keeps_the_reasons_and_a_name_is_told_once(app, world):
     with app.app_context():
         labels = {r.label: r.families_choose for r in reasons.reasons_of(world.school)}
         assert labels["Compétition"] is True and "Maladie" not in labels
+        tags = db.session.scalars(
+            select(AuditEntry.tag).where(AuditEntry.tag.like("attendance:reason:%"))
+        ).all()
+        assert sorted(tags) == [
+            AuditTag.ABSENCE_REASON_DELETED,
+            AuditTag.ABSENCE_REASON_SAVED,
+            AuditTag.ABSENCE_REASON_SAVED,
+        ]
