@@ -123,32 +123,20 @@ def set_email_priority(school: School, priority: EmailPriority) -> None:
     db.session.flush()
 
 
-def set_families_see_file(actor: User, school: School, allowed: bool) -> None:
-    """Whether guardians and pupils read the pupil's file (SPEC §7); audited when it changes."""
-    if school.families_see_file != allowed:
-        school.families_see_file = allowed
+#: The school's yes/no settings (Settings): whether guardians and pupils read the pupil's file
+#: (SPEC §7), whether staff make and fill groups, whether a liaison note waits for both
+#: guardians of a pupil.
+SCHOOL_SWITCHES = ("families_see_file", "staff_manage_groups", "liaison_both_guardians")
+
+
+def set_school_switch(actor: User, school: School, name: str, on: bool) -> None:
+    """One of the school's yes/no settings; audited when it changes."""
+    if name not in SCHOOL_SWITCHES:
+        raise ValueError(f"{name} is not a setting of the school")
+    if getattr(school, name) != on:
+        setattr(school, name, on)
         db.session.flush()
-        audit.record(actor, AuditTag.SCHOOL_SETTINGS_CHANGED, school.id, families_see_file=allowed)
-
-
-def set_staff_manage_groups(actor: User, school: School, allowed: bool) -> None:
-    """Whether staff make and fill manual and teaching groups; audited when it changes."""
-    if school.staff_manage_groups != allowed:
-        school.staff_manage_groups = allowed
-        db.session.flush()
-        audit.record(
-            actor, AuditTag.SCHOOL_SETTINGS_CHANGED, school.id, staff_manage_groups=allowed
-        )
-
-
-def set_liaison_both_guardians(actor: User, school: School, required: bool) -> None:
-    """Whether a liaison note waits for both guardians of a pupil; audited when it changes."""
-    if school.liaison_both_guardians != required:
-        school.liaison_both_guardians = required
-        db.session.flush()
-        audit.record(
-            actor, AuditTag.SCHOOL_SETTINGS_CHANGED, school.id, liaison_both_guardians=required
-        )
+        audit.record(actor, AuditTag.SCHOOL_SETTINGS_CHANGED, school.id, **{name: on})
 
 
 # --- refusing all e-mail --------------------------------------------------------------------

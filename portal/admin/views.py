@@ -65,20 +65,15 @@ def settings():
     school = current_user.school
     form = SchoolSettingsForm(
         email_priority=school.email_priority,
-        families_see_file=school.families_see_file,
         register_opens_minutes=school.register_opens_minutes,
-        staff_manage_groups=school.staff_manage_groups,
-        liaison_both_guardians=school.liaison_both_guardians,
+        **{name: getattr(school, name) for name in accounts.SCHOOL_SWITCHES},
     )
     if form.validate_on_submit():
         try:
             opening.set_opens_minutes(current_user, school, form.register_opens_minutes.data)
             accounts.set_email_priority(school, form.email_priority.data)
-            accounts.set_families_see_file(current_user, school, form.families_see_file.data)
-            accounts.set_staff_manage_groups(current_user, school, form.staff_manage_groups.data)
-            accounts.set_liaison_both_guardians(
-                current_user, school, form.liaison_both_guardians.data
-            )
+            for name in accounts.SCHOOL_SWITCHES:
+                accounts.set_school_switch(current_user, school, name, form[name].data)
         except ValidationError as error:
             db.session.rollback()
             error.apply_to(form)

@@ -13,8 +13,7 @@ from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 
 from portal.attendance import alerts, reasons
-from portal.attendance import services as attendance
-from portal.attendance.models import Alert, AlertRule, AttendanceMark, ClassSession, MarkKind
+from portal.attendance.models import Alert, AlertRule, AttendanceMark
 from portal.core import clock
 from portal.core.errors import ValidationError
 from portal.extensions import db
@@ -22,6 +21,7 @@ from portal.liaison import justifications
 from portal.liaison.models import Justification, Outcome
 from portal.notifications.models import Notification
 from tests.foreign import PDF
+from tests.liaison.marks import absent
 from tests.school import MONDAY, in_english, person
 from tests.web import logged_in, text
 
@@ -32,19 +32,6 @@ DAY = dt.timedelta(days=1)
 def ctx(app, world):
     with in_english(app):
         yield world
-
-
-def _absent(world, name: str, at: dt.datetime) -> AttendanceMark:
-    session = ClassSession(
-        school_id=world.school,
-        group_id=world.groups["5B"],
-        teacher_id=world.ids["teacher"],
-        starts_at=at,
-        ends_at=at + dt.timedelta(hours=1),
-    )
-    db.session.add(session)
-    db.session.flush()
-    return attendance.record(person(world, "admin"), session, person(world, name), MarkKind.ABSENT)
 
 
 def _reason(world, label: str):
@@ -75,8 +62,8 @@ def test_a_justified_absence_leaves_an_unjustified_rule_and_does_not_fire_it_aga
         period_unit="days",
     )
     db.session.add(rule)
-    yesterday = _absent(ctx, "léa", MONDAY - DAY)
-    _absent(ctx, "léa", MONDAY - 2 * DAY)
+    yesterday = absent(ctx, "léa", MONDAY - DAY)
+    absent(ctx, "léa", MONDAY - 2 * DAY)
     assert len(alerts.evaluate(rule, [ctx.ids["léa"]])) == 1  # two unjustified: more than 1
     anne, lea = person(ctx, "anne"), person(ctx, "léa")
     found = justifications.submit(
@@ -93,7 +80,7 @@ def test_a_justified_absence_leaves_an_unjustified_rule_and_does_not_fire_it_aga
     mark = db.session.get(AttendanceMark, yesterday.id)
     assert (mark.reason, mark.justified, mark.reason_id) == ("Maladie", True, found.reason_id)
     assert alerts.evaluate(rule, [lea.id]) == []  # one unjustified left: recovered
-    _absent(ctx, "léa", MONDAY - 3 * DAY)  # two again: a new crossing fires once more
+    absent(ctx, "léa", MONDAY - 3 * DAY)  # two again: a new crossing fires once more
     assert len(alerts.evaluate(rule, [lea.id])) == 1
     assert alerts.evaluate(rule, [lea.id]) == []
     assert db.session.query(Alert).filter_by(rule_id=rule.id).count() == 2
@@ -104,7 +91,7 @@ def test_a_justified_absence_leaves_an_unjustified_rule_and_does_not_fire_it_aga
 def test_staff_only_reasons_are_refused_to_families_and_never_shown_to_them(app, world):
     with in_english(app):
         anne, lea = person(world, "anne"), person(world, "léa")
-        mark = _absent(world, "léa", MONDAY - DAY)
+        mark = absent(world, "léa", MONDAY - DAY)
         with pytest.raises(ValidationError) as refused:
             justifications.submit(anne, lea, reason_id=_reason(world, "Exclusion").id, mark=mark)
         assert refused.value.errors == {"reason": "Choose one of the reasons."}
@@ -136,19 +123,19 @@ def test_an_absence_announced_ahead_justifies_the_marks_recorded_during_it(ctx):
         last_day=tuesday + DAY,
     )
     assert found.mark_id is None and found.outcome == Outcome.PENDING
-    before = _absent(ctx, "léa", MONDAY + DAY)  # recorded before the staff answered: fixed
+    before = absent(ctx, "léa", MONDAY + DAY)  # recorded before the staff answered: fixed
     justifications.decide(person(ctx, "admin"), found, "accepted")
     assert db.session.get(AttendanceMark, before.id).justified
-    during = _absent(ctx, "léa", MONDAY + 2 * DAY)
-    after = _absent(ctx, "léa", MONDAY + 3 * DAY)
-    hugo = _absent(ctx, "hugo", MONDAY + 2 * DAY)
+    during = absent(ctx, "léa", MONDAY + 2 * DAY)
+    after = absent(ctx, "léa", MONDAY + 3 * DAY)
+    hugo = absent(ctx, "hugo", MONDAY + 2 * DAY)
     assert (during.justified, during.reason) == (True, "Rendez-vous médical")
     assert (after.justified, hugo.justified) == (False, False)
 
 
 def test_a_refusal_needs_words_and_a_document_asked_brings_the_justification_back(ctx):
     anne, lea, staff = person(ctx, "anne"), person(ctx, "léa"), person(ctx, "staff")
-    mark = _absent(ctx, "léa", MONDAY - DAY)
+    mark = absent(ctx, "léa", MONDAY - DAY)
     found = justifications.submit(
         anne, lea, reason_id=_reason(ctx, "Raison familiale").id, mark=mark
     )
@@ -177,10 +164,10 @@ def test_another_familys_pupil_or_mark_is_not_theirs_to_justify(ctx):
     anne, hugo = person(ctx, "anne"), person(ctx, "hugo")
     illness = _reason(ctx, "Maladie").id
     with pytest.raises(LookupError):
-        justifications.submit(anne, hugo, reason_id=illness, mark=_absent(ctx, "hugo", MONDAY))
+        justifications.submit(anne, hugo, reason_id=illness, mark=absent(ctx, "hugo", MONDAY))
     with pytest.raises(LookupError):  # her own child with another pupil's mark
         justifications.submit(
-            anne, person(ctx, "léa"), reason_id=illness, mark=_absent(ctx, "hugo", MONDAY - DAY)
+            anne, person(ctx, "léa"), reason_id=illness, mark=absent(ctx, "hugo", MONDAY - DAY)
         )
     assert db.session.scalar(select(Justification.id)) is None
 

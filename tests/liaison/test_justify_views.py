@@ -12,14 +12,14 @@ import pytest
 from sqlalchemy import func, select
 
 from portal.attendance import reasons
-from portal.attendance import services as attendance
-from portal.attendance.models import AbsenceReason, AttendanceMark, ClassSession, MarkKind
+from portal.attendance.models import AbsenceReason, AttendanceMark
 from portal.core import clock
 from portal.core.audit import AuditEntry, AuditTag
 from portal.extensions import db
 from portal.liaison.models import Justification, Outcome
 from tests.foreign import PDF
-from tests.school import MONDAY, person
+from tests.liaison import marks
+from tests.school import MONDAY
 from tests.web import field_error, logged_in, post, text
 
 EN, FR = {"Accept-Language": "en"}, {"Accept-Language": "fr"}
@@ -29,19 +29,7 @@ EN, FR = {"Accept-Language": "en"}, {"Accept-Language": "fr"}
 def absent(app, world):
     """Léa missed a 5B session the Friday before the frozen Monday; its mark's id."""
     with app.app_context():
-        start = MONDAY - dt.timedelta(days=3)
-        session = ClassSession(
-            school_id=world.school,
-            group_id=world.groups["5B"],
-            teacher_id=world.ids["teacher"],
-            starts_at=start,
-            ends_at=start + dt.timedelta(hours=1),
-        )
-        db.session.add(session)
-        db.session.flush()
-        mark = attendance.record(
-            person(world, "admin"), session, person(world, "léa"), MarkKind.ABSENT
-        )
+        mark = marks.absent(world, "léa", MONDAY - dt.timedelta(days=3))
         db.session.commit()
         return mark.id
 

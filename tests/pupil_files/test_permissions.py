@@ -30,7 +30,7 @@ pytestmark = pytest.mark.usefixtures("db_ctx")
 
 def _families_see_files(everyone, school_of: str) -> None:
     admin = person(everyone, school_of)
-    accounts.set_families_see_file(admin, admin.school, True)
+    accounts.set_school_switch(admin, admin.school, "families_see_file", True)
 
 
 def _event(everyone, author: str, pupil: str = "léa"):
