@@ -30,6 +30,7 @@ from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 
 from portal.accounts import contact
+from portal.accounts.models import LoginSession
 from portal.attendance import absence_sms, alert_rules, alerts, reasons
 from portal.attendance import services as attendance
 from portal.attendance.models import AttendanceMark, MarkKind
@@ -300,6 +301,10 @@ def build() -> dict:
         comment="Rendez-vous chez le médecin",
         mark=db.session.get(AttendanceMark, ids["mark_id"]),
     ).id
+    elsewhere = LoginSession(user_id=parent.id, token_digest="b" * 64, user_agent="Firefox")
+    db.session.add(elsewhere)
+    db.session.flush()
+    ids["session_id"] = elsewhere.id  # the parent's session on another device
     ids |= _webhook(admin)
     ids |= _pupil_file(admin, pupil)
     run = imports.upload(

@@ -9,7 +9,7 @@ import shutil
 import pytest
 from sqlalchemy import func, select
 
-from portal.accounts.models import Guardianship, School, User
+from portal.accounts.models import Guardianship, LoginSession, School, User
 from portal.attendance.models import (
     AbsenceReason,
     Alert,
@@ -182,6 +182,8 @@ def test_every_id_of_school_b_opens_for_its_own_people(app, school_b):
     assert opened.headers["Location"].endswith(f"/messages/{ids['message_id']}")
     _get(parent, f"/parent/children/{ids['pupil_id']}")
     reached.add("attachment_id")
+    _post(parent, f"/account/sessions/{ids['session_id']}/end", "/account")
+    reached.add("session_id")
 
     _get(logged_in(app, ids["logins"]["staff"]), f"/attendance/people/{ids['person_id']}")
     _get(logged_in(app, ids["logins"]["pupil"]), f"/homework/{ids['homework_id']}")
@@ -237,6 +239,7 @@ def test_school_b_is_built_beside_the_world_school_on_its_frozen_monday(app, wor
             "group_id@manage_groups": get(Group, "group_id@manage_groups").school_id,
             "list_id": db.session.get(User, get(SavedList, "list_id").owner_id).school_id,
             "note_id": get(LiaisonNote, "note_id").school_id,
+            "session_id": db.session.get(User, get(LoginSession, "session_id").user_id).school_id,
         }
         assert get(Attachment, "attachment_id").message_id == ids["message_id"]
         assert get(WebhookDelivery, "delivery_id").endpoint_id == ids["endpoint_id"]

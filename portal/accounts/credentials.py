@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
-from portal.accounts import contact
+from portal.accounts import contact, session_store
 from portal.accounts.models import (
     AccountState,
     ActivationCode,
@@ -26,20 +26,6 @@ PASSWORD_MIN = 10
 
 
 PASSWORD_MAX = 128
-
-
-def load_session_user(session_id: str) -> User | None:
-    """The person of a session (Flask-Login's user loader): "id:nonce", the nonce changing
-    whenever every session of the person must end."""
-    user_id, _sep, nonce = session_id.partition(":")
-    if not user_id.isdigit():
-        return None
-    user = db.session.scalar(
-        select(User).where(User.id == int(user_id), User.session_nonce == nonce)
-    )
-    # A session opened before the school was suspended ends at its next request (SPEC §10).
-    active = user and user.state == AccountState.ACTIVE and not user.school_suspended
-    return user if active else None
 
 
 #: The accounts a code may be issued to and used for: never activated, or active (a new password).
@@ -114,7 +100,7 @@ def activate(code: str, password: str) -> User:
 
 def _set_password(user: User, password: str) -> None:
     user.password_hash = security.hash_password(password)
-    user.session_nonce = security.new_code(16).replace("-", "")  # every other session ends
+    session_store.end_everywhere(user)
 
 
 #: What the people of a suspended school are told when they log in or activate (SPEC §10).

@@ -134,8 +134,15 @@ class User(UserMixin, CreatedAtMixin, db.Model):
         self.search_key = fold(f"{names['last_name']} {names['first_name']}")
         return value
 
+    #: The token of the session this object was loaded for (portal.accounts.sessions); not a
+    #: column: one person may have several sessions.
+    session_token = None
+
     def get_id(self) -> str:
-        return f"{self.id}:{self.session_nonce}"
+        """What Flask-Login keeps in the session and the remember cookie: the person, the
+        nonce that ends every session at once, and this session's token, which logging out ends
+        on the server (a copy of the cookie is refused afterwards)."""
+        return f"{self.id}:{self.session_nonce}:{self.session_token or ''}"
 
     @property
     def is_active(self) -> bool:  # Flask-Login: only active accounts keep a session
@@ -204,3 +211,24 @@ class Guardianship(db.Model):
         UniqueConstraint("pupil_id", "rank"),
         CheckConstraint("rank IN (1, 2)", name="rank_is_1_or_2"),
     )
+
+
+class LoginSession(db.Model):
+    """A session kept on the server (OWASP ASVS 3.3.1, 3.3.3): the browser holds its token, the
+    database its digest. Logging out ends it; the person sees their sessions and ends any."""
+
+    __tablename__ = "login_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
+    token_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
+    ended_at: Mapped[dt.datetime | None]
+    #: "Stay logged in on this device": no idle limit until the remember cookie expires.
+    remembered: Mapped[bool] = mapped_column(default=False)
+    #: What the browser said it was, and the address it came from (for the person's list).
+    user_agent: Mapped[str] = mapped_column(String(300), default="")
+    address: Mapped[str] = mapped_column(String(45), default="")

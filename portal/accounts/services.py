@@ -11,7 +11,7 @@ import zoneinfo
 from flask_babel import gettext as _
 from sqlalchemy import delete, func, or_, select, update
 
-from portal.accounts import contact, logins
+from portal.accounts import contact, logins, session_store
 from portal.accounts.models import (
     AccountState,
     ActivationCode,
@@ -22,7 +22,7 @@ from portal.accounts.models import (
     School,
     User,
 )
-from portal.core import audit, clock, security
+from portal.core import audit, clock
 from portal.core.audit import AuditTag
 from portal.core.errors import ValidationError
 from portal.core.text import fold, one_line
@@ -148,7 +148,7 @@ def set_school_switch(actor: User, school: School, name: str, on: bool) -> None:
 def block(user: User) -> None:
     """A blocked person can't log in, vanishes from directories and receives nothing new."""
     user.state = AccountState.BLOCKED
-    user.session_nonce = security.new_code(16).replace("-", "")
+    session_store.end_everywhere(user)
     db.session.flush()
 
 
@@ -177,7 +177,7 @@ def erase_account(user: User) -> None:
     user.login = logins.placeholder_login(user)
     user.email = user.email_source = user.mobile = None
     user.password_hash = user.national_id = user.register_number = user.birth_date = None
-    user.session_nonce = security.new_code(16).replace("-", "")
+    session_store.end_everywhere(user)
     user.state, user.deleted_at = AccountState.DELETED, now
     db.session.flush()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import (
     Blueprint,
+    abort,
     current_app,
     flash,
     redirect,
@@ -18,7 +19,7 @@ from flask_babel import ngettext
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user
 
-from portal.accounts import credentials, services
+from portal.accounts import credentials, services, session_store
 from portal.accounts.forms import (
     ActivationForm,
     ChangePasswordForm,
@@ -74,6 +75,7 @@ def _start_session(user, remember: bool = False) -> None:
     session.clear()
     if language:
         session["language"] = language
+    session_store.open_for(user, remember)
     login_user(user, remember=remember)
     sessions.start(remember)
 
@@ -196,13 +198,46 @@ def _account_page(status: int = 200, **forms):
     user = current_user
     forms.setdefault("password_form", ChangePasswordForm())
     forms.setdefault("language_form", LanguageForm(language=user.language or "fr"))
-    return render_template("accounts/account.html", **forms), status
+    return render_template(
+        "accounts/account.html",
+        open_sessions=session_store.open_sessions(user),
+        this_session=getattr(user, "login_session", None),
+        device=session_store.device,
+        **forms,
+    ), status
 
 
 @bp.get("/account")
 @login_required
 def account():
     return _account_page()
+
+
+@bp.post("/account/sessions/<int:session_id>/end")
+@login_required
+def end_session(session_id: int):
+    """Log out one of the person's sessions (another device, or this one)."""
+    if not session_store.close_one(current_user, session_id):
+        abort(404)
+    if session_id == current_user.login_session.id:
+        sessions.end()
+        flash(_("You are logged out."), "info")
+        return redirect(url_for("accounts.login"))
+    flash(_("That session is logged out."), "success")
+    return redirect(url_for("accounts.account") + "#sessions")
+
+
+@bp.post("/account/sessions/end-others")
+@login_required
+def end_other_sessions():
+    ended = session_store.close_every(current_user, but=current_user.login_session)
+    flash(
+        ngettext(
+            "%(num)d other session is logged out.", "%(num)d other sessions are logged out.", ended
+        ),
+        "success",
+    )
+    return redirect(url_for("accounts.account") + "#sessions")
 
 
 @bp.post("/account/password")

@@ -57,7 +57,8 @@ def _now() -> int:
     return int(clock.now().timestamp())
 
 
-def _is_passive() -> bool:
+def is_passive() -> bool:
+    """The request is one a page makes by itself (@passive)."""
     view = current_app.view_functions.get(request.endpoint or "")
     return bool(getattr(view, "passive", False))
 
@@ -111,6 +112,6 @@ def register(app: Flask) -> None:
                 "info",
             )
             return _login_page()
-        if seen is None or (now - seen >= RESOLUTION and not _is_passive()):
+        if seen is None or (now - seen >= RESOLUTION and not is_passive()):
             session[SEEN] = now
         return None

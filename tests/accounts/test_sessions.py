@@ -8,12 +8,18 @@ from email.utils import parsedate_to_datetime
 import pytest
 
 from portal import config
+from portal.accounts.models import LoginSession, User
 from portal.core import clock
 from portal.extensions import db
 from tests import factories as make
+from tests.factories import PASSWORD
 from tests.web import log_in, post, text
 
 MINUTE = dt.timedelta(minutes=1)
+IPHONE = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 "
+    "(KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1"
+)
 POLL = {"HX-Request": "true", "HX-Current-URL": "http://localhost/messages/?folder=inbox"}
 
 
@@ -127,3 +133,52 @@ def test_the_login_page_says_when_to_stay_logged_in(client, parent):
     assert "logged out after 30 minutes without activity" in english
     french = text(client.get("/login", headers={"Accept-Language": "fr"}))
     assert "déconnecté après 30 minutes sans activité" in french
+
+
+def _copy(source, target, name: str) -> None:
+    """``target`` holds a copy of ``source``'s cookie: someone took it off the device."""
+    target.set_cookie(name, source.get_cookie(name).value)
+
+
+@pytest.mark.parametrize("cookie", ["session", "remember_token"])
+def test_a_cookie_copied_before_logout_is_refused_after_it(app, client, parent, cookie):
+    post(client, "/login", {"login": parent, "password": PASSWORD, "remember": "y"})
+    thief = app.test_client()
+    _copy(client, thief, cookie)
+    assert thief.get("/parent/").status_code == 200  # the copy works while the session lives
+    post(client, "/logout", page="/account")
+    assert thief.get("/parent/").status_code == 302
+    assert thief.get("/account").headers["Location"].startswith("/login")
+
+
+def test_my_account_lists_the_sessions_and_logs_out_one_or_every_other(app, client, parent):
+    phone, other_desk = app.test_client(), app.test_client()
+    phone.environ_base["HTTP_USER_AGENT"] = IPHONE
+    for device in (client, phone, other_desk):
+        log_in(device, parent)
+    page = text(client.get("/account", headers={"Accept-Language": "en"}))
+    assert page.count("Log out this session") == 3 and "Mobile Safari 17 · iOS" in page
+    assert "this device" in page
+    with app.app_context():
+        user_id = db.session.scalar(db.select(User.id).where(User.login == parent))
+        phone_session = db.session.scalars(
+            db.select(LoginSession.id).where(
+                LoginSession.user_id == user_id, LoginSession.user_agent == IPHONE
+            )
+        ).one()
+    ended = post(client, f"/account/sessions/{phone_session}/end", page="/account")
+    assert ended.status_code == 302
+    assert phone.get("/parent/").status_code == 302
+    assert other_desk.get("/parent/").status_code == 200
+    post(client, "/account/sessions/end-others", page="/account")
+    assert other_desk.get("/parent/").status_code == 302
+    assert client.get("/parent/").status_code == 200  # the one that asked stays
+    with app.app_context():
+        stranger = make.user(make.school(), "parent").login
+        db.session.commit()
+    someone_else = app.test_client()
+    log_in(someone_else, stranger)
+    mine = post(someone_else, f"/account/sessions/{phone_session}/end", page="/account")
+    assert mine.status_code == 404
+    taken = post(someone_else, f"/account/sessions/{phone_session + 99}/end", page="/account")
+    assert taken.status_code == 404
