@@ -58,6 +58,8 @@ def load() -> dict:
         # A session ends after this many seconds without activity (SPEC §11); "stay logged in
         # on this device" lasts this many days instead, then the person logs in again.
         "SESSION_IDLE_SECONDS": int(os.environ.get("SESSION_IDLE_MINUTES", 30)) * 60,
+        # A browser where a second factor was confirmed is not asked again for this long.
+        "SECOND_FACTOR_TRUST_DAYS": int(os.environ.get("SECOND_FACTOR_TRUST_DAYS", 30)),
         "REMEMBER_COOKIE_DURATION": dt.timedelta(days=int(os.environ.get("REMEMBER_DAYS", 30))),
         "WTF_CSRF_TIME_LIMIT": 4 * 3600,
         # A request body larger than this is refused (413) before it is read.

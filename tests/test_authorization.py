@@ -32,6 +32,9 @@ PUBLIC = {
     "accounts.forgot_password",
     "accounts.reset_password",
     "accounts.set_language",
+    # The code after a right password: nobody is logged in yet (tests/accounts/
+    # test_second_factor.py: without a password just checked, it sends back to the login).
+    "accounts.second_step",
     # Writing to one's school from the login page: for people who can't log in
     # (tests/accounts/test_contact.py: rate-limited, a trap for robots).
     "contact.write",

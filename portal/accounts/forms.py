@@ -115,3 +115,24 @@ class LanguageForm(FlaskForm):
         choices=[SelectChoice("fr", "Français"), SelectChoice("en", "English")],
         validate_choice=True,
     )
+
+
+class CodeForm(FlaskForm):
+    """A login's second step, or the first code of a new authenticator app."""
+
+    code = StringField(
+        _l("Code"),
+        validators=[DataRequired(REQUIRED), Length(max=20)],
+        description=_l("The 6 digits your authenticator app shows, or one of your recovery codes."),
+        render_kw={"autocomplete": "one-time-code", "autocapitalize": "none"},
+    )
+    #: Its label says for how many days (SECOND_FACTOR_TRUST_DAYS): the view sets it.
+    trust = BooleanField(_l("Don't ask again on this device"))
+
+
+class TurnOffForm(FlaskForm):
+    password = PasswordField(
+        _l("Your password"),
+        validators=[DataRequired(REQUIRED), Length(max=PASSWORD_MAX)],
+        render_kw={"autocomplete": "current-password"},
+    )

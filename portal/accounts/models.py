@@ -79,6 +79,8 @@ class School(CreatedAtMixin, db.Model):
     #: A liaison note counts as confirmed or answered for a pupil once both guardians have
     #: replied, not one.
     liaison_both_guardians: Mapped[bool] = mapped_column(default=False, server_default=false())
+    #: The direction and the staff confirm each login with a code from their phone (TOTP).
+    second_factor_required: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
 class User(UserMixin, CreatedAtMixin, db.Model):
@@ -232,3 +234,44 @@ class LoginSession(db.Model):
     #: What the browser said it was, and the address it came from (for the person's list).
     user_agent: Mapped[str] = mapped_column(String(300), default="")
     address: Mapped[str] = mapped_column(String(45), default="")
+
+
+class SecondFactor(db.Model):
+    """A person's authenticator app (TOTP, RFC 6238): its secret, sealed (portal.core.vault),
+    and the last time step a code was taken for, so that no code serves twice."""
+
+    __tablename__ = "second_factor"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True
+    )
+    secret: Mapped[str] = mapped_column(String(300))
+    enrolled_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
+    last_step: Mapped[int] = mapped_column(default=0)
+
+
+class RecoveryCode(db.Model):
+    """One of the ten codes that replace the phone once each; only their digest is kept."""
+
+    __tablename__ = "recovery_code"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
+    digest: Mapped[str] = mapped_column(String(64))
+    used_at: Mapped[dt.datetime | None]
+
+
+class TrustedDevice(db.Model):
+    """A browser where the person confirmed a login with a code and asked not to be asked
+    again there for some days; its cookie holds the token, the database its digest."""
+
+    __tablename__ = "trusted_device"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
+    token_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[dt.datetime]

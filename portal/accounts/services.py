@@ -125,8 +125,13 @@ def set_email_priority(school: School, priority: EmailPriority) -> None:
 
 #: The school's yes/no settings (Settings): whether guardians and pupils read the pupil's file
 #: (SPEC §7), whether staff make and fill groups, whether a liaison note waits for both
-#: guardians of a pupil.
-SCHOOL_SWITCHES = ("families_see_file", "staff_manage_groups", "liaison_both_guardians")
+#: guardians of a pupil, whether the direction and staff confirm logins with a second factor.
+SCHOOL_SWITCHES = (
+    "families_see_file",
+    "staff_manage_groups",
+    "liaison_both_guardians",
+    "second_factor_required",
+)
 
 
 def set_school_switch(actor: User, school: School, name: str, on: bool) -> None:

@@ -19,19 +19,22 @@ from flask_babel import ngettext
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user
 
-from portal.accounts import credentials, services, session_store
+from portal.accounts import credentials, second_factor, services, session_store
 from portal.accounts.forms import (
     ActivationForm,
     ChangePasswordForm,
+    CodeForm,
     ForgotPasswordForm,
     LanguageForm,
     LoginForm,
     ResetPasswordForm,
+    TurnOffForm,
 )
-from portal.core import sessions
+from portal.accounts.models import User
+from portal.core import clock, security, sessions
 from portal.core.errors import ValidationError
 from portal.core.navigation import back, home_url, safe_next
-from portal.extensions import limiter
+from portal.extensions import db, limiter
 
 bp = Blueprint("accounts", __name__)
 
@@ -101,10 +104,95 @@ def login():
         except credentials.LoginRefused as refused:
             form.form_errors.append(refused.message)
         else:
+            target = safe_next(home_url(user))
+            if second_factor.of(user) is not None and not second_factor.trusted(
+                user, request.cookies.get(second_factor.DEVICE_COOKIE)
+            ):
+                _await_second_step(user, form.remember.data, target)
+                return redirect(url_for("accounts.second_step"))
             _start_session(user, remember=form.remember.data)
-            return redirect(safe_next(home_url(user)))
+            return redirect(target)
     status = 400 if form.errors or form.form_errors else 200
     return render_template("accounts/login.html", form=form), status
+
+
+#: The login waiting for its second step: who, and for how long.
+AWAITING = "awaiting_second_step"
+SECOND_STEP_SECONDS = 300
+
+
+def _await_second_step(user, remember: bool, target: str) -> None:
+    """The password was right; nobody is logged in until the code is."""
+    language = session.get("language")
+    session.clear()
+    if language:
+        session["language"] = language
+    session[AWAITING] = {
+        "user": user.id,
+        "nonce": user.session_nonce,
+        "remember": bool(remember),
+        "next": target,
+        "until": int(clock.now().timestamp()) + SECOND_STEP_SECONDS,
+    }
+
+
+def _awaiting():
+    """The person whose password was just right, or None (none, expired, or changed since)."""
+    waiting = session.get(AWAITING)
+    if not waiting or waiting["until"] < clock.now().timestamp():
+        return None
+    user = db.session.get(User, waiting["user"])
+    if user is None or user.session_nonce != waiting["nonce"] or not user.is_active:
+        return None
+    return user
+
+
+def _second_step_key() -> str:
+    waiting = session.get(AWAITING) or {}
+    return f"second-step:{waiting.get('user')}"
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+@limiter.limit(_account_limit, key_func=_second_step_key, methods=["POST"], deduct_when=_failed)
+def second_step():
+    """The code after the password; a trusted browser is not asked for some days."""
+    user = _awaiting()
+    if user is None:
+        session.pop(AWAITING, None)
+        flash(_("Log in again: the time to type the code is over."), "info")
+        return redirect(url_for("accounts.login"))
+    form = CodeForm()
+    form.trust.label.text = ngettext(
+        "Don't ask again on this device for %(num)d day",
+        "Don't ask again on this device for %(num)d days",
+        current_app.config["SECOND_FACTOR_TRUST_DAYS"],
+    )
+    if form.validate_on_submit():
+        try:
+            second_factor.check(user, form.code.data)
+        except ValidationError as error:
+            error.apply_to(form)
+        else:
+            waiting = session[AWAITING]
+            _start_session(user, remember=waiting["remember"])
+            response = redirect(waiting["next"])
+            if form.trust.data:
+                _trust_this_browser(response, second_factor.trust(user))
+            return response
+    status = 400 if form.errors else 200
+    return render_template("accounts/second_step.html", form=form), status
+
+
+def _trust_this_browser(response, token: str) -> None:
+    config = current_app.config
+    response.set_cookie(
+        second_factor.DEVICE_COOKIE,
+        token,
+        max_age=config["SECOND_FACTOR_TRUST_DAYS"] * 86400,
+        httponly=True,
+        secure=config["SESSION_COOKIE_SECURE"],
+        samesite="Lax",
+    )
 
 
 @bp.post("/logout")
@@ -203,6 +291,7 @@ def _account_page(status: int = 200, **forms):
         open_sessions=session_store.open_sessions(user),
         this_session=getattr(user, "login_session", None),
         device=session_store.device,
+        has_second_factor=second_factor.of(user) is not None,
         **forms,
     ), status
 
@@ -238,6 +327,82 @@ def end_other_sessions():
         "success",
     )
     return redirect(url_for("accounts.account") + "#sessions")
+
+
+# --- the second factor -----------------------------------------------------------------------
+
+#: The session's key for the secret of an app being set up, until its first code is right.
+ENROLLING = "enrolling"
+
+
+def _second_factor_page(status: int = 200, **context):
+    user = current_user._get_current_object()
+    found = second_factor.of(user)
+    if found is None:
+        secret = session.setdefault(ENROLLING, second_factor.new_secret())
+        context |= {
+            "secret": " ".join(secret[i : i + 4] for i in range(0, len(secret), 4)),
+            "picture": second_factor.enrolment_picture(user, secret),
+        }
+    else:
+        context["codes_left"] = second_factor.recovery_codes_left(user)
+    context.setdefault("form", CodeForm(formdata=None))
+    context.setdefault("off_form", TurnOffForm(formdata=None))
+    return render_template(
+        "accounts/second_factor.html",
+        found=found,
+        required=second_factor.required(user),
+        **context,
+    ), status
+
+
+@bp.route("/account/second-factor", methods=["GET", "POST"])
+@login_required
+def second_factor_setup():
+    """Set up an authenticator app (a QR code, then its first code), or see the one set up."""
+    if request.method == "GET":
+        return _second_factor_page()
+    form = CodeForm()
+    secret = session.get(ENROLLING)
+    if secret is None or second_factor.of(current_user) is not None:
+        return redirect(url_for("accounts.second_factor_setup"))
+    if form.validate_on_submit():
+        try:
+            codes = second_factor.enrol(current_user, secret, form.code.data)
+        except ValidationError as error:
+            error.apply_to(form)
+        else:
+            session.pop(ENROLLING, None)
+            return render_template("accounts/recovery_codes.html", codes=codes, new=True)
+    return _second_factor_page(400, form=form)
+
+
+@bp.post("/account/second-factor/recovery-codes")
+@login_required
+def new_recovery_codes():
+    if second_factor.of(current_user) is None:  # nothing to renew: the set-up page
+        return redirect(url_for("accounts.second_factor_setup"))
+    codes = second_factor.new_recovery_codes(current_user)
+    return render_template("accounts/recovery_codes.html", codes=codes, new=False)
+
+
+@bp.post("/account/second-factor/off")
+@login_required
+def second_factor_off():
+    """Turned off by its owner, with their password; not when the school requires it."""
+    user = current_user._get_current_object()
+    if second_factor.of(user) is None:  # off already
+        return redirect(url_for("accounts.account"))
+    if second_factor.required(user):
+        abort(403)
+    form = TurnOffForm()
+    if form.validate_on_submit():
+        if security.verify_password(user.password_hash, form.password.data):
+            second_factor.remove(user, user)
+            flash(_("The second factor is off."), "success")
+            return redirect(url_for("accounts.account"))
+        form.password.errors = [_("This is not your current password.")]
+    return _second_factor_page(400, off_form=form)
 
 
 @bp.post("/account/password")

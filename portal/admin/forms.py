@@ -58,6 +58,10 @@ class SchoolSettingsForm(FlaskForm):
         _l("Guardians and pupils may read the pupil's file and its events")
     )
     staff_manage_groups = BooleanField(_l("Staff may make and fill manual and teaching groups"))
+    second_factor_required = BooleanField(
+        _l("The direction and the staff confirm each login with a code from their phone"),
+        description=_l("Each of them sets up an authenticator app at their next login."),
+    )
     liaison_both_guardians = BooleanField(
         _l("A liaison note is done for a pupil once both guardians have replied"),
         description=_l("Otherwise one guardian’s confirmation or answer is enough."),

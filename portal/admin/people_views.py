@@ -10,7 +10,7 @@ from flask import abort, flash, make_response, redirect, render_template, reques
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from portal.accounts import contact, guardianship
+from portal.accounts import contact, guardianship, second_factor
 from portal.accounts.forms import ContactForm
 from portal.accounts.models import AccountState, EmailSource, Profile, User
 from portal.accounts.permissions import can_edit_contact, can_manage_account
@@ -62,6 +62,7 @@ def _user_page(
         opt_outs=inbound.opt_outs_of(person),
         account=lifecycle.account_facts(person),
         teaching_choices=_teaching_choices(person),
+        has_second_factor=second_factor.of(person) is not None,
     ), status
 
 
@@ -251,6 +252,19 @@ def block(user_id: int):
         return redirect(url_for("people.user", user_id=person.id))
     status = 400 if form.errors else 200
     return render_template("admin/person_block.html", form=form, person=person), status
+
+
+@bp.post("/users/<int:user_id>/second-factor/reset")
+def reset_second_factor(user_id: int):
+    """A lost phone: the person sets up their app again at their next login; they are told by
+    e-mail, and the audit log keeps who did it."""
+    person = _manageable(user_id)
+    form = ConfirmForm()
+    if not form.validate_on_submit() or second_factor.of(person) is None:
+        abort(400)
+    second_factor.remove(current_user, person)
+    flash(_("The second factor is reset."), "success")
+    return redirect(url_for("people.user", user_id=person.id))
 
 
 @bp.post("/users/<int:user_id>/unblock")

@@ -24,9 +24,11 @@ from portal.groups import services as groups
 from portal.groups.models import CommunicationRule, Group
 from portal.pupil_files.models import FileEventType
 from portal.webhooks.models import WebhookEndpoint
+from tests.accounts.totp import enrol
 from tests.attendance.test_alert_views import FORM as ALERT_RULE
 from tests.attendance.test_alerts import _rule
 from tests.content.test_homework import _asked
+from tests.factories import PASSWORD
 from tests.pupil_files.test_events import _record, _type
 from tests.school import in_english, person
 from tests.sms.conftest import ACCOUNT
@@ -197,6 +199,33 @@ def event_type_deleted(app, world, fixtures):
     admin = logged_in(app, world.logins["admin"])
     _sent(_post(admin, f"/admin/events/{type_id}/delete", "/admin/events/"))
     return "admin"
+
+
+def _turned_off(admin) -> str:
+    """The admin's second factor off again, so that the log is read with the password alone."""
+    _sent(_post(admin, "/account/second-factor/off", "/account", {"password": PASSWORD}))
+    return "admin"
+
+
+def second_factor_enrolled(app, world, fixtures):
+    admin = logged_in(app, world.logins["admin"])
+    enrol(admin)
+    return _turned_off(admin)
+
+
+def second_factor_removed(app, world, fixtures):
+    admin = logged_in(app, world.logins["admin"])
+    enrol(admin)
+    return _turned_off(admin)
+
+
+def second_factor_recovery_used(app, world, fixtures):
+    admin = logged_in(app, world.logins["admin"])
+    _secret, codes = enrol(admin)
+    _post(admin, "/logout", "/account")
+    _post(admin, "/login", "/login", {"login": world.logins["admin"], "password": PASSWORD})
+    _sent(_post(admin, "/login/code", "/login/code", {"code": codes[0]}))
+    return _turned_off(admin)
 
 
 def absence_reason_saved(app, world, fixtures):
@@ -392,6 +421,9 @@ ACTIONS = {
     AuditTag.WEBHOOK_SETTINGS_CHANGED: webhook_settings_changed,
     AuditTag.EVENT_TYPE_SAVED: event_type_saved,
     AuditTag.EVENT_TYPE_DELETED: event_type_deleted,
+    AuditTag.SECOND_FACTOR_ENROLLED: second_factor_enrolled,
+    AuditTag.SECOND_FACTOR_REMOVED: second_factor_removed,
+    AuditTag.SECOND_FACTOR_RECOVERY_USED: second_factor_recovery_used,
     AuditTag.ABSENCE_REASON_SAVED: absence_reason_saved,
     AuditTag.ABSENCE_REASON_DELETED: absence_reason_deleted,
     AuditTag.FILE_EVENT_RECORDED: file_event_recorded,
