@@ -346,7 +346,8 @@ def _second_factor_page(status: int = 200, **context):
         }
     else:
         context["codes_left"] = second_factor.recovery_codes_left(user)
-    context.setdefault("form", CodeForm(formdata=None))
+    form = context.setdefault("form", CodeForm(formdata=None))
+    form.code.description = _("The 6 digits your app shows now.")
     context.setdefault("off_form", TurnOffForm(formdata=None))
     return render_template(
         "accounts/second_factor.html",
