@@ -32,6 +32,8 @@ ANSWER_MAX = 500
 #: How far back a family may justify, and how long an absence known ahead may last.
 BACK = dt.timedelta(days=60)
 AHEAD_MAX_DAYS = 31
+#: Where a justification still waits for the staff.
+OPEN = (Outcome.PENDING, Outcome.DOCUMENT_ASKED)
 #: What the staff may decide, by the word of their form.
 DECISIONS = (Outcome.ACCEPTED, Outcome.REFUSED, Outcome.DOCUMENT_ASKED)
 
@@ -48,7 +50,7 @@ def open_for(mark: AttendanceMark) -> Justification | None:
     return db.session.scalar(
         select(Justification).where(
             Justification.mark_id == mark.id,
-            among(Justification.outcome, [Outcome.PENDING, Outcome.DOCUMENT_ASKED]),
+            Justification.outcome.in_(OPEN),
         )
     )
 
@@ -59,7 +61,7 @@ def waiting_marks(marks: list[AttendanceMark]) -> set[int]:
         db.session.scalars(
             select(Justification.mark_id).where(
                 among(Justification.mark_id, [mark.id for mark in marks]),
-                among(Justification.outcome, [Outcome.PENDING, Outcome.DOCUMENT_ASKED]),
+                Justification.outcome.in_(OPEN),
             )
         )
     )
@@ -239,7 +241,7 @@ def waiting(school_id: int) -> list[Justification]:
             select(Justification)
             .where(
                 Justification.school_id == school_id,
-                among(Justification.outcome, [Outcome.PENDING, Outcome.DOCUMENT_ASKED]),
+                Justification.outcome.in_(OPEN),
             )
             .order_by(Justification.outcome.desc(), Justification.created_at)
         )
@@ -252,7 +254,7 @@ def answered(school_id: int, limit: int = 50) -> list[Justification]:
             select(Justification)
             .where(
                 Justification.school_id == school_id,
-                among(Justification.outcome, [Outcome.ACCEPTED, Outcome.REFUSED]),
+                Justification.outcome.in_((Outcome.ACCEPTED, Outcome.REFUSED)),
             )
             .order_by(Justification.decided_at.desc())
             .limit(limit)

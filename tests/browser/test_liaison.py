@@ -70,8 +70,18 @@ def carnet(app):
         }
 
 
+#: The elements that reach beyond the screen's right edge, named by tag, class and start of text.
+WIDER = """width => [...document.querySelectorAll('body *')]
+    .filter(e => e.getBoundingClientRect().right > width + 1)
+    .map(e => `${e.tagName}.${e.className} ${(e.textContent || '').trim().slice(0, 40)}`)"""
+
+
 def fits(page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    """The page is no wider than the phone (once it has loaded); what is wider is told."""
+    page.wait_for_load_state("load")
+    wider = page.evaluate(WIDER, PHONE["width"])
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], wider
+    return True
 
 
 def test_a_parent_confirms_answers_and_justifies_on_a_phone(page, browser, base_url, carnet):
