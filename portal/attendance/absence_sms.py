@@ -10,6 +10,7 @@ to come waits for its start, and an SMS action an alert rule sends can't be swit
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
 from flask_babel import force_locale
@@ -281,11 +282,24 @@ def for_alert(alert: Alert, action_id: int, pupil: User, event: str, count: str)
     return chosen
 
 
+#: Other ways a family answers an absence, declared by the domains above this one (the carnet
+#: de liaison's justifications): each tells whether the mark was answered since a moment.
+ANSWERED_ELSEWHERE: list[Callable[[AttendanceMark, dt.datetime], bool]] = []
+
+
+def also_answered_by(check: Callable[[AttendanceMark, dt.datetime], bool]) -> None:
+    """Count ``check`` as a family's answer to an absence SMS."""
+    if check not in ANSWERED_ELSEWHERE:
+        ANSWERED_ELSEWHERE.append(check)
+
+
 def unanswered(sms: Sms) -> bool:
     """The absence its SMS was about is still there, unjustified, without a reason, and nobody
-    answered since the SMS left."""
+    answered since the SMS left: by SMS, or in a way another domain declared."""
     mark = db.session.get(AttendanceMark, sms.mark_id) if sms.mark_id else None
     if mark is None or mark.kind not in TOLD or mark.justified or mark.reason:
+        return False
+    if any(check(mark, sms.sent_at) for check in ANSWERED_ELSEWHERE):
         return False
     answered = db.session.scalar(
         select(func.count())

@@ -1,5 +1,7 @@
-"""The carnet de liaison: notes to families that they confirm or answer."""
+"""The carnet de liaison: notes to families that they confirm or answer, and the absences
+they justify online."""
 
+from portal.attendance import absence_sms
 from portal.core.wiring import Domain
 from portal.liaison import justifications, permissions
 from portal.liaison.notes import waiting
@@ -14,3 +16,6 @@ domain = Domain(
         "justification_waiting": justifications.waiting_marks,
     },
 )
+
+# A justification sent online answers an absence SMS as a reply by SMS does.
+absence_sms.also_answered_by(justifications.sent_since)

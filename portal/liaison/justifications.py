@@ -67,6 +67,18 @@ def waiting_marks(marks: list[AttendanceMark]) -> set[int]:
     )
 
 
+def sent_since(mark: AttendanceMark, since: dt.datetime) -> bool:
+    """A guardian justified this mark online after ``since`` (an absence SMS is answered)."""
+    return (
+        db.session.scalar(
+            select(Justification.id)
+            .where(Justification.mark_id == mark.id, Justification.created_at >= since)
+            .limit(1)
+        )
+        is not None
+    )
+
+
 def to_justify(pupil: User) -> list[AttendanceMark]:
     """The pupil's absences and lateness of the last weeks that are not justified, newest
     first."""

@@ -13,13 +13,14 @@ import pytest
 from sqlalchemy import select
 
 from portal.accounts.models import Guardianship
-from portal.attendance import absence_sms
+from portal.attendance import absence_sms, reasons
 from portal.attendance import services as attendance
 from portal.attendance.models import AttendanceMark, ClassSession, MarkKind
 from portal.core import clock
 from portal.core.errors import ValidationError
 from portal.core.outbox import OutboxItem
 from portal.extensions import db
+from portal.liaison import justifications
 from portal.messaging import flash
 from portal.notifications.models import Notification
 from portal.sms import inbound, recipients, services
@@ -268,3 +269,24 @@ def test_a_flash_message_goes_by_sms_to_guardians_who_accept_it(app, world, sms_
         school = person(world, "staff").school.name
         assert sent[0].body == f"{school}: Grève demain. Le collège sera fermé jeudi."
         assert db.session.scalars(select(OutboxItem).where(OutboxItem.kind == "sms")).one()
+
+
+def test_a_justification_sent_online_answers_the_absence_sms(app, world, sms_school, worker):
+    with in_english(app):
+        _mark(world, "léa")
+        mark = _last_mark()
+        [sms] = _queue(world, sms_school)
+        services.send(person(world, "staff"), [sms.id])
+        db.session.commit()
+        sms_id, mark_id = sms.id, mark.id
+    worker()
+    with in_english(app):
+        assert absence_sms.unanswered(db.session.get(Sms, sms_id))
+        illness = reasons.reasons_of(world.school, families=True)[0]
+        justifications.submit(
+            person(world, "anne"),
+            person(world, "léa"),
+            reason_id=illness.id,
+            mark=db.session.get(AttendanceMark, mark_id),
+        )
+        assert not absence_sms.unanswered(db.session.get(Sms, sms_id))
