@@ -17,13 +17,12 @@ from portal.extensions import db
 from portal.liaison import notes
 from portal.liaison.models import Asks
 from tests import factories as make
+from tests.browser.phone import PHONE, fits
 from tests.browser.test_homes import serious_violations
 from tests.browser.test_rules import log_in
 from tests.foreign import PDF
 
 pytestmark = pytest.mark.browser
-
-PHONE = {"width": 390, "height": 844}
 
 
 @pytest.fixture
@@ -68,20 +67,6 @@ def carnet(app):
             "lea": lea.id,
             "note": confirm.id,
         }
-
-
-#: The elements that reach beyond the screen's right edge, named by tag, class and start of text.
-WIDER = """width => [...document.querySelectorAll('body *')]
-    .filter(e => e.getBoundingClientRect().right > width + 1)
-    .map(e => `${e.tagName}.${e.className} ${(e.textContent || '').trim().slice(0, 40)}`)"""
-
-
-def fits(page) -> bool:
-    """The page is no wider than the phone (once it has loaded); what is wider is told."""
-    page.wait_for_load_state("load")
-    wider = page.evaluate(WIDER, PHONE["width"])
-    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], wider
-    return True
 
 
 def test_a_parent_confirms_answers_and_justifies_on_a_phone(page, browser, base_url, carnet):

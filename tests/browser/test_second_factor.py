@@ -12,12 +12,11 @@ from playwright.sync_api import expect
 
 from portal.extensions import db
 from tests import factories as make
+from tests.browser.phone import PHONE, fits
 from tests.browser.test_homes import serious_violations
 from tests.browser.test_rules import log_in
 
 pytestmark = pytest.mark.browser
-
-PHONE = {"width": 390, "height": 844}
 
 
 @pytest.fixture
@@ -31,10 +30,6 @@ def head(app):
         login = make.user(make.school("Collège Marie Curie"), "admin").login
         db.session.commit()
         return login
-
-
-def fits(page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
 
 
 def test_the_second_factor_is_set_up_and_a_recovery_code_logs_in(page, head):
