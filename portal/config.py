@@ -75,6 +75,10 @@ def load() -> dict:
         "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10 per minute;50 per hour"),
         "LOGIN_ACCOUNT_RATE_LIMIT": os.environ.get("LOGIN_ACCOUNT_RATE_LIMIT", "100 per hour"),
         "LOGIN_ADDRESS_RATE_LIMIT": os.environ.get("LOGIN_ADDRESS_RATE_LIMIT", "60 per minute"),
+        # Wrong second-factor codes for one account: a million codes are not tried 20 an hour.
+        "SECOND_FACTOR_RATE_LIMIT": os.environ.get(
+            "SECOND_FACTOR_RATE_LIMIT", "5 per minute;20 per hour"
+        ),
         # Behind this many reverse proxies (the TLS-terminating one in production), the client's
         # address and scheme are read from their X-Forwarded-* headers; 0 trusts none.
         "PROXY_COUNT": int(os.environ.get("PROXY_COUNT", 0)),

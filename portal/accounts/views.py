@@ -152,8 +152,12 @@ def _second_step_key() -> str:
     return f"second-step:{waiting.get('user')}"
 
 
+def _second_step_limit() -> str:
+    return current_app.config["SECOND_FACTOR_RATE_LIMIT"]
+
+
 @bp.route("/login/code", methods=["GET", "POST"])
-@limiter.limit(_account_limit, key_func=_second_step_key, methods=["POST"], deduct_when=_failed)
+@limiter.limit(_second_step_limit, key_func=_second_step_key, methods=["POST"], deduct_when=_failed)
 def second_step():
     """The code after the password; a trusted browser is not asked for some days."""
     user = _awaiting()

@@ -167,3 +167,16 @@ def test_the_code_page_waits_five_minutes_after_a_right_password_and_no_more(cli
     late = client.get("/login/code", headers=EN)
     assert late.headers["Location"] == "/login"
     assert "the time to type the code is over" in text(client.get("/login", headers=EN))
+
+
+def test_wrong_codes_are_limited_for_the_account(client, school):
+    login = school["admin"][0]
+    log_in(client, login)
+    secret, _codes = enrol(client)
+    post(client, "/logout", page="/account")
+    _password(client, login)
+    for _n in range(5):
+        assert _code(client, "000000").status_code == 400
+    clock.advance(STEP)
+    stopped = _code(client, pyotp.TOTP(secret).at(clock.now()))
+    assert stopped.status_code == 429  # even the right code waits for the limit
