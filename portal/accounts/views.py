@@ -31,7 +31,7 @@ from portal.accounts.forms import (
     TurnOffForm,
 )
 from portal.accounts.models import User
-from portal.core import clock, security, sessions
+from portal.core import clock, security, sessions, vault
 from portal.core.errors import ValidationError
 from portal.core.navigation import back, home_url, safe_next
 from portal.extensions import db, limiter
@@ -335,15 +335,30 @@ def end_other_sessions():
 
 # --- the second factor -----------------------------------------------------------------------
 
-#: The session's key for the secret of an app being set up, until its first code is right.
+#: The session's key for the secret of an app being set up, until its first code is right:
+#: sealed (portal.core.vault), since Flask's session cookie is signed, not encrypted.
 ENROLLING = "enrolling"
+
+
+def _enrolling_secret(create: bool = False) -> str | None:
+    sealed = session.get(ENROLLING)
+    if sealed is not None:
+        try:
+            return vault.unseal(sealed)
+        except ValueError:  # sealed under another key: start again
+            pass
+    if not create:
+        return None
+    secret = second_factor.new_secret()
+    session[ENROLLING] = vault.seal(secret)
+    return secret
 
 
 def _second_factor_page(status: int = 200, **context):
     user = current_user._get_current_object()
     found = second_factor.of(user)
     if found is None:
-        secret = session.setdefault(ENROLLING, second_factor.new_secret())
+        secret = _enrolling_secret(create=True)
         context |= {
             "secret": " ".join(secret[i : i + 4] for i in range(0, len(secret), 4)),
             "picture": second_factor.enrolment_picture(user, secret),
@@ -368,7 +383,7 @@ def second_factor_setup():
     if request.method == "GET":
         return _second_factor_page()
     form = CodeForm()
-    secret = session.get(ENROLLING)
+    secret = _enrolling_secret()
     if secret is None or second_factor.of(current_user) is not None:
         return redirect(url_for("accounts.second_factor_setup"))
     if form.validate_on_submit():

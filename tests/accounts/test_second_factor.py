@@ -5,6 +5,7 @@ required by a school of its direction and staff, reset by the direction (audited
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pyotp
 import pytest
@@ -180,3 +181,13 @@ def test_wrong_codes_are_limited_for_the_account(client, school):
     clock.advance(STEP)
     stopped = _code(client, pyotp.TOTP(secret).at(clock.now()))
     assert stopped.status_code == 429  # even the right code waits for the limit
+
+
+def test_the_secret_being_set_up_is_sealed_in_the_session_cookie(client, school):
+    log_in(client, school["staff"][0])
+    page = text(client.get("/account/second-factor"))
+    secret = re.search(r'<code class="key">([A-Z2-7 ]+)</code>', page).group(1).replace(" ", "")
+    with client.session_transaction() as kept:
+        assert secret not in str(dict(kept))  # Flask's cookie is signed, not encrypted
+    again = text(client.get("/account/second-factor"))
+    assert secret in again.replace(" ", "")  # the same app being set up, page after page
