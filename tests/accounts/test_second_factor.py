@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from portal.accounts.models import RecoveryCode, SecondFactor, User
-from portal.core import clock
+from portal.core import clock, security
 from portal.core.audit import AuditEntry, AuditTag
 from portal.core.outbox import OutboxItem
 from portal.extensions import db
@@ -191,3 +191,15 @@ def test_the_secret_being_set_up_is_sealed_in_the_session_cookie(client, school)
         assert secret not in str(dict(kept))  # Flask's cookie is signed, not encrypted
     again = text(client.get("/account/second-factor"))
     assert secret in again.replace(" ", "")  # the same app being set up, page after page
+
+
+def test_a_recovery_code_holding_six_digits_is_read_as_a_recovery_code(app, client, school):
+    login, person_id = school["admin"]
+    log_in(client, login)
+    enrol(client)
+    post(client, "/logout", page="/account")
+    with app.app_context():
+        db.session.add(RecoveryCode(user_id=person_id, digest=security.digest("AD3MJ-89482")))
+        db.session.commit()
+    _password(client, login)
+    assert _code(client, "ad3mj 89482").status_code == 302
