@@ -30,7 +30,12 @@ from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 
 from portal.accounts import contact
-from portal.accounts.models import LoginSession
+from portal.accounts.models import (
+    ExternalIdentity,
+    IdentityProvider,
+    LoginSession,
+    ProviderKind,
+)
 from portal.attendance import absence_sms, alert_rules, alerts, reasons
 from portal.attendance import services as attendance
 from portal.attendance.models import AttendanceMark, MarkKind
@@ -305,6 +310,16 @@ def build() -> dict:
     db.session.add(elsewhere)
     db.session.flush()
     ids["session_id"] = elsewhere.id  # the parent's session on another device
+    provider = IdentityProvider(
+        school_id=school.id, kind=ProviderKind.CAS, name="ENT", url="http://127.0.0.1:9/cas"
+    )
+    db.session.add(provider)
+    db.session.add(
+        ExternalIdentity(provider=provider, user=pupil, subject="ent-pupil", linked_by="import")
+    )
+    db.session.flush()
+    ids["provider_id@providers"] = provider.id  # an identity provider; plain provider_id is SMS's
+    ids["identity_id"] = db.session.scalar(select(ExternalIdentity.id))
     ids |= _webhook(admin)
     ids |= _pupil_file(admin, pupil)
     run = imports.upload(

@@ -39,6 +39,11 @@ PUBLIC = {
     # (tests/accounts/test_contact.py: rate-limited, a trap for robots).
     "contact.write",
     "contact.sent",
+    # Logging in through an identity provider (tests/sso: a forged, replayed or foreign answer
+    # is refused and logged; an identifier no account is linked to gets the link page).
+    "sso.start",
+    "sso.back",
+    "sso.unknown",
     "health.healthz",
     "notifications.unsubscribe",  # the signed token is the proof
     # The SMS provider's callbacks: the provider's signature is checked instead (tests/sms:
@@ -53,6 +58,8 @@ PUBLIC = {
 #: none of them is open to every member of a school (not to the webmaster, who belongs to none).
 AREAS = {
     "/admin/": {"admin"},
+    "/providers/": {"admin", "webmaster"},
+    "/providers/passwords": {"admin"},  # the webmaster has no school's passwords
     "/webmaster/": {"webmaster"},
     "/parent/": {"parent"},
     "/pupil/": {"pupil"},

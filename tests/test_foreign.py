@@ -9,7 +9,14 @@ import shutil
 import pytest
 from sqlalchemy import func, select
 
-from portal.accounts.models import Guardianship, LoginSession, School, User
+from portal.accounts.models import (
+    ExternalIdentity,
+    Guardianship,
+    IdentityProvider,
+    LoginSession,
+    School,
+    User,
+)
 from portal.attendance.models import (
     AbsenceReason,
     Alert,
@@ -59,6 +66,7 @@ OWNED = {
     "pupil_id": User,
     "user_id": User,
     "provider_id": SmsProvider,
+    "provider_id@providers": IdentityProvider,
     "rule_id@alert_rules": AlertRule,
     "run_id": ImportRun,
     "mapping_id": ImportMapping,
@@ -128,6 +136,7 @@ def test_every_id_of_school_b_opens_for_its_own_people(app, school_b):
         ("group_id@manage_groups", "/admin/groups/{}"),
         ("note_id", "/liaison/{}"),
         ("justification_id", "/liaison/justifications/{}"),
+        ("provider_id@providers", "/providers/{}"),
     ):
         _get(admin, url.format(ids[argument]))
         reached.add(argument)
@@ -136,6 +145,7 @@ def test_every_id_of_school_b_opens_for_its_own_people(app, school_b):
     for argument, action in (
         ("tutor_id", f"/tutors/{ids['tutor_id']}/delete"),
         ("link_id", f"/sms/consent/{ids['link_id']}"),
+        ("identity_id", f"/identities/{ids['identity_id']}/unlink"),
     ):
         assert action in record
         reached.add(argument)
@@ -240,6 +250,7 @@ def test_school_b_is_built_beside_the_world_school_on_its_frozen_monday(app, wor
             "list_id": db.session.get(User, get(SavedList, "list_id").owner_id).school_id,
             "note_id": get(LiaisonNote, "note_id").school_id,
             "session_id": db.session.get(User, get(LoginSession, "session_id").user_id).school_id,
+            "identity_id": get(ExternalIdentity, "identity_id").user.school_id,
         }
         assert get(Attachment, "attachment_id").message_id == ids["message_id"]
         assert get(WebhookDelivery, "delivery_id").endpoint_id == ids["endpoint_id"]

@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
-from portal.accounts import contact, session_store
+from portal.accounts import contact, identities, session_store
 from portal.accounts.models import (
     AccountState,
     ActivationCode,
@@ -88,6 +88,8 @@ def activate(code: str, password: str) -> User:
     activation = find_activation(code)
     if activation.user.school_suspended:
         raise ValidationError("code", SUSPENDED)
+    if identities.password_off_for(activation.user):
+        raise ValidationError("code", PASSWORD_OFF)
     check_password_rules(password)
     user = activation.user
     activation.used_at = clock.now()
@@ -116,10 +118,18 @@ class LoginRefused(Exception):
         self.message = message
 
 
-def authenticate(login: str, password: str) -> User:
+#: What a person whose school switched passwords off for their profile is told.
+PASSWORD_OFF = _l(
+    "Your school asks you to log in through its identity provider: use one of the buttons on "
+    "this page."
+)
+
+
+def authenticate(login: str, password: str, *, linking: bool = False) -> User:
     """The active account with this login and password. Unknown login and wrong password get
     the same answer, in the same time; only the holder of the right password of a blocked account
-    learns that it is blocked."""
+    learns that it is blocked. ``linking``: the password proves the account to link it to an
+    identity provider, even where the school switched passwords off."""
     user = db.session.scalar(select(User).where(User.login == (login or "").strip().lower()))
     if not security.verify_password(user.password_hash if user else None, password or ""):
         raise LoginRefused(_("Login or password incorrect."))
@@ -127,6 +137,8 @@ def authenticate(login: str, password: str) -> User:
         raise LoginRefused(_("This account is blocked. Contact your school."))
     if user.school_suspended:
         raise LoginRefused(SUSPENDED)
+    if not linking and identities.password_off_for(user):
+        raise LoginRefused(PASSWORD_OFF)
     user.last_login_at = clock.now()
     db.session.flush()
     return user
@@ -143,7 +155,7 @@ def request_password_reset(login: str) -> None:
     user = db.session.scalar(select(User).where(User.login == (login or "").strip().lower()))
     if user is None or user.state != AccountState.ACTIVE or not user.email or user.refuses_email:
         return
-    if user.school_suspended:
+    if user.school_suspended or identities.password_off_for(user):
         return
     token = security.sign("reset", [user.id, _reset_fingerprint(user)])
     link = current_app.config["PUBLIC_URL"].rstrip("/") + url_for(

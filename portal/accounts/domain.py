@@ -1,12 +1,13 @@
 """Accounts: logging in and out, activation, passwords, language, My account."""
 
-from flask import Flask, redirect, request, url_for
+from flask import Flask, redirect, request, session, url_for
 from flask_babel import lazy_gettext
 from flask_login import current_user, user_logged_out
 
 from portal.accounts import permissions, second_factor, session_store
 from portal.accounts.labels import profile_label, profile_plural, state_label
-from portal.accounts.views import bp
+from portal.accounts.sso_views import bp as sso
+from portal.accounts.views import PROVIDER_MFA, bp
 from portal.core.wiring import Domain
 from portal.extensions import login_manager
 
@@ -39,6 +40,7 @@ def _init_app(app: Flask) -> None:
         if (
             not current_user.is_authenticated
             or request.endpoint in SET_UP_FIRST_OPEN
+            or session.get(PROVIDER_MFA)
             or not second_factor.required(current_user)
             or second_factor.of(current_user) is not None
         ):
@@ -55,7 +57,7 @@ def _init_app(app: Flask) -> None:
 
 domain = Domain(
     "accounts",
-    blueprints=(bp,),
+    blueprints=(bp, sso),
     template_globals={
         **permissions.template_globals(),
         "profile_label": profile_label,

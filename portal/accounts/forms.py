@@ -136,3 +136,24 @@ class TurnOffForm(FlaskForm):
         validators=[DataRequired(REQUIRED), Length(max=PASSWORD_MAX)],
         render_kw={"autocomplete": "current-password"},
     )
+
+
+class LinkAccountForm(FlaskForm):
+    """Proving the Carnet account an identity provider's identifier is to be linked to: its
+    login and password, or the activation code the school gave."""
+
+    login = StringField(
+        _l("Login"),
+        validators=[Optional(), Length(max=120)],
+        render_kw={"autocomplete": "username", "autocapitalize": "none"},
+    )
+    password = PasswordField(
+        _l("Password"),
+        validators=[Optional(), Length(max=PASSWORD_MAX)],
+        render_kw={"autocomplete": "current-password"},
+    )
+    code = StringField(
+        _l("Or the activation code from your school"),
+        validators=[Optional(), Length(max=40)],
+        render_kw={"autocomplete": "off", "autocapitalize": "characters"},
+    )

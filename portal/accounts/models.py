@@ -8,7 +8,7 @@ from enum import StrEnum
 
 from flask_babel import gettext
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint, false
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from portal.core import clock
@@ -81,6 +81,16 @@ class School(CreatedAtMixin, db.Model):
     liaison_both_guardians: Mapped[bool] = mapped_column(default=False, server_default=false())
     #: The direction and the staff confirm each login with a code from their phone (TOTP).
     second_factor_required: Mapped[bool] = mapped_column(default=False, server_default=false())
+    #: The profiles that log in only through an identity provider, separated by commas
+    #: (teacher, staff, parent, pupil: the direction always keeps its password).
+    password_off: Mapped[str] = mapped_column(String(60), default="", server_default="")
+    #: A provider's word that it asked for a second factor (OIDC ``amr``, CAS
+    #: ``authnContextClass``) spares the direction and the staff Carnet's own code.
+    trust_provider_mfa: Mapped[bool] = mapped_column(default=False, server_default=false())
+
+    @property
+    def password_off_profiles(self) -> frozenset[str]:
+        return frozenset(filter(None, self.password_off.split(",")))
 
 
 class User(UserMixin, CreatedAtMixin, db.Model):
@@ -275,3 +285,72 @@ class TrustedDevice(db.Model):
     )
     token_digest: Mapped[str] = mapped_column(String(64), unique=True)
     expires_at: Mapped[dt.datetime]
+
+
+class ProviderKind(StrEnum):
+    OIDC = "oidc"
+    CAS = "cas"
+
+
+class IdentityProvider(db.Model):
+    """An identity provider people log in through (an ENT's CAS, ÉduConnect or an academy's
+    OpenID Connect): a school's own, or one the webmaster declares for every school
+    (``school_id`` None). It never creates an account: it names a person by an identifier that
+    ExternalIdentity links to an account."""
+
+    __tablename__ = "identity_provider"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int | None] = mapped_column(
+        ForeignKey("school.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[ProviderKind] = mapped_column(String(10))
+    #: What the login page's button says: "ENT Mon collège", "ÉduConnect".
+    name: Mapped[str] = mapped_column(String(80))
+    #: OIDC: the issuer (its discovery document is under /.well-known/openid-configuration);
+    #: CAS: the server's base address (…/login, …/p3/serviceValidate).
+    url: Mapped[str] = mapped_column(String(300))
+    client_id: Mapped[str] = mapped_column(String(200), default="")
+    #: The OIDC client secret, sealed (portal.core.vault); its last four characters as a hint.
+    secret: Mapped[str] = mapped_column(String(500), default="")
+    secret_hint: Mapped[str] = mapped_column(String(4), default="")
+    #: The attribute or claim that names the person; empty for the protocol's own (CAS user,
+    #: OIDC ``sub``).
+    identifier_attribute: Mapped[str] = mapped_column(String(80), default="")
+    #: The attribute or claim that says the person's profile, and the values that mean each
+    #: Carnet profile ({"parent": ["responsable", "parent"], ...}); empty: not checked.
+    profile_attribute: Mapped[str] = mapped_column(String(80), default="")
+    profile_values: Mapped[dict] = mapped_column(JSON, default=dict)
+    enabled: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
+
+    school: Mapped[School | None] = relationship()
+
+
+class LinkedBy(StrEnum):
+    IMPORT = "import"
+    DIRECTION = "direction"
+    SELF = "self"
+
+
+class ExternalIdentity(db.Model):
+    """One person's identifier at one identity provider: how SSO finds their account."""
+
+    __tablename__ = "external_identity"
+    __table_args__ = (
+        UniqueConstraint("provider_id", "subject"),
+        UniqueConstraint("provider_id", "user_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider_id: Mapped[int] = mapped_column(ForeignKey("identity_provider.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
+    subject: Mapped[str] = mapped_column(String(255))
+    linked_by: Mapped[LinkedBy] = mapped_column(String(10))
+    linked_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
+    last_login_at: Mapped[dt.datetime | None]
+
+    provider: Mapped[IdentityProvider] = relationship(lazy="joined")
+    user: Mapped[User] = relationship()

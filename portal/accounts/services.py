@@ -131,6 +131,7 @@ SCHOOL_SWITCHES = (
     "staff_manage_groups",
     "liaison_both_guardians",
     "second_factor_required",
+    "trust_provider_mfa",
 )
 
 

@@ -19,7 +19,7 @@ from flask_babel import ngettext
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user
 
-from portal.accounts import credentials, second_factor, services, session_store
+from portal.accounts import credentials, identities, second_factor, services, session_store, sso
 from portal.accounts.forms import (
     ActivationForm,
     ChangePasswordForm,
@@ -37,6 +37,23 @@ from portal.core.navigation import back, home_url, safe_next
 from portal.extensions import db, limiter
 
 bp = Blueprint("accounts", __name__)
+
+#: The school whose identity providers the login page offers, once chosen.
+LOGIN_SCHOOL = "login_school"
+
+
+def sso_choices() -> dict:
+    """The login page's identity providers: the platform's, and the school's once chosen from
+    the list (``?school=<code>``, remembered in the session) or given in the address."""
+    code = request.args.get("school")
+    if code is not None:
+        session[LOGIN_SCHOOL] = code
+    school = identities.school_by_code(session.get(LOGIN_SCHOOL, ""))
+    return {
+        "providers": sso.offered(school),
+        "login_school": school,
+        "sso_schools": identities.schools_offering(),
+    }
 
 
 def _login_limit() -> str:
@@ -72,7 +89,12 @@ def _failed(response) -> bool:
     return response.status_code >= 400
 
 
-def _start_session(user, remember: bool = False) -> None:
+#: Set in a session whose identity provider asked for a second factor, where the school trusts
+#: it: Carnet asks for no code of its own, nor to set one up.
+PROVIDER_MFA = "provider_mfa"
+
+
+def _start_session(user, remember: bool = False, provider_mfa: bool = False) -> None:
     """A fresh session on every login: nothing from before it is carried over but the language."""
     language = session.get("language")
     session.clear()
@@ -81,6 +103,24 @@ def _start_session(user, remember: bool = False) -> None:
     session_store.open_for(user, remember)
     login_user(user, remember=remember)
     sessions.start(remember)
+    if provider_mfa:
+        session[PROVIDER_MFA] = True
+
+
+def log_in(user, remember: bool, target: str, provider_mfa: bool = False):
+    """The account is proven (password, or an identity provider): the session starts, or the
+    second step is asked first. A provider's second factor stands for Carnet's where the school
+    trusts it."""
+    skip = provider_mfa and user.school is not None and user.school.trust_provider_mfa
+    if (
+        not skip
+        and second_factor.of(user) is not None
+        and not second_factor.trusted(user, request.cookies.get(second_factor.DEVICE_COOKIE))
+    ):
+        _await_second_step(user, remember, target)
+        return redirect(url_for("accounts.second_step"))
+    _start_session(user, remember=remember, provider_mfa=skip)
+    return redirect(target)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -104,16 +144,9 @@ def login():
         except credentials.LoginRefused as refused:
             form.form_errors.append(refused.message)
         else:
-            target = safe_next(home_url(user))
-            if second_factor.of(user) is not None and not second_factor.trusted(
-                user, request.cookies.get(second_factor.DEVICE_COOKIE)
-            ):
-                _await_second_step(user, form.remember.data, target)
-                return redirect(url_for("accounts.second_step"))
-            _start_session(user, remember=form.remember.data)
-            return redirect(target)
+            return log_in(user, form.remember.data, safe_next(home_url(user)))
     status = 400 if form.errors or form.form_errors else 200
-    return render_template("accounts/login.html", form=form), status
+    return render_template("accounts/login.html", form=form, **sso_choices()), status
 
 
 #: The login waiting for its second step: who, and for how long.

@@ -5,16 +5,18 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     IntegerField,
+    PasswordField,
     RadioField,
     SearchField,
     SelectChoice,
     SelectField,
     StringField,
 )
-from wtforms.validators import Optional
+from wtforms.validators import Length, Optional
 
 from portal.accounts.forms import PROFILE_CHOICES
-from portal.accounts.models import EmailPriority
+from portal.accounts.models import EmailPriority, ProviderKind
+from portal.core.forms import MultiCheckboxField
 
 
 class UserSearchForm(FlaskForm):
@@ -62,6 +64,13 @@ class SchoolSettingsForm(FlaskForm):
         _l("The direction and the staff confirm each login with a code from their phone"),
         description=_l("Each of them sets up an authenticator app at their next login."),
     )
+    trust_provider_mfa = BooleanField(
+        _l("No Carnet code after an identity provider that asked for a second factor"),
+        description=_l(
+            "When the provider says so (OpenID Connect “amr”, CAS “authnContextClass”), the "
+            "direction and staff are not asked for their Carnet code as well."
+        ),
+    )
     liaison_both_guardians = BooleanField(
         _l("A liaison note is done for a pupil once both guardians have replied"),
         description=_l("Otherwise one guardian’s confirmation or answer is enough."),
@@ -86,4 +95,105 @@ class TutorForm(FlaskForm):
         _l("Tutor's e-mail address"),
         description=_l("Told by the alerts that e-mail the pupil's guardians."),
         render_kw={"type": "email", "maxlength": 254, "autocomplete": "off"},
+    )
+
+
+def _values_field(label):
+    return StringField(
+        label,
+        validators=[Length(max=300)],
+        description=_l("Separated by commas."),
+        render_kw={"autocomplete": "off"},
+    )
+
+
+class ProviderForm(FlaskForm):
+    # Checked by accounts.identities.save_provider(), next to each field.
+    kind = RadioField(
+        _l("Protocol"),
+        choices=[
+            SelectChoice(ProviderKind.OIDC.value, _l("OpenID Connect (ÉduConnect, an academy)")),
+            SelectChoice(ProviderKind.CAS.value, _l("CAS (a regional ENT)")),
+        ],
+        default=ProviderKind.OIDC.value,
+    )
+    name = StringField(
+        _l("Name on the login page"),
+        validators=[Length(max=80)],
+        description=_l("For example “ENT Mon collège” or “ÉduConnect”."),
+        render_kw={"autocomplete": "off"},
+    )
+    url = StringField(
+        _l("Address of the provider"),
+        validators=[Length(max=300)],
+        description=_l(
+            "OpenID Connect: the issuer (its discovery document is read from it). CAS: the "
+            "server’s address, the one before /login."
+        ),
+        render_kw={"type": "url", "autocomplete": "off"},
+    )
+    client_id = StringField(
+        _l("Client identifier (OpenID Connect)"),
+        validators=[Length(max=200)],
+        render_kw={"autocomplete": "off"},
+    )
+    secret = PasswordField(
+        _l("Client secret (OpenID Connect)"),
+        validators=[Length(max=300)],
+        render_kw={"autocomplete": "new-password"},
+    )
+    identifier_attribute = StringField(
+        _l("Attribute that names the person"),
+        validators=[Length(max=80)],
+        description=_l(
+            "Empty: the protocol’s own identifier (CAS user, OpenID Connect “sub”). Otherwise "
+            "an attribute such as the ENT login."
+        ),
+        render_kw={"autocomplete": "off"},
+    )
+    profile_attribute = StringField(
+        _l("Attribute that says the profile"),
+        validators=[Length(max=80)],
+        description=_l(
+            "Optional. When given, a login whose value does not match the linked account’s "
+            "profile is refused and logged."
+        ),
+        render_kw={"autocomplete": "off"},
+    )
+    values_parent = _values_field(_l("Values meaning a parent"))
+    values_pupil = _values_field(_l("Values meaning a pupil"))
+    values_teacher = _values_field(_l("Values meaning a teacher"))
+    values_staff = _values_field(_l("Values meaning staff"))
+    values_admin = _values_field(_l("Values meaning the direction"))
+    enabled = BooleanField(_l("Offered on the login page"), default=True)
+
+    PROFILES = ("parent", "pupil", "teacher", "staff", "admin")
+
+
+class PasswordOffForm(FlaskForm):
+    # Checked by accounts.identities.set_password_off(), next to the field.
+    password_off = MultiCheckboxField(
+        _l("Log in only through an identity provider, without a Carnet password"),
+        choices=[
+            SelectChoice("teacher", _l("Teachers")),
+            SelectChoice("staff", _l("Staff")),
+            SelectChoice("parent", _l("Parents")),
+            SelectChoice("pupil", _l("Pupils")),
+        ],
+        validate_choice=True,
+        description=_l(
+            "Possible once someone of the profile has logged in through a provider. The "
+            "direction always keeps its password, so that the school is never locked out."
+        ),
+    )
+
+
+class LinkForm(FlaskForm):
+    # Checked by accounts.identities.link(), next to each field.
+    provider = SelectField(_l("Identity provider"), coerce=int, validate_choice=True)
+    subject = StringField(
+        _l("Identifier at this provider"),
+        validators=[Length(max=255)],
+        description=_l("The ENT login, or the identifier the provider gives."),
+        render_kw={"autocomplete": "off"},
     )

@@ -10,13 +10,21 @@ from flask import abort, flash, make_response, redirect, render_template, reques
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from portal.accounts import contact, guardianship, second_factor
+from portal.accounts import contact, guardianship, identities, second_factor, sso
 from portal.accounts.forms import ContactForm
-from portal.accounts.models import AccountState, EmailSource, Profile, User
+from portal.accounts.models import (
+    AccountState,
+    EmailSource,
+    ExternalIdentity,
+    IdentityProvider,
+    LinkedBy,
+    Profile,
+    User,
+)
 from portal.accounts.permissions import can_edit_contact, can_manage_account
 from portal.admin import activation, lifecycle
 from portal.admin.activation_sheet import sheet_pdf
-from portal.admin.forms import TutorForm
+from portal.admin.forms import LinkForm, TutorForm
 from portal.admin.people_forms import (
     BlockForm,
     ClassCodesChoiceForm,
@@ -48,6 +56,7 @@ def _user_page(
     contact_form: ContactForm | None = None,
     status: int = 200,
     tutor_form: TutorForm | None = None,
+    link_form: LinkForm | None = None,
 ):
     return render_template(
         "admin/user.html",
@@ -63,7 +72,52 @@ def _user_page(
         account=lifecycle.account_facts(person),
         teaching_choices=_teaching_choices(person),
         has_second_factor=second_factor.of(person) is not None,
+        links=identities.links_of(person),
+        link_form=link_form or _link_form(person),
     ), status
+
+
+def _link_form(person: User, form: LinkForm | None = None) -> LinkForm:
+    form = form or LinkForm(prefix="link")
+    form.provider.choices = [
+        (provider.id, provider.name) for provider in sso.offered(person.school)
+    ]
+    return form
+
+
+@bp.post("/users/<int:user_id>/identities")
+def link_identity(user_id: int):
+    """The direction links the person to their identifier at a provider (SSO)."""
+    person = _manageable(user_id)
+    form = _link_form(person, LinkForm(prefix="link"))
+    if form.validate_on_submit():
+        provider = db.session.get(IdentityProvider, form.provider.data)
+        try:
+            identities.link(current_user, person, provider, form.subject.data, LinkedBy.DIRECTION)
+        except ValidationError as error:
+            db.session.rollback()
+            error.apply_to(form)
+        else:
+            db.session.commit()
+            flash(_("The account is linked to %(provider)s.", provider=provider.name), "success")
+            return redirect(url_for("people.user", user_id=person.id))
+    return _user_page(person, status=400, link_form=form)
+
+
+@bp.post("/users/<int:user_id>/identities/<int:identity_id>/unlink")
+def unlink_identity(user_id: int, identity_id: int):
+    person = _manageable(user_id)
+    form = ConfirmForm()
+    identity = db.session.get(ExternalIdentity, identity_id)
+    if identity is None or identity.user_id != person.id:
+        abort(404)
+    if not form.validate_on_submit():
+        abort(400)
+    name = identity.provider.name
+    identities.unlink(current_user, identity)
+    db.session.commit()
+    flash(_("The link with %(provider)s is removed.", provider=name), "success")
+    return redirect(url_for("people.user", user_id=person.id))
 
 
 def _teaching_choices(person: User) -> list[Group]:

@@ -93,6 +93,7 @@ def _direction(user: User) -> list[Group]:
             (_l("Imports"), "imports.index"),
             (_l("Audit log"), "audit.index"),
             (_l("New school year"), "rollover.index"),
+            (_l("Identity providers"), "providers.index"),
             (_l("Settings"), "admin.settings"),
         ),
     ]
