@@ -137,16 +137,25 @@ VENDOR_FILES = {
 }
 
 
-def ensure_test_tools() -> None:
-    """npm packages of the tests into tests/node_modules: the Nu HTML Checker (vnu.jar)."""
-    tests = ROOT / "tests"
-    stamp = tests / "node_modules" / ".carnet-installed"
-    wanted = _digest(tests / "package-lock.json")
+def _npm_folder(folder: Path, what: str) -> None:
+    """``folder``'s npm packages, installed again only when its lock changed."""
+    stamp = folder / "node_modules" / ".carnet-installed"
+    wanted = _digest(folder / "package-lock.json")
     if stamp.exists() and stamp.read_text() == wanted:
         return
-    say("installing test tools from tests/package-lock.json")
-    _npm_ci(tests)
+    say(f"installing {what} from {folder.relative_to(ROOT)}/package-lock.json")
+    _npm_ci(folder)
     stamp.write_text(wanted)
+
+
+def ensure_test_tools() -> None:
+    """npm packages of the tests into tests/node_modules: the Nu HTML Checker (vnu.jar)."""
+    _npm_folder(ROOT / "tests", "test tools")
+
+
+def ensure_identity_providers() -> None:
+    """The OpenID Connect provider on loopback, for the single sign-on tests and the demo."""
+    _npm_folder(ROOT / "tests" / "sso", "the demo identity providers")
 
 
 def compile_catalogs() -> None:
@@ -174,6 +183,7 @@ def main(argv: list[str]) -> int:
             ensure_test_tools()
         ensure_venv("test")
     if command != "lock":
+        ensure_identity_providers()
         ensure_static()
         compile_catalogs()
     os.chdir(ROOT)

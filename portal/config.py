@@ -59,6 +59,9 @@ def load() -> dict:
         # on this device" lasts this many days instead, then the person logs in again.
         "SESSION_IDLE_SECONDS": int(os.environ.get("SESSION_IDLE_MINUTES", 30)) * 60,
         # A browser where a second factor was confirmed is not asked again for this long.
+        # The demo's identity providers on loopback (python3 -m portal run starts them).
+        "DEMO_CAS_URL": os.environ.get("DEMO_CAS_URL", "http://127.0.0.1:8401"),
+        "DEMO_OIDC_URL": os.environ.get("DEMO_OIDC_URL", "http://127.0.0.1:8402"),
         "SECOND_FACTOR_TRUST_DAYS": int(os.environ.get("SECOND_FACTOR_TRUST_DAYS", 30)),
         "REMEMBER_COOKIE_DURATION": dt.timedelta(days=int(os.environ.get("REMEMBER_DAYS", 30))),
         "WTF_CSRF_TIME_LIMIT": 4 * 3600,

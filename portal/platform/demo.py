@@ -16,18 +16,30 @@ import datetime as dt
 import random
 
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import func, select
 
 from portal.accounts import logins
 from portal.accounts import services as accounts
-from portal.accounts.models import AccountState, EmailSource, Profile, User
+from portal.accounts.models import (
+    AccountState,
+    EmailSource,
+    ExternalIdentity,
+    IdentityProvider,
+    LinkedBy,
+    Profile,
+    ProviderKind,
+    School,
+    SecondFactor,
+    User,
+)
 from portal.attendance import services as attendance
 from portal.attendance.models import AlertRule, MarkKind
 from portal.content import announcements, homework
 from portal.content.announcements import AnnouncementInput
 from portal.content.homework import HomeworkInput
-from portal.core import clock, security
+from portal.core import clock, security, vault
 from portal.extensions import db
 from portal.groups import manage, people, saved
 from portal.groups import services as groups
@@ -39,6 +51,10 @@ from portal.platform.demo_names import FIRST, LAST
 from portal.sms import setup as sms_setup
 
 PASSWORD = "carnet-demo"  # noqa: S105 - printed for everyone to try the demo
+#: demo.admin's authenticator app: the README shows how to make its codes.
+ADMIN_TOTP_SECRET = "CARNETDEMOADMINSECONDFACTORCODES"  # noqa: S105 - printed for everyone to try the demo
+#: The client secret of the demo's OpenID Connect provider (tests/sso/oidc_provider.mjs).
+OIDC_SECRET = "carnet-demo-oidc"  # noqa: S105 - a provider on loopback, for the demo
 SCHOOLS = (
     ("Collège Jean Moulin", "0751234A", ["6A", "5B", "4A", "3C"], ["ULIS", "Latin"]),
     ("École élémentaire Les Tilleuls", "0759876B", ["CM1-A", "CM2-A"], ["UPE2A"]),
@@ -403,14 +419,47 @@ def _special_accounts() -> None:
 )
 @with_appcontext
 def demo_command(if_empty: bool, pupils: int | None) -> None:
-    """Load the demo platform and print one login per profile."""
+    """Load the demo platform and print one login per profile; the collège logs in through
+    the demo identity providers too, and demo.admin confirms with a code."""
     if db.session.scalar(select(func.count(User.id))):
         if if_empty:
             click.echo("The database already has data: demo not loaded.")
             return
         raise click.ClickException("The database is not empty: demo data goes in an empty one.")
     known = build(pupils=pupils)
+    sign_in_options()
     db.session.commit()
     click.echo(f"Demo loaded. Every demo login has the password '{PASSWORD}':")
     for profile, login in known.items():
         click.echo(f"  {profile:<10} {login}")
+
+
+def sign_in_options() -> None:
+    """The collège's ways in beyond passwords: an OpenID Connect provider ("ÉduConnect") that
+    knows demo.parent and a CAS server (the ENT) that knows demo.teacher, both on loopback
+    (started by ``python3 -m portal run``: tests/sso/), and demo.admin's authenticator app."""
+    config = current_app.config
+    school = db.session.scalar(select(School).where(School.code == SCHOOLS[0][1]))
+    oidc = IdentityProvider(
+        school_id=school.id,
+        kind=ProviderKind.OIDC,
+        name="ÉduConnect (démo)",
+        url=config["DEMO_OIDC_URL"],
+        client_id="carnet",
+        secret=vault.seal(OIDC_SECRET),
+        secret_hint=OIDC_SECRET[-4:],
+    )
+    cas = IdentityProvider(
+        school_id=school.id, kind=ProviderKind.CAS, name="ENT (démo)", url=config["DEMO_CAS_URL"]
+    )
+    db.session.add_all([oidc, cas])
+    for provider, login in ((oidc, "demo.parent"), (cas, "demo.teacher")):
+        person = db.session.scalar(select(User).where(User.login == login))
+        db.session.add(
+            ExternalIdentity(
+                provider=provider, user=person, subject=login, linked_by=LinkedBy.DIRECTION
+            )
+        )
+    admin = db.session.scalar(select(User).where(User.login == "demo.admin"))
+    db.session.add(SecondFactor(user_id=admin.id, secret=vault.seal(ADMIN_TOTP_SECRET)))
+    db.session.flush()

@@ -26,6 +26,7 @@ ACCOUNTS = {
     "oidc-parent": {"profil": "responsable", "name": "A parent"},
     "oidc-pupil-says": {"profil": "eleve"},
     "oidc-admin": {"profil": "direction"},
+    "someone-new": {"profil": "responsable"},
 }
 
 
