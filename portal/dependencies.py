@@ -52,7 +52,8 @@ def lock() -> int:
             check=True,
             cwd=ROOT,
         )
-    say(f"written: {run}, {test}, static/package-lock.json, tests/package-lock.json")
+    npm = ", ".join(f"{folder.relative_to(ROOT)}/package-lock.json" for folder in NPM_FOLDERS)
+    say(f"written: {run}, {test}, {npm}")
     return 0
 
 
