@@ -1,5 +1,6 @@
 """Single sign-on: identity providers (a school's or the platform's), the identifiers that link
-people to them, the profiles that log in only through them, and trusting a provider's second factor
+people to them, the profiles that log in only through them, trusting a provider's second factor, and the
+provider an import's identifiers are linked to
 
 Revision ID: 61a8dc736418
 Revises: fa6336b195bc
@@ -55,6 +56,10 @@ def upgrade():
     with op.batch_alter_table('external_identity', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_external_identity_user_id'), ['user_id'], unique=False)
 
+    with op.batch_alter_table('import_run', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('provider_id', sa.Integer(), nullable=True))
+        batch_op.create_foreign_key(batch_op.f('fk_import_run_provider_id_identity_provider'), 'identity_provider', ['provider_id'], ['id'], ondelete='SET NULL')
+
     with op.batch_alter_table('school', schema=None) as batch_op:
         batch_op.add_column(sa.Column('password_off', sa.String(length=60), server_default='', nullable=False))
         batch_op.add_column(sa.Column('trust_provider_mfa', sa.Boolean(), server_default=sa.false(), nullable=False))
@@ -62,6 +67,10 @@ def upgrade():
 
 
 def downgrade():
+    with op.batch_alter_table('import_run', schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f('fk_import_run_provider_id_identity_provider'), type_='foreignkey')
+        batch_op.drop_column('provider_id')
+
     with op.batch_alter_table('school', schema=None) as batch_op:
         batch_op.drop_column('trust_provider_mfa')
         batch_op.drop_column('password_off')

@@ -6,10 +6,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, insert, or_, select, update
 
 from portal.accounts.logins import Logins
-from portal.accounts.models import EmailSource, Guardianship, School, User
+from portal.accounts.models import (
+    EmailSource,
+    ExternalIdentity,
+    Guardianship,
+    LinkedBy,
+    School,
+    User,
+)
+from portal.core import clock
+from portal.core.audit import AuditEntry, AuditTag
 from portal.core.db import among
 from portal.core.text import fold
 from portal.extensions import db
@@ -30,6 +39,64 @@ PERSON_FIELDS = (
     "email_source",
     "mobile",
 )
+
+
+def _write_identities(world: World, ids: dict[int, int]) -> None:
+    """The identifiers at the import's identity provider: a person's earlier one replaced, each
+    link audited as the direction's links are."""
+    changed = [
+        person
+        for pid, person in world.people.items()
+        if person.sso_subject
+        and (pid < 0 or world.original_people[pid].sso_subject != person.sso_subject)
+    ]
+    if not changed:
+        return
+    user_ids = [ids.get(person.id, person.id) for person in changed]
+    subjects = [person.sso_subject for person in changed]
+    for batch_ids, batch_subjects in zip(_batches(user_ids), _batches(subjects), strict=True):
+        db.session.execute(
+            delete(ExternalIdentity).where(
+                ExternalIdentity.provider_id == world.provider_id,
+                or_(
+                    ExternalIdentity.user_id.in_(batch_ids),
+                    ExternalIdentity.subject.in_(batch_subjects),
+                ),
+            )
+        )
+    now = clock.now()
+    for batch in _batches(list(zip(user_ids, subjects, strict=True))):
+        db.session.execute(
+            insert(ExternalIdentity),
+            [
+                {
+                    "provider_id": world.provider_id,
+                    "user_id": user_id,
+                    "subject": subject,
+                    "linked_by": LinkedBy.IMPORT.value,
+                    "linked_at": now,
+                }
+                for user_id, subject in batch
+            ],
+        )
+        db.session.execute(
+            insert(AuditEntry),
+            [
+                {
+                    "created_at": now,
+                    "actor_id": world.actor_id,
+                    "school_id": world.school.id,
+                    "tag": AuditTag.SSO_LINKED.value,
+                    "details": {
+                        "person_id": user_id,
+                        "provider_id": world.provider_id,
+                        "subject": subject,
+                        "by": LinkedBy.IMPORT.value,
+                    },
+                }
+                for user_id, subject in batch
+            ],
+        )
 
 
 def _batches(items: list, size: int = BATCH):
@@ -69,6 +136,7 @@ def write(world: World, progress: Callable[[int, int], None] | None = None) -> N
         done += len(batch)
         if progress:
             progress(done, total)
+    _write_identities(world, ids)
     touched_pupils = _write_links(world, ids)
     touched_classes = _write_members(world, ids)
     if touched_pupils:

@@ -30,3 +30,14 @@ class UploadForm(FlaskForm):
             "Separated by ';', in UTF-8 or Latin-1, with the column headings on the first line."
         ),
     )
+    # Shown when the school has identity providers; its choices are set by the view.
+    provider = SelectField(
+        _l("Identity provider of the identifiers"),
+        choices=[],
+        coerce=lambda value: int(value) if value not in (None, "") else None,
+        validate_choice=False,
+        description=_l(
+            "When the file has a column of identifiers (“Identifiant ENT”…): the people are "
+            "linked to this provider, to log in through it."
+        ),
+    )

@@ -98,6 +98,7 @@ def field_label(name: str) -> str:
         "teaching": _("teaching groups"),
         "groups": _("teaching groups"),
         "register_number": _("register number (N° interne)"),
+        "sso_login": _("identifier at the identity provider"),
         "rank": _("rank"),
         "profile": _("function"),
         "classes": _("classes"),
@@ -254,6 +255,10 @@ def warning_text(values: dict) -> str:
         )
     elif why == "two_guardians":
         return _("%(value)s already has two other guardians: not linked.", value=value)
+    elif why == "sso_taken":
+        reason = _("The identifier “%(value)s” is already linked to another account.", value=value)
+    elif why == "sso_too_long":
+        reason = _("The identifier is longer than allowed.")
     else:
         reason = refusal_text(value, why)
     return _(

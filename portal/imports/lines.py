@@ -26,13 +26,15 @@ def plan(
     reading: Reading,
     table: Table,
     progress: Callable[[int, int], None] | None = None,
+    provider_id: int | None = None,
 ) -> tuple[World, list[Outcome]]:
     """Judge every line; the World comes back as applying the accepted lines would leave it.
     The reading must need no column it lacks (checked when the file was uploaded)."""
     if reading.missing:
         raise ValueError(f"columns missing: {reading.missing}")
     positions, headings = reading.positions, reading.headings
-    world = World(school, "pupils" if reading.shape.kind == "guardians" else reading.shape.kind)
+    kind = "pupils" if reading.shape.kind == "guardians" else reading.shape.kind
+    world = World(school, kind, provider_id)
     planner = PLANNERS[reading.shape.kind]
     seen: dict = {}
     outcomes = []

@@ -56,6 +56,10 @@ class ImportRun(db.Model):
     #: What each column of the file was taken as: [heading, field or None, how] (shapes.py).
     columns: Mapped[list] = mapped_column(JSON, default=list)
     job_id: Mapped[str | None] = mapped_column(String(60))
+    #: The identity provider the file's identifiers (an ENT login column) are linked to.
+    provider_id: Mapped[int | None] = mapped_column(
+        ForeignKey("identity_provider.id", ondelete="SET NULL")
+    )
     error: Mapped[str | None] = mapped_column(String(500))
     applied_at: Mapped[dt.datetime | None]
 

@@ -89,6 +89,35 @@ def _set_email(world: World, person: Person, email: str | None, notes: list[Note
     person.email_source = EmailSource.IMPORT.value
 
 
+#: The longest identifier kept for an identity provider (ExternalIdentity.subject).
+SUBJECT_MAX = 255
+
+
+def _set_subject(
+    world: World, person: Person, subject: str | None, notes: list[Note], who: str, column: str
+) -> None:
+    """The person's identifier at the import's identity provider, linked when applied. One
+    linked to another account, or too long, is a warning: the line goes on without it."""
+    subject = (subject or "").strip()
+    if not subject or world.provider_id is None or subject == person.sso_subject:
+        return
+    holder = world.by_subject.get(subject)
+    why = (
+        "sso_too_long"
+        if len(subject) > SUBJECT_MAX
+        else "sso_taken"
+        if holder is not None and holder != person.id
+        else None
+    )
+    if why:
+        notes.append(("warning", {"who": who, "column": column, "value": subject, "why": why}))
+        return
+    if person.sso_subject:
+        world.by_subject.pop(person.sso_subject, None)
+    _set(person, "sso_subject", subject, notes, shown="sso_login")
+    world.by_subject[subject] = person.id
+
+
 def _set_groups(world: World, person: Person, kind: str, wanted: set[int], notes: list[Note]):
     """Make ``wanted`` the person's groups of ``kind`` (class or teaching) for the year."""
     of_kind = world.group_kind_ids(kind)
@@ -140,7 +169,15 @@ def _guardian_values(
         code = rejected.notes[0][0]
         warn(name, "missing_name" if code == "missing_name" else "too_long", given.get(name, ""))
         return None
-    found = {"last_name": last_name, "first_name": first_name, "email": None, "mobile": None}
+    found = {
+        "last_name": last_name,
+        "first_name": first_name,
+        "email": None,
+        "mobile": None,
+        "block": block,
+        "sso_login": given.get("sso_login", ""),
+        "sso_column": headings.get(prefix + "sso_login", "sso_login"),
+    }
     try:
         found["email"] = read_email(given.get("email", ""), block)
     except Rejected:
@@ -254,6 +291,7 @@ def _update_parent(world: World, parent: Person, given: dict, notes: list[Note])
         _set(parent, "first_name", given["first_name"], notes)
     _set_email(world, parent, given["email"], notes)
     _set(parent, "mobile", given["mobile"], notes)
+    _set_subject(world, parent, given["sso_login"], notes, given["block"], given["sso_column"])
 
 
 def plan_pupil(
@@ -300,6 +338,8 @@ def plan_pupil(
             raise Rejected(("register_number_taken", {"value": number}))
         _set(pupil, "register_number", number, notes)
         world.by_register_number[number] = pupil.id
+    column = headings.get("sso_login", "sso_login")
+    _set_subject(world, pupil, values.get("sso_login"), notes, "pupil", column)
     if classes:
         _set_groups(world, pupil, "class", classes, notes)
     if teaching is not None:
@@ -384,6 +424,8 @@ def plan_staff(
         world.by_national_id[national_id] = person.id
     _set_email(world, person, email, notes)
     _set(person, "mobile", mobile, notes)
+    column = headings.get("sso_login", "sso_login")
+    _set_subject(world, person, values.get("sso_login"), notes, "person", column)
     if classes is not None and profile == Profile.TEACHER:
         _set_groups(world, person, "class", classes, notes)
     label = f"{last_name.upper()} {first_name}"

@@ -18,6 +18,7 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job
 from sqlalchemy import delete, func, insert, select, update
 
+from portal.accounts import sso
 from portal.accounts.models import School, User
 from portal.core import audit, clock, outbox
 from portal.core.audit import AuditTag
@@ -56,10 +57,22 @@ class ColumnsMissing(ValidationError):
         self.run = run
 
 
-def upload(actor: User, kind: str, register: str, filename: str, content: bytes) -> ImportRun:
+def upload(
+    actor: User,
+    kind: str,
+    register: str,
+    filename: str,
+    content: bytes,
+    provider_id: int | None = None,
+) -> ImportRun:
     """A new import of ``content``: checked (size, columns), then previewed here or queued for
-    a worker. Raises ValidationError on 'file', 'kind' or 'register'; ColumnsMissing (on
-    'file') when a column it needs is missing, the import kept to map its columns."""
+    a worker. Raises ValidationError on 'file', 'kind', 'register' or 'provider'; ColumnsMissing
+    (on 'file') when a column it needs is missing, the import kept to map its columns. A file
+    with a column of identifiers at an identity provider (an ENT login) names the provider
+    (``provider_id``) they are linked to."""
+    offered = {provider.id for provider in sso.offered(actor.school)}
+    if provider_id is not None and provider_id not in offered:
+        raise ValidationError("provider", _("Choose one of the school's providers."))
     if kind not in KINDS:
         raise ValidationError("kind", _("Choose what the file holds."))
     if register and register not in REGISTERS:
@@ -85,9 +98,20 @@ def upload(actor: User, kind: str, register: str, filename: str, content: bytes)
                 kind=KINDS[kind],
             ),
         )
+    if provider_id is None and any(f.endswith("sso_login") for f in reading.positions):
+        raise ValidationError(
+            "provider",
+            _("This file has a column of identifiers: choose the identity provider they come from.")
+            if offered
+            else _(
+                "This file has a column of identifiers at an identity provider: add the provider "
+                "first (Administration → Identity providers)."
+            ),
+        )
     run = ImportRun(
         school_id=actor.school_id,
         actor_id=actor.id,
+        provider_id=provider_id,
         kind=reading.shape.kind,
         shape=reading.shape.register,
         filename=(filename or "import.csv")[-FILENAME_MAX:],
@@ -171,7 +195,9 @@ def _preview(run: ImportRun, reading: Reading | None = None, table=None) -> None
     if reading.missing:
         _incomplete(run)
         return
-    world, outcomes = lines.plan(run_school(run), reading, table, progress=_progress("reading"))
+    world, outcomes = lines.plan(
+        run_school(run), reading, table, _progress("reading"), run.provider_id
+    )
     db.session.execute(delete(ImportRow).where(ImportRow.run_id == run.id))
     for batch in apply._batches(outcomes):
         db.session.execute(
@@ -222,9 +248,12 @@ def _apply(run: ImportRun) -> None:
     reading, table = _read(run)
     if reading.missing:
         raise Stale
-    world, _outcomes = lines.plan(run_school(run), reading, table, progress=_progress("reading"))
+    world, _outcomes = lines.plan(
+        run_school(run), reading, table, _progress("reading"), run.provider_id
+    )
     if world.digest() != run.plan_digest:
         raise Stale
+    world.actor_id = run.actor_id
     apply.write(world, progress=_progress("writing"))
     run.state, run.applied_at, run.error = RunState.APPLIED, clock.now(), None
     run.content = None  # the people's data is in the school now; the file is not kept

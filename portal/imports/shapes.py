@@ -163,6 +163,7 @@ _SIECLE_GUARDIAN = {
     "financial": ("Responsable financier {n}", "Resp financier {n}"),
     "contact": ("Personne à contacter {n}", "À contacter {n}"),
     "accepts_sms": ("Autorise SMS légal{n}", "Accepte SMS {n}", "Accepte les SMS {n}"),
+    "sso_login": ("Identifiant ENT resp. légal{n}", "Identifiant ENT responsable {n}"),
 }
 #: ONDE's pupils export names no guardian; these are Carnet's first model files' headings.
 _ONDE_GUARDIAN = {
@@ -173,7 +174,11 @@ _ONDE_GUARDIAN = {
     "financial": ("Financier responsable {n}", "Responsable financier {n}"),
     "contact": ("Contact responsable {n}", "À contacter responsable {n}"),
     "accepts_sms": ("SMS responsable {n}", "Accord SMS responsable {n}"),
+    "sso_login": ("Identifiant ENT responsable {n}",),
 }
+#: The person's login at the school's identity provider (an ENT's, ÉduConnect's): linked to
+#: the provider chosen for the import (portal.accounts.identities), never guessed.
+_SSO = ("Identifiant ENT", "Login ENT", "Id ENT", "Identifiant ÉduConnect", "Identifiant SSO")
 _SIECLE_INE = ("INE", "Id National", "Numéro national", "N° national", "Identifiant national")
 _SIECLE_NUMBER = ("N° Interne", "No Interne", "Numéro interne", "Num. Elève Etab", "Elève No Etab")
 _SIECLE_LAST = ("Nom de famille", "Nom")
@@ -195,6 +200,7 @@ SHAPES: dict[str, Shape] = {
                 Column("class", _SIECLE_CLASS, required=True),
                 Column("groups", ("Groupes", "Groupe")),
                 Column("register_number", _SIECLE_NUMBER),
+                Column("sso_login", _SSO),
                 *_ranked("guardian", _SIECLE_GUARDIAN),
             ),
         ),
@@ -208,6 +214,7 @@ SHAPES: dict[str, Shape] = {
                 Column("birth_date", ("Date naissance", "Date de naissance"), required=True),
                 Column("class", ("Libellé classe", "Classe"), required=True),
                 Column("groups", ("Dispositif(s)", "Dispositif", "Regroupement")),
+                Column("sso_login", _SSO),
                 *_ranked("guardian", _ONDE_GUARDIAN),
             ),
         ),
@@ -227,6 +234,7 @@ SHAPES: dict[str, Shape] = {
                 Column("guardian.financial", ("Financier", "Responsable financier")),
                 Column("guardian.contact", ("Personne à contacter",)),
                 Column("guardian.accepts_sms", ("Autorise SMS", "Accepte SMS")),
+                Column("guardian.sso_login", _SSO),
                 Column("pupil.register_number", _SIECLE_NUMBER),
                 Column("pupil.national_id", _SIECLE_INE),
                 Column("pupil.last_name", _SIECLE_LAST),
@@ -254,6 +262,7 @@ SHAPES: dict[str, Shape] = {
                 Column("guardian.first_name", ("Prénom responsable",), required=True),
                 Column("guardian.email", ("Courriel", "Courriel responsable")),
                 Column("guardian.mobile", ("Téléphone portable", "Tél. portable")),
+                Column("guardian.sso_login", _SSO),
                 Column(
                     "child{n}.last_name",
                     ("Nom de famille enfant", "Nom de famille élève {n}", "Nom de famille élève"),
@@ -300,6 +309,7 @@ SHAPES: dict[str, Shape] = {
                 Column("email", ("Courriel", "Mél")),
                 Column("mobile", ("Tél. portable", "Portable")),
                 Column("classes", ("Divisions", "Classes")),
+                Column("sso_login", _SSO),
             ),
         ),
         Shape(
@@ -313,6 +323,7 @@ SHAPES: dict[str, Shape] = {
                 Column("email", ("Courriel", "Adresse courriel")),
                 Column("mobile", ("Téléphone portable", "Portable")),
                 Column("classes", ("Classes", "Classe")),
+                Column("sso_login", _SSO),
             ),
         ),
     )

@@ -8,6 +8,7 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from portal.accounts import sso
 from portal.accounts.models import Profile
 from portal.core import spreadsheet
 from portal.core.blueprints import profile_blueprint
@@ -29,6 +30,9 @@ WORKING = (RunState.PREVIEWING, RunState.APPLYING)
 @bp.route("/", methods=["GET", "POST"])
 def index():
     form = UploadForm()
+    form.provider.choices = [("", _("None"))] + [
+        (provider.id, provider.name) for provider in sso.offered(current_user.school)
+    ]
     error = incomplete = None
     if form.validate_on_submit():
         upload = form.file.data
@@ -36,7 +40,12 @@ def index():
             content = upload.read()
         try:
             run = services.upload(
-                current_user, form.kind.data, form.register.data, upload.filename, content
+                current_user,
+                form.kind.data,
+                form.register.data,
+                upload.filename,
+                content,
+                form.provider.data,
             )
         except services.ColumnsMissing as refused:
             keep_refused()  # nothing of the school changes; the file waits to be mapped

@@ -12,7 +12,14 @@ from dataclasses import asdict, dataclass, field
 from sqlalchemy import select
 
 from portal.accounts.contact import school_territory
-from portal.accounts.models import AccountState, Guardianship, Profile, School, User
+from portal.accounts.models import (
+    AccountState,
+    ExternalIdentity,
+    Guardianship,
+    Profile,
+    School,
+    User,
+)
 from portal.core.text import fold
 from portal.extensions import db
 from portal.groups.models import Group, GroupKind, GroupMember
@@ -37,6 +44,8 @@ class Person:
     email: str | None = None
     email_source: str | None = None
     mobile: str | None = None
+    #: The person's identifier at the import's identity provider (not a column of User).
+    sso_subject: str | None = None
 
     @property
     def name_key(self) -> tuple[str, str]:
@@ -101,8 +110,12 @@ def line_status(created: bool, notes: list[Note]) -> RowStatus:
 class World:
     """A school's people, guardianships and current-year classes and teaching groups, as values."""
 
-    def __init__(self, school: School, kind: str):
+    def __init__(self, school: School, kind: str, provider_id: int | None = None):
         self.school = school
+        #: The identity provider the file's identifiers are linked to, if it has any.
+        self.provider_id = provider_id
+        #: Who applies the import: the links it makes are audited as theirs.
+        self.actor_id: int | None = None
         self.priority = school.email_priority
         #: The school's French territory: its short phone numbers are read first.
         self.home = school_territory(school)
@@ -139,6 +152,18 @@ class World:
         self.links: dict[int, dict[int, Link]] = {}
         if kind == "pupils":
             self._load_families()
+        #: Identifier at the provider -> the person it is linked to (of any school: a
+        #: platform's provider serves them all).
+        self.by_subject: dict[str, int] = {}
+        if provider_id is not None:
+            for user_id, subject in db.session.execute(
+                select(ExternalIdentity.user_id, ExternalIdentity.subject).where(
+                    ExternalIdentity.provider_id == provider_id
+                )
+            ):
+                self.by_subject[subject] = user_id
+                if user_id in self.people:
+                    self.people[user_id].sso_subject = subject
         self._load_groups()
         self.new_groups: list[NewGroup] = []
         self._kind_ids: dict[str, set[int]] = {}
