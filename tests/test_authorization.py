@@ -44,6 +44,11 @@ PUBLIC = {
     "sso.start",
     "sso.back",
     "sso.unknown",
+    # SAML's assertion consumer service (tests/sso/test_saml.py: unsigned, wrongly signed,
+    # replayed, expired, wrong-audience, unsolicited and wrapped responses refused) and
+    # Carnet's service provider metadata.
+    "sso.saml_acs",
+    "sso.saml_metadata",
     "health.healthz",
     "notifications.unsubscribe",  # the signed token is the proof
     # The SMS provider's callbacks: the provider's signature is checked instead (tests/sms:
@@ -105,6 +110,7 @@ CSRF_EXEMPT = {
     "sms_hooks.reports",  # the provider's signature
     "sms_hooks.inbound",  # the provider's signature
     "notifications.unsubscribe",  # the signed token: one-click unsubscribe (RFC 8058)
+    "sso.saml_acs",  # the provider's signature, over an answer to a request of ours
 }
 
 

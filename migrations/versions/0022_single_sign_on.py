@@ -31,6 +31,7 @@ def upgrade():
     sa.Column('identifier_attribute', sa.String(length=80), nullable=False),
     sa.Column('profile_attribute', sa.String(length=80), nullable=False),
     sa.Column('profile_values', sa.JSON(), nullable=False),
+    sa.Column('metadata_xml', sa.Text(), server_default='', nullable=False),
     sa.Column('enabled', sa.Boolean(), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.ForeignKeyConstraint(['school_id'], ['school.id'], name=op.f('fk_identity_provider_school_id_school'), ondelete='CASCADE'),

@@ -17,6 +17,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
+from portal.accounts import saml
 from portal.accounts.labels import profile_plural
 from portal.accounts.models import (
     AccountState,
@@ -59,6 +60,8 @@ class ProviderFields:
     #: Profile -> the values, separated by commas, that mean it.
     profile_values: dict[str, str] | None = None
     enabled: bool = True
+    #: SAML: the provider's metadata, pasted (else read from ``url``).
+    metadata: str = ""
 
 
 def providers_of(school_id: int | None) -> list[IdentityProvider]:
@@ -86,10 +89,9 @@ def save_provider(
         raise ValidationError("kind", _("Choose a protocol."))
     if not name:
         raise ValidationError("name", _("Give the name people will see on the login page."))
-    try:
-        guard.check_url(url, settings.current().webhooks_private_allowed)
-    except guard.Refused as refusal:
-        raise ValidationError("url", str(refusal.reason)) from refusal
+    metadata = _saml_metadata(fields, url) if fields.kind == ProviderKind.SAML else ""
+    if url or fields.kind != ProviderKind.SAML:
+        _check_address(url)
     oidc = fields.kind == ProviderKind.OIDC
     if oidc and not fields.client_id.strip():
         raise ValidationError("client_id", _("Give the client identifier the provider gave you."))
@@ -113,6 +115,7 @@ def save_provider(
         provider.secret, provider.secret_hint = vault.seal(fields.secret), fields.secret[-4:]
     if not oidc:
         provider.secret, provider.secret_hint = "", ""
+    provider.metadata_xml = metadata
     provider.identifier_attribute = fields.identifier_attribute.strip()[:80]
     provider.profile_attribute = fields.profile_attribute.strip()[:80]
     provider.profile_values = values
@@ -129,6 +132,39 @@ def save_provider(
         new=new,
     )
     return provider
+
+
+def _check_address(url: str) -> None:
+    try:
+        guard.check_url(url, settings.current().webhooks_private_allowed)
+    except guard.Refused as refusal:
+        raise ValidationError("url", str(refusal.reason)) from refusal
+
+
+def _saml_metadata(fields: ProviderFields, url: str) -> str:
+    """The SAML provider's metadata, pasted or read from its address, checked usable."""
+    metadata = fields.metadata.strip()
+    if not metadata and not url:
+        raise ValidationError(
+            "metadata_xml",
+            _("Paste the provider's metadata, or give the address it publishes them at."),
+        )
+    if not metadata:
+        _check_address(url)
+        try:
+            metadata = saml.fetch_metadata(url)
+        except saml.MetadataRefused as refused:
+            raise ValidationError(
+                "url", _("The metadata could not be read there: %(why)s", why=str(refused))
+            ) from refused
+    try:
+        saml.check_metadata(metadata)
+    except saml.MetadataRefused as refused:
+        raise ValidationError(
+            "metadata_xml",
+            _("These are not an identity provider's usable metadata: %(why)s", why=str(refused)),
+        ) from refused
+    return metadata
 
 
 def delete_provider(actor: User, provider: IdentityProvider) -> None:

@@ -8,7 +8,7 @@ from enum import StrEnum
 
 from flask_babel import gettext
 from flask_login import UserMixin
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, UniqueConstraint, false
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from portal.core import clock
@@ -290,6 +290,7 @@ class TrustedDevice(db.Model):
 class ProviderKind(StrEnum):
     OIDC = "oidc"
     CAS = "cas"
+    SAML = "saml"
 
 
 class IdentityProvider(db.Model):
@@ -308,14 +309,17 @@ class IdentityProvider(db.Model):
     #: What the login page's button says: "ENT Mon collège", "ÉduConnect".
     name: Mapped[str] = mapped_column(String(80))
     #: OIDC: the issuer (its discovery document is under /.well-known/openid-configuration);
-    #: CAS: the server's base address (…/login, …/p3/serviceValidate).
+    #: CAS: the server's base address (…/login, …/p3/serviceValidate); SAML: the address of
+    #: its metadata, if it publishes them (else pasted).
     url: Mapped[str] = mapped_column(String(300))
+    #: SAML: the provider's metadata (its entity ID, single sign-on service and signing keys).
+    metadata_xml: Mapped[str] = mapped_column(Text, default="", server_default="")
     client_id: Mapped[str] = mapped_column(String(200), default="")
     #: The OIDC client secret, sealed (portal.core.vault); its last four characters as a hint.
     secret: Mapped[str] = mapped_column(String(500), default="")
     secret_hint: Mapped[str] = mapped_column(String(4), default="")
     #: The attribute or claim that names the person; empty for the protocol's own (CAS user,
-    #: OIDC ``sub``).
+    #: OIDC ``sub``, SAML ``NameID``).
     identifier_attribute: Mapped[str] = mapped_column(String(80), default="")
     #: The attribute or claim that says the person's profile, and the values that mean each
     #: Carnet profile ({"parent": ["responsable", "parent"], ...}); empty: not checked.

@@ -102,13 +102,18 @@ def finish(provider: IdentityProvider, return_url: str) -> Assertion:
     return assertion
 
 
-def _subject(provider: IdentityProvider, own: str | None, attributes: dict) -> str:
-    if not provider.identifier_attribute:
-        return (own or "").strip()
-    value = attributes.get(provider.identifier_attribute)
+def attribute(attributes: dict, name: str) -> str:
+    """An attribute's value (the first, where a protocol gives a list)."""
+    value = attributes.get(name)
     if isinstance(value, list):
         value = value[0] if value else None
     return str(value or "").strip()
+
+
+def _subject(provider: IdentityProvider, own: str | None, attributes: dict) -> str:
+    if not provider.identifier_attribute:
+        return (own or "").strip()
+    return attribute(attributes, provider.identifier_attribute)
 
 
 # OpenID Connect

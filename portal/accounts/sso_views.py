@@ -4,19 +4,34 @@ person link their own account once."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, session, url_for
+import logging
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
 
-from portal.accounts import credentials, identities, sso
+from portal.accounts import credentials, identities, saml, sso
 from portal.accounts.forms import LinkAccountForm
-from portal.accounts.models import AccountState, IdentityProvider, LinkedBy
+from portal.accounts.models import AccountState, IdentityProvider, LinkedBy, ProviderKind
 from portal.accounts.views import LOGIN_SCHOOL, log_in
 from portal.core import clock
 from portal.core.errors import ValidationError
 from portal.core.navigation import home_url, safe_next
-from portal.extensions import db, limiter
+from portal.extensions import csrf, db, limiter
+
+log = logging.getLogger(__name__)
 
 bp = Blueprint("sso", __name__, url_prefix="/login/provider")
 
@@ -48,11 +63,18 @@ def start(provider_id: int):
     provider = _provider(provider_id)
     if current_user.is_authenticated:
         return redirect(home_url(current_user))
-    session[PROVIDER], session[TARGET] = provider.id, safe_next("")
+    target = safe_next("")
     try:
+        if provider.kind == ProviderKind.SAML:
+            # The answer comes back by the provider's POST, without our cookies: the request
+            # and where to go afterwards are kept server-side (portal.accounts.saml).
+            return saml.start(provider, target)
+        session[PROVIDER], session[TARGET] = provider.id, target
         return sso.start(provider, identities.callback_url())
     except sso.SignInFailed as failed:
         return _failed(provider, failed.reason)
+    except saml.MetadataRefused as refused:
+        return _failed(provider, str(refused))
 
 
 @bp.get("/back")
@@ -68,6 +90,40 @@ def back():
         assertion = sso.finish(provider, identities.callback_url())
     except sso.SignInFailed as failed:
         return _failed(provider, failed.reason)
+    return _received(assertion, session.pop(TARGET, ""))
+
+
+@bp.post("/saml/acs")
+@csrf.exempt  # the provider's signature on the assertion is the proof, and the request we sent
+def saml_acs():
+    """SAML's assertion consumer service (HTTP-POST)."""
+    response = request.form.get("SAMLResponse", "")
+    try:
+        provider, request_id, target = saml.answered(response)
+    except saml.Refused as refused:
+        log.warning("saml response refused: %s", refused.reason)
+        flash(str(identities.REFUSED), "error")
+        return redirect(url_for("accounts.login"))
+    try:
+        subject, attributes, mfa = saml.finish(provider, request_id, response)
+    except saml.Refused as refused:
+        return _failed(provider, refused.reason)
+    if provider.identifier_attribute:
+        subject = sso.attribute(attributes, provider.identifier_attribute)
+    if not subject:
+        return _failed(provider, "no identifier in the assertion")
+    return _received(sso.Assertion(provider, subject.strip(), attributes, mfa), target)
+
+
+@bp.get("/saml/metadata")
+def saml_metadata():
+    """Carnet's service provider metadata, for the providers to register it."""
+    return Response(saml.sp_metadata(), mimetype="application/samlmetadata+xml")
+
+
+def _received(assertion: sso.Assertion, target: str):
+    """What a provider vouched for: the linked account logs in, or the link page."""
+    provider = assertion.provider
     identity = identities.linked(provider, assertion.subject)
     if identity is None:
         identities.refuse(provider, "no account linked to this identifier", assertion.subject)
@@ -92,7 +148,7 @@ def back():
     refusal = _may_not_log_in(user)
     if refusal:
         return _failed(provider, f"account {user.state}", assertion.subject, user, refusal)
-    return _logged_in(identity, assertion.mfa)
+    return _logged_in(identity, assertion.mfa, target)
 
 
 def _sorted(profiles: set[str] | None) -> list[str] | None:
@@ -110,9 +166,9 @@ def _may_not_log_in(user) -> str | None:
     return None
 
 
-def _logged_in(identity, mfa: bool):
+def _logged_in(identity, mfa: bool, target: str = ""):
     user = identities.signed_in(identity)
-    target = session.pop(TARGET, "") or home_url(user)
+    target = target or home_url(user)
     response = log_in(user, False, target, provider_mfa=mfa)
     db.session.commit()
     return response

@@ -11,6 +11,7 @@ from wtforms import (
     SelectChoice,
     SelectField,
     StringField,
+    TextAreaField,
 )
 from wtforms.validators import Length, Optional
 
@@ -114,6 +115,7 @@ class ProviderForm(FlaskForm):
         choices=[
             SelectChoice(ProviderKind.OIDC.value, _l("OpenID Connect (ÉduConnect, an academy)")),
             SelectChoice(ProviderKind.CAS.value, _l("CAS (a regional ENT)")),
+            SelectChoice(ProviderKind.SAML.value, _l("SAML 2.0 (an academy, a federation)")),
         ],
         default=ProviderKind.OIDC.value,
     )
@@ -128,7 +130,8 @@ class ProviderForm(FlaskForm):
         validators=[Length(max=300)],
         description=_l(
             "OpenID Connect: the issuer (its discovery document is read from it). CAS: the "
-            "server’s address, the one before /login."
+            "server’s address, the one before /login. SAML: the address of its metadata, or "
+            "paste them below."
         ),
         render_kw={"type": "url", "autocomplete": "off"},
     )
@@ -142,12 +145,21 @@ class ProviderForm(FlaskForm):
         validators=[Length(max=300)],
         render_kw={"autocomplete": "new-password"},
     )
+    metadata_xml = TextAreaField(
+        _l("Metadata of the provider (SAML)"),
+        validators=[Length(max=2_000_000)],
+        description=_l(
+            "The XML document the provider publishes; read again from its address "
+            "each time the provider is saved, when it is empty here."
+        ),
+        render_kw={"rows": 4, "spellcheck": "false"},
+    )
     identifier_attribute = StringField(
         _l("Attribute that names the person"),
         validators=[Length(max=80)],
         description=_l(
-            "Empty: the protocol’s own identifier (CAS user, OpenID Connect “sub”). Otherwise "
-            "an attribute such as the ENT login."
+            "Empty: the protocol’s own identifier (CAS user, OpenID Connect “sub”, SAML "
+            "NameID). Otherwise an attribute such as the ENT login."
         ),
         render_kw={"autocomplete": "off"},
     )

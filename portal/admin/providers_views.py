@@ -7,7 +7,7 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from portal.accounts import identities
+from portal.accounts import identities, saml
 from portal.accounts.models import IdentityProvider, Profile
 from portal.admin.forms import PasswordOffForm, ProviderForm
 from portal.core.blueprints import profile_blueprint
@@ -38,6 +38,7 @@ def _page(form=None, status: int = 200):
         providers=identities.providers_of(_owner()),
         form=form,
         return_url=identities.callback_url(),
+        saml_metadata_url=saml.entity_id(),
     ), status
 
 
@@ -78,6 +79,7 @@ def _fields(form: ProviderForm) -> identities.ProviderFields:
             profile: form[f"values_{profile}"].data or "" for profile in ProviderForm.PROFILES
         },
         enabled=form.enabled.data,
+        metadata=form.metadata_xml.data or "",
     )
 
 
@@ -114,6 +116,7 @@ def _edit(provider: IdentityProvider | None):
         form=form,
         provider=provider,
         return_url=identities.callback_url(),
+        saml_metadata_url=saml.entity_id(),
     ), status
 
 

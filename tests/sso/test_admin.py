@@ -230,3 +230,43 @@ def test_passwords_are_switched_off_only_for_a_profile_a_provider_works_for(app,
     log_in(app.test_client(), place["admin"][0])
     entry = _tags(app, AuditTag.SCHOOL_SETTINGS_CHANGED)[-1]
     assert entry["password_off"] == "teacher"
+
+
+def test_a_saml_provider_is_known_by_its_metadata_pasted_or_read_from_its_address(app, place):
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from tests.sso.saml_idp import SamlIdP
+
+    metadata = SamlIdP().metadata().encode()
+
+    class Serve(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - the standard library's name
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(metadata)))
+            self.end_headers()
+            self.wfile.write(metadata)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Serve)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    client = logged_in(app, place["admin"][0])
+    form = {"kind": "saml", "name": "Académie", "url": "", "enabled": "y"}
+    try:
+        missing = post(client, "/providers/new", form, "/providers/new", headers=EN)
+        assert "Paste the provider" in field_error(missing, "metadata_xml")
+        garbage = post(
+            client, "/providers/new", {**form, "metadata_xml": "<a/>"}, "/providers/new", headers=EN
+        )
+        assert "not an identity provider" in field_error(garbage, "metadata_xml")
+        url = f"http://127.0.0.1:{server.server_address[1]}/metadata"
+        read = post(client, "/providers/new", {**form, "url": url}, "/providers/new")
+        assert read.status_code == 302
+    finally:
+        server.shutdown()
+        server.server_close()
+    with app.app_context():
+        provider = db.session.scalar(select(IdentityProvider))
+        assert provider.kind == "saml" and provider.metadata_xml == metadata.decode()
