@@ -12,7 +12,7 @@ import pytest
 from markupsafe import escape
 from sqlalchemy import func, select
 
-from portal.accounts.models import ExternalIdentity, IdentityProvider, Profile, ProviderKind
+from portal.accounts.models import ExternalIdentity, Profile
 from portal.attendance import reasons
 from portal.attendance.models import AlertRule
 from portal.audit.labels import tag_label
@@ -32,6 +32,7 @@ from tests.factories import PASSWORD
 from tests.pupil_files.test_events import _record, _type
 from tests.school import in_english, person
 from tests.sms.conftest import ACCOUNT
+from tests.sso.helpers import provider
 from tests.web import csrf_token, logged_in, text
 
 EN = {"Accept-Language": "en"}
@@ -410,12 +411,9 @@ def list_rule_changed(app, world, fixtures):
 
 def _identity_provider(app, world) -> int:
     with app.app_context():
-        provider = IdentityProvider(
-            school_id=world.school, kind=ProviderKind.CAS, name="ENT", url="http://127.0.0.1:9/"
-        )
-        db.session.add(provider)
+        made = provider(world.school)
         db.session.commit()
-        return provider.id
+        return made.id
 
 
 def sso_provider_saved(app, world, fixtures):

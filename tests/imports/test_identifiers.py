@@ -10,7 +10,7 @@ import io
 import pytest
 from sqlalchemy import select
 
-from portal.accounts.models import ExternalIdentity, IdentityProvider, ProviderKind, User
+from portal.accounts.models import ExternalIdentity, User
 from portal.core.audit import AuditEntry, AuditTag
 from portal.core.errors import ValidationError
 from portal.extensions import db
@@ -18,6 +18,7 @@ from portal.imports import services
 from portal.imports.models import ImportRow, ImportRun
 from tests.imports.files import SIECLE_PUPILS, SIECLE_STAFF, csv_bytes, guardian, pupil
 from tests.school import in_english, person
+from tests.sso.helpers import provider
 from tests.web import csrf_token, field_error, logged_in, text
 
 HEADINGS = [*SIECLE_PUPILS, "Identifiant ENT", "Identifiant ENT resp. légal1"]
@@ -31,12 +32,9 @@ JULES = [
 @pytest.fixture
 def ent(app, world):
     with app.app_context():
-        provider = IdentityProvider(
-            school_id=world.school, kind=ProviderKind.CAS, name="ENT", url="http://127.0.0.1:9/"
-        )
-        db.session.add(provider)
+        made = provider(world.school)
         db.session.commit()
-        return provider.id
+        return made.id
 
 
 def _links() -> dict[str, str]:

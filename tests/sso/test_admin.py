@@ -10,13 +10,13 @@ from portal.accounts.models import (
     ExternalIdentity,
     IdentityProvider,
     LinkedBy,
-    ProviderKind,
     School,
 )
 from portal.core import clock, settings
 from portal.core.audit import AuditEntry, AuditTag
 from portal.extensions import db
 from tests import factories as make
+from tests.sso.helpers import provider
 from tests.web import field_error, log_in, logged_in, post, text
 
 EN = {"Accept-Language": "en"}
@@ -45,13 +45,10 @@ def place(app):
     return found
 
 
-def _provider(school_id, name="ENT test", kind=ProviderKind.CAS, **kwargs) -> int:
-    provider = IdentityProvider(
-        school_id=school_id, kind=kind, name=name, url="http://127.0.0.1:9/cas", **kwargs
-    )
-    db.session.add(provider)
+def _provider(school_id, name="ENT test", **fields) -> int:
+    made = provider(school_id, name=name, **fields)
     db.session.commit()
-    return provider.id
+    return made.id
 
 
 def _tags(app, tag: AuditTag) -> list[dict]:

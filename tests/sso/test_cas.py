@@ -4,13 +4,12 @@ is validated once, for our service only; the attributes it releases check the pr
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
 
-from portal.accounts.models import ExternalIdentity, IdentityProvider, LinkedBy, ProviderKind
-from portal.core.audit import AuditEntry, AuditTag
+from portal.accounts.models import IdentityProvider
 from portal.extensions import db
 from tests import factories as make
 from tests.sso.conftest import RETURN, at_provider, through
+from tests.sso.helpers import link, provider, refusals
 from tests.web import post
 
 
@@ -18,37 +17,22 @@ from tests.web import post
 def place(app, cas):
     with app.app_context():
         school = make.school()
-        provider = IdentityProvider(
-            school_id=school.id,
-            kind=ProviderKind.CAS,
+        ent = provider(
+            school.id,
             name="ENT test",
             url=cas.url,
             profile_attribute="profil",
             profile_values={"teacher": ["enseignant"]},
         )
         teacher = make.user(school, "teacher")
-        db.session.add(
-            ExternalIdentity(
-                provider=provider, user=teacher, subject="ent-teacher", linked_by=LinkedBy.IMPORT
-            )
-        )
+        link(ent, teacher, "ent-teacher")
         db.session.commit()
-        return {"provider": provider.id, "teacher": teacher.id}
-
-
-def _refusals(app) -> list[str]:
-    with app.app_context():
-        return [
-            entry.details["reason"]
-            for entry in db.session.scalars(
-                select(AuditEntry).where(AuditEntry.tag == AuditTag.SSO_REFUSED.value)
-            )
-        ]
+        return {"provider": ent.id, "teacher": teacher.id}
 
 
 def test_a_linked_teacher_logs_in_through_cas(client, place, app):
     answer = through(client, place["provider"], "ent-teacher")
-    assert answer.headers["Location"] == "/teacher/", _refusals(app)
+    assert answer.headers["Location"] == "/teacher/", refusals(app)
     assert client.get("/teacher/").status_code == 200
 
 
@@ -63,7 +47,7 @@ def test_a_ticket_serves_once(app, client, place):
     client.get(f"/login/provider/{place['provider']}")
     assert client.get(back).headers["Location"] == "/login"
     assert client.get("/teacher/").status_code == 302
-    assert "ticket refused" in _refusals(app)[-1]
+    assert "ticket refused" in refusals(app)[-1]
 
 
 def test_a_ticket_issued_for_another_service_is_refused(app, client, place, cas):
@@ -72,7 +56,7 @@ def test_a_ticket_issued_for_another_service_is_refused(app, client, place, cas)
     answer = client.get(f"/login/provider/back?ticket={ticket}")
     assert answer.headers["Location"] == "/login"
     assert client.get("/teacher/").status_code == 302
-    assert _refusals(app) == ["ticket refused by the CAS server"]
+    assert refusals(app) == ["ticket refused by the CAS server"]
 
 
 def test_the_ticket_is_asked_for_our_own_return_address(client, place, cas):
@@ -85,7 +69,7 @@ def test_cas_attributes_saying_another_profile_are_refused(app, client, place, c
     cas.attributes["ent-teacher"]["profil"] = "eleve"
     answer = through(client, place["provider"], "ent-teacher")
     assert answer.headers["Location"] == "/login"
-    assert "profile teacher" in _refusals(app)[0]
+    assert "profile teacher" in refusals(app)[0]
 
 
 def test_an_unreachable_cas_server_is_a_refusal_not_an_error(app, client, place):
@@ -95,4 +79,4 @@ def test_an_unreachable_cas_server_is_a_refusal_not_an_error(app, client, place)
     client.get(f"/login/provider/{place['provider']}")
     answer = client.get("/login/provider/back?ticket=ST-whatever")
     assert answer.headers["Location"] == "/login"
-    assert "ConnectionError" in _refusals(app)[0]
+    assert "ConnectionError" in refusals(app)[0]

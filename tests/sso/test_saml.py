@@ -7,19 +7,16 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from sqlalchemy import select
 
 from portal.accounts.models import (
-    ExternalIdentity,
     IdentityProvider,
-    LinkedBy,
     ProviderKind,
     School,
     User,
 )
-from portal.core.audit import AuditEntry, AuditTag
 from portal.extensions import db
 from tests import factories as make
+from tests.sso.helpers import link, provider, refusals
 from tests.sso.saml_idp import MFA, SamlIdP, _key_and_certificate
 
 ACS = "/login/provider/saml/acs"
@@ -34,8 +31,8 @@ def idp():
 def place(app, idp):
     with app.app_context():
         school = make.school()
-        provider = IdentityProvider(
-            school_id=school.id,
+        academy = provider(
+            school.id,
             kind=ProviderKind.SAML,
             name="Académie",
             url="",
@@ -44,13 +41,9 @@ def place(app, idp):
             profile_values={"teacher": ["faculty"]},
         )
         teacher = make.user(school, "teacher")
-        db.session.add(
-            ExternalIdentity(
-                provider=provider, user=teacher, subject="saml-teacher", linked_by=LinkedBy.IMPORT
-            )
-        )
+        link(academy, teacher, "saml-teacher")
         db.session.commit()
-        return {"provider": provider.id, "teacher": teacher.id, "school": school.id}
+        return {"provider": academy.id, "teacher": teacher.id, "school": school.id}
 
 
 def _asked(client, place, idp) -> dict:
@@ -64,23 +57,13 @@ def _post(client, response: str):
     return client.post(ACS, data={"SAMLResponse": response})
 
 
-def _refusals(app) -> list[str]:
-    with app.app_context():
-        return [
-            entry.details["reason"]
-            for entry in db.session.scalars(
-                select(AuditEntry).where(AuditEntry.tag == AuditTag.SSO_REFUSED.value)
-            )
-        ]
-
-
 FACULTY = {"eduPersonAffiliation": ["faculty"]}
 
 
 def test_a_signed_assertion_logs_the_linked_teacher_in(app, client, place, idp):
     request = _asked(client, place, idp)
     answer = _post(client, idp.response(request, "saml-teacher", attributes=FACULTY))
-    assert answer.headers["Location"] == "/teacher/", _refusals(app)
+    assert answer.headers["Location"] == "/teacher/", refusals(app)
     assert client.get("/teacher/").status_code == 200
 
 
@@ -116,7 +99,7 @@ def test_a_spoiled_response_is_refused_and_logged(app, client, place, idp, spoil
     answer = _post(client, idp.response(request, "saml-teacher", attributes=FACULTY, **spoil))
     assert answer.headers["Location"] == "/login"
     assert client.get("/teacher/").status_code == 302
-    (reason,) = _refusals(app)
+    (reason,) = refusals(app)
     assert why in reason
 
 
@@ -127,7 +110,7 @@ def test_signature_wrapping_is_refused(app, client, place, idp, shape):
     answer = _post(client, idp.encode(idp.wrapped(signed, "saml-teacher-evil", shape)))
     assert answer.headers["Location"] == "/login"
     assert client.get("/teacher/").status_code == 302
-    (reason,) = _refusals(app)
+    (reason,) = refusals(app)
     assert "must contain 1 assertion" in reason
 
 
@@ -137,7 +120,7 @@ def test_another_profile_said_is_refused(app, client, place, idp):
         request, "saml-teacher", attributes={"eduPersonAffiliation": ["student"]}
     )
     assert _post(client, response).headers["Location"] == "/login"
-    assert "profile teacher" in _refusals(app)[0]
+    assert "profile teacher" in refusals(app)[0]
 
 
 def test_the_providers_mfa_is_read_from_the_authn_context(app, client, place, idp):
