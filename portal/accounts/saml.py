@@ -88,6 +88,8 @@ def _settings(metadata: str | None = None) -> dict:
         "security": {
             "wantAssertionsSigned": True,
             "wantNameId": True,
+            # Many providers send the NameID alone.
+            "wantAttributeStatement": False,
             "rejectDeprecatedAlgorithm": True,
             "allowRepeatAttributeName": True,
         },

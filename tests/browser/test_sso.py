@@ -79,3 +79,64 @@ def test_someone_the_ent_knows_is_told_whom_to_ask_in_english(browser, live_serv
     expect(page.get_by_text("Give your login and password")).to_be_visible()
     assert fits(page)
     context.close()
+
+
+def test_a_saml_provider_posts_back_across_sites_and_the_session_holds(app, live_server, page):
+    """The provider's page (another site: localhost, not 127.0.0.1) posts the response to
+    Carnet: no SameSite cookie comes with it, yet the login lands and the next pages see it."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from tests.sso.helpers import link, provider, refusals
+    from tests.sso.saml_idp import SamlIdP
+
+    idp = SamlIdP()
+    previous = app.config["PUBLIC_URL"]
+    app.config["PUBLIC_URL"] = live_server
+    with app.app_context():
+        school = make.school("Lycée Condorcet")
+        academy = provider(
+            school.id, kind=ProviderKind.SAML, name="Académie", url="", metadata_xml=idp.metadata()
+        )
+        link(academy, make.user(school, "teacher"), "saml-teacher")
+        db.session.commit()
+        code = school.code
+    pages: dict[str, bytes] = {}
+
+    class ProviderPage(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - the standard library's name
+            body = pages["form"]
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), ProviderPage)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        page.goto(f"/login?school={code}")
+        with page.expect_request(lambda r: r.url.startswith(idp.sso_url)) as asked:
+            page.route(f"{idp.sso_url}*", lambda route: route.abort())
+            page.get_by_role("button", name="Se connecter avec Académie").click()
+        request = idp.request_of(asked.value.url)
+        response = idp.response(request, "saml-teacher")
+        pages["form"] = (
+            f'<!doctype html><html lang="fr"><body><form method="post" action="{request["acs"]}">'
+            f'<input type="hidden" name="SAMLResponse" value="{response}">'
+            "<button>Continuer</button></form></body></html>"
+        ).encode()
+        # the provider's own site: localhost, another site than Carnet's 127.0.0.1
+        page.goto(f"http://localhost:{server.server_address[1]}/")
+        page.get_by_role("button", name="Continuer").click()
+        page.wait_for_load_state()
+        assert page.url == f"{live_server}/teacher/", refusals(app)
+        page.goto("/account")
+        expect(page).to_have_url(f"{live_server}/account")
+    finally:
+        app.config["PUBLIC_URL"] = previous
+        server.shutdown()
+        server.server_close()
