@@ -229,7 +229,8 @@ def unknown():
             db.session.rollback()
             form.form_errors.append(refused.message)
         else:
-            session.pop(PENDING, None)
+            response = _logged_in(identity, pending["mfa"])
+            # Told in the session the login just started (it starts empty but for the language).
             flash(
                 _(
                     "Your account is linked: from now on, log in through %(provider)s.",
@@ -237,7 +238,7 @@ def unknown():
                 ),
                 "success",
             )
-            return _logged_in(identity, pending["mfa"])
+            return response
     status = 400 if form.errors or form.form_errors else 200
     return render_template(
         "accounts/sso_unknown.html",

@@ -168,6 +168,7 @@ def test_an_unknown_subject_is_told_whom_to_ask_then_links_their_own_account(app
         "/login/provider/unknown",
     )
     assert linked.status_code == 302 and linked.headers["Location"] == "/parent/"
+    assert "Votre compte est lié" in text(client.get("/parent/"))
     with app.app_context():
         link = db.session.scalar(
             select(ExternalIdentity).where(ExternalIdentity.user_id == parent_id)
