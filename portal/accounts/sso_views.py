@@ -29,6 +29,7 @@ from portal.accounts.views import LOGIN_SCHOOL, log_in
 from portal.core import clock
 from portal.core.errors import ValidationError
 from portal.core.navigation import home_url, safe_next
+from portal.core.web import keep_refused
 from portal.extensions import csrf, db, limiter
 
 log = logging.getLogger(__name__)
@@ -53,7 +54,6 @@ def _provider(provider_id: int) -> IdentityProvider:
 
 def _failed(provider: IdentityProvider, reason: str, subject: str = "", user=None, message=None):
     identities.refuse(provider, reason, subject, user)
-    db.session.commit()
     flash(str(message or identities.REFUSED), "error")
     return redirect(url_for("accounts.login"))
 
@@ -127,7 +127,6 @@ def _received(assertion: sso.Assertion, target: str):
     identity = identities.linked(provider, assertion.subject)
     if identity is None:
         identities.refuse(provider, "no account linked to this identifier", assertion.subject)
-        db.session.commit()
         session[PENDING] = {
             "provider": provider.id,
             "subject": assertion.subject,
@@ -169,9 +168,7 @@ def _may_not_log_in(user) -> str | None:
 def _logged_in(identity, mfa: bool, target: str = ""):
     user = identities.signed_in(identity)
     target = target or home_url(user)
-    response = log_in(user, False, target, provider_mfa=mfa)
-    db.session.commit()
-    return response
+    return log_in(user, False, target, provider_mfa=mfa)
 
 
 def _pending():
@@ -219,7 +216,7 @@ def unknown():
                 db.session.rollback()
                 reason = f"profile {user.profile} not among {pending['profiles']}"
                 identities.refuse(provider, reason, pending["subject"], user)
-                db.session.commit()
+                keep_refused()  # the refusal is logged though the page refuses
                 raise credentials.LoginRefused(str(identities.WRONG_PROFILE))
             identity = identities.link(user, user, provider, pending["subject"], LinkedBy.SELF)
         except ValidationError as error:

@@ -98,7 +98,6 @@ def link_identity(user_id: int):
             db.session.rollback()
             error.apply_to(form)
         else:
-            db.session.commit()
             flash(_("The account is linked to %(provider)s.", provider=provider.name), "success")
             return redirect(url_for("people.user", user_id=person.id))
     return _user_page(person, status=400, link_form=form)
@@ -115,7 +114,6 @@ def unlink_identity(user_id: int, identity_id: int):
         abort(400)
     name = identity.provider.name
     identities.unlink(current_user, identity)
-    db.session.commit()
     flash(_("The link with %(provider)s is removed.", provider=name), "success")
     return redirect(url_for("people.user", user_id=person.id))
 

@@ -60,7 +60,6 @@ def password_off():
             db.session.rollback()
             error.apply_to(form)
         else:
-            db.session.commit()
             flash(_("Settings saved."), "success")
             return redirect(url_for("providers.index"))
     return _page(form, 400)
@@ -107,7 +106,6 @@ def _edit(provider: IdentityProvider | None):
             db.session.rollback()
             error.apply_to(form)
         else:
-            db.session.commit()
             flash(_("“%(name)s” is saved.", name=saved.name), "success")
             return redirect(url_for("providers.index"))
     status = 400 if form.errors else 200
@@ -135,6 +133,5 @@ def delete(provider_id: int):
     provider = _provider(provider_id)
     name = provider.name
     identities.delete_provider(current_user, provider)
-    db.session.commit()
     flash(_("“%(name)s” is deleted; its links with it.", name=name), "success")
     return redirect(url_for("providers.index"))
