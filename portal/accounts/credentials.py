@@ -112,6 +112,10 @@ SUSPENDED = _l(
 )
 
 
+#: What the holder of a blocked account is told, after a right password or a provider's word.
+BLOCKED = _l("This account is blocked. Contact your school.")
+
+
 class LoginRefused(Exception):
     def __init__(self, message: str):
         super().__init__(message)
@@ -134,7 +138,7 @@ def authenticate(login: str, password: str, *, linking: bool = False) -> User:
     if not security.verify_password(user.password_hash if user else None, password or ""):
         raise LoginRefused(_("Login or password incorrect."))
     if user.state == AccountState.BLOCKED:
-        raise LoginRefused(_("This account is blocked. Contact your school."))
+        raise LoginRefused(str(BLOCKED))
     if user.school_suspended:
         raise LoginRefused(SUSPENDED)
     if not linking and identities.password_off_for(user):

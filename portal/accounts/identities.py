@@ -89,9 +89,9 @@ def save_provider(
         raise ValidationError("kind", _("Choose a protocol."))
     if not name:
         raise ValidationError("name", _("Give the name people will see on the login page."))
-    metadata = _saml_metadata(fields, url) if fields.kind == ProviderKind.SAML else ""
-    if url or fields.kind != ProviderKind.SAML:
+    if url or fields.kind != ProviderKind.SAML:  # a SAML provider may have pasted metadata only
         _check_address(url)
+    metadata = _saml_metadata(fields, url) if fields.kind == ProviderKind.SAML else ""
     oidc = fields.kind == ProviderKind.OIDC
     if oidc and not fields.client_id.strip():
         raise ValidationError("client_id", _("Give the client identifier the provider gave you."))
@@ -149,8 +149,7 @@ def _saml_metadata(fields: ProviderFields, url: str) -> str:
             "metadata_xml",
             _("Paste the provider's metadata, or give the address it publishes them at."),
         )
-    if not metadata:
-        _check_address(url)
+    if not metadata:  # the address was checked by the caller
         try:
             metadata = saml.fetch_metadata(url)
         except saml.MetadataRefused as refused:

@@ -157,7 +157,7 @@ def _sorted(profiles: set[str] | None) -> list[str] | None:
 def _may_not_log_in(user) -> str | None:
     """Why this account can't log in now, in words for the person; None when it can."""
     if user.state == AccountState.BLOCKED:
-        return _("This account is blocked. Contact your school.")
+        return str(credentials.BLOCKED)
     if user.state == AccountState.DELETED:
         return str(identities.REFUSED)
     if user.school_suspended:
